@@ -1,0 +1,61 @@
+"""The exceptions this package raises.
+
+Every error a caller can provoke is a :class:`LeaderboardError`, so ``except LeaderboardError``
+catches all of ours and nothing else. Messages name the offending value and, where there is one,
+suggest the fix.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LeaderboardError",
+    "NotFoundError",
+    "LeaderboardNotFound",
+    "MatchupNotFound",
+    "ValidationError",
+    "UnregisteredPromptError",
+    "MediaError",
+    "VoteError",
+    "DatabaseError",
+    "SchemaTooNewError",
+]
+
+
+class LeaderboardError(Exception):
+    """Base class of every error raised by ``rater``."""
+
+
+class NotFoundError(LeaderboardError, LookupError):
+    """Something asked for by id does not exist."""
+
+
+class LeaderboardNotFound(NotFoundError):
+    """No leaderboard has the given id."""
+
+
+class MatchupNotFound(NotFoundError):
+    """No matchup has the given id."""
+
+
+class ValidationError(LeaderboardError, ValueError):
+    """An argument is malformed (empty name, length mismatch, bad flag value, ...)."""
+
+
+class UnregisteredPromptError(ValidationError):
+    """A prompt given to ``evaluate_model`` is not one of the leaderboard's registered prompts."""
+
+
+class MediaError(ValidationError):
+    """A media file is missing, unreadable, too large or not a supported image, video or audio."""
+
+
+class VoteError(LeaderboardError):
+    """A vote cannot be recorded (bad choice, matchup served to another rater, ...)."""
+
+
+class DatabaseError(LeaderboardError):
+    """The database file cannot be used (not SQLite, corrupt, read-only, ...)."""
+
+
+class SchemaTooNewError(DatabaseError):
+    """The database was written by a newer version of this tool; it is never migrated down."""

@@ -1,0 +1,150 @@
+"""SQL for what raters do: matchups served, votes cast, raters included or excluded."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+__all__ = [
+    "MATCHUP_SELECT",
+    "ensure_rater",
+    "excluded_raters",
+    "get_matchup",
+    "get_vote",
+    "insert_matchup",
+    "insert_vote",
+    "last_vote_id",
+    "set_rater_excluded",
+    "vote_columns",
+    "vote_summary",
+]
+
+#: A matchup with everything needed to show it: prompt text, both media and their models.
+MATCHUP_SELECT = (
+    "SELECT mu.id, mu.leaderboard_id, mu.prompt_id, p.text AS prompt, mu.rater, mu.served_at, "
+    "mu.repeat_of, mu.left_media, lo.name AS left_model, lm.sha256 AS left_sha256, "
+    "lb.ext AS left_ext, lb.kind AS left_kind, mu.right_media, ro.name AS right_model, "
+    "rm.sha256 AS right_sha256, rb.ext AS right_ext, rb.kind AS right_kind, "
+    "p.asset_sha256 AS prompt_asset_sha256, ab.ext AS prompt_asset_ext, "
+    "ab.kind AS prompt_asset_kind "
+    "FROM matchups mu JOIN prompts p ON p.id = mu.prompt_id "
+    "JOIN media lm ON lm.id = mu.left_media JOIN blobs lb ON lb.sha256 = lm.sha256 "
+    "JOIN models lo ON lo.id = mu.left_model "
+    "JOIN media rm ON rm.id = mu.right_media JOIN blobs rb ON rb.sha256 = rm.sha256 "
+    "JOIN models ro ON ro.id = mu.right_model "
+    "LEFT JOIN blobs ab ON ab.sha256 = p.asset_sha256 "
+)
+
+
+def _one(cursor: sqlite3.Cursor) -> dict[str, Any] | None:
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], row))
+
+
+def ensure_rater(conn: sqlite3.Connection, leaderboard_id: str, rater: str) -> None:
+    """Make sure the rater has a row on this board (included by default)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO raters (leaderboard_id, name) VALUES (?, ?)", (leaderboard_id, rater)
+    )
+
+
+def insert_matchup(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+    """Store a matchup as served: ``id, leaderboard_id, prompt_id, left_media, left_model,
+    right_media, right_model, rater, served_at, repeat_of``."""
+    ensure_rater(conn, row["leaderboard_id"], row["rater"])
+    conn.execute(
+        "INSERT INTO matchups (id, leaderboard_id, prompt_id, left_media, left_model, right_media,"
+        " right_model, rater, served_at, repeat_of) VALUES (:id, :leaderboard_id, :prompt_id, "
+        ":left_media, :left_model, :right_media, :right_model, :rater, :served_at, :repeat_of)",
+        row,
+    )
+
+
+def get_matchup(conn: sqlite3.Connection, matchup_id: str) -> dict[str, Any] | None:
+    """The matchup with prompt, media and model names, or None."""
+    return _one(conn.execute(MATCHUP_SELECT + "WHERE mu.id = ?", (matchup_id,)))
+
+
+def get_vote(conn: sqlite3.Connection, matchup_id: str) -> dict[str, Any] | None:
+    """The vote cast on a matchup, or None."""
+    return _one(
+        conn.execute(
+            "SELECT id, matchup_id, rater, choice, voted_at FROM votes WHERE matchup_id = ?",
+            (matchup_id,),
+        )
+    )
+
+
+def insert_vote(
+    conn: sqlite3.Connection, matchup_id: str, rater: str, choice: str, voted_at: float
+) -> bool:
+    """Store a vote; return False (and change nothing) if the matchup already has one."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO votes (matchup_id, rater, choice, voted_at) VALUES (?, ?, ?, ?)",
+        (matchup_id, rater, choice, voted_at),
+    )
+    return cur.rowcount == 1
+
+
+def last_vote_id(conn: sqlite3.Connection, leaderboard_id: str) -> int:
+    """The highest vote id on the board (0 when none): a cheap "has anything changed" probe."""
+    row = conn.execute(
+        "SELECT max(v.id) FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
+        "WHERE mu.leaderboard_id = ?",
+        (leaderboard_id,),
+    ).fetchone()
+    return int(row[0] or 0)
+
+
+def vote_columns(
+    conn: sqlite3.Connection, leaderboard_id: str, after_id: int = 0
+) -> list[tuple[Any, ...]]:
+    """Votes in id order as tuples ``(vote_id, left_model_id, right_model_id, choice,
+    prompt_id, rater, voted_at, excluded)``, only those with ``vote_id > after_id``."""
+    return conn.execute(
+        "SELECT v.id, mu.left_model, mu.right_model, v.choice, mu.prompt_id, v.rater, "
+        "v.voted_at, coalesce(r.excluded, 0) FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
+        "LEFT JOIN raters r ON r.leaderboard_id = mu.leaderboard_id AND r.name = v.rater "
+        "WHERE mu.leaderboard_id = ? AND v.id > ? ORDER BY v.id",
+        (leaderboard_id, after_id),
+    ).fetchall()
+
+
+def vote_summary(conn: sqlite3.Connection, leaderboard_id: str) -> dict[str, Any]:
+    """``votes``, ``excluded_votes``, ``last_vote_at`` and ``raters`` for the board."""
+    row = conn.execute(
+        "SELECT count(v.id), coalesce(sum(coalesce(r.excluded, 0)), 0), max(v.voted_at), "
+        "count(DISTINCT v.rater) FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
+        "LEFT JOIN raters r ON r.leaderboard_id = mu.leaderboard_id AND r.name = v.rater "
+        "WHERE mu.leaderboard_id = ?",
+        (leaderboard_id,),
+    ).fetchone()
+    return {
+        "votes": int(row[0]),
+        "excluded_votes": int(row[1]),
+        "last_vote_at": row[2],
+        "raters": int(row[3]),
+    }
+
+
+def excluded_raters(conn: sqlite3.Connection, leaderboard_id: str) -> set[str]:
+    """Names of raters excluded from this board's standings."""
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM raters WHERE leaderboard_id = ? AND excluded = 1", (leaderboard_id,)
+        )
+    }
+
+
+def set_rater_excluded(
+    conn: sqlite3.Connection, leaderboard_id: str, rater: str, excluded: bool
+) -> None:
+    """Exclude a rater's votes from standings (kept stored) or include them again."""
+    ensure_rater(conn, leaderboard_id, rater)
+    conn.execute(
+        "UPDATE raters SET excluded = ? WHERE leaderboard_id = ? AND name = ?",
+        (int(excluded), leaderboard_id, rater),
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .media import blob_path
-from .store import catalog
+from .store import catalog, votes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,6 +122,11 @@ class Leaderboard:
                 blob_path(self._client.store.media_dir, row["sha256"], row["ext"])
             )
         return out
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for listings: ``models, votes, excluded_votes, raters, last_vote_at``."""
+        conn = self._client.store.conn
+        return {"models": len(catalog.list_models(conn, self.id)), **votes.vote_summary(conn, self.id)}
 
     # -- rating ---------------------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ RATER_LAPSE = {
     "rater-fatima": 0.12,
 }
 # Davidson tie parameter: P(tie) = nu*sqrt(pa*pb) / (pa + pb + nu*sqrt(pa*pb)).
-TIE_NU = 0.32
+TIE_NU = 0.25
 
 
 def rng_for(*parts: object) -> np.random.Generator:
@@ -179,35 +179,43 @@ class Painter:
             rgb = np.asarray(rgb, float) + self.rng.normal(0, q.colour_noise, 3)
         return tuple(int(v) for v in np.clip(np.round(rgb), 0, 255))
 
-    def _layer(self, fill):
-        """Resolve a fill spec to a solid colour tuple or a full-canvas RGB image."""
+    def _layer(self, fill, box):
+        """Resolve a fill spec to a colour tuple or an RGB image covering `box`.
+
+        `box` is (x0, y0, x1, y1) in canvas pixels.
+        """
+        x0, y0, x1, y1 = box
         if isinstance(fill, VGrad):
             top, bottom = self.colour(fill.top), self.colour(fill.bottom)
             if not self.q.gradient:
                 return _mix(top, bottom, 0.5)
-            ys = (np.arange(self.n) + 0.5) / self.s
+            ys = (np.arange(y0, y1) + 0.5) / self.s
             t = np.clip((ys - fill.y0) / max(fill.y1 - fill.y0, 1e-6), 0, 1)[:, None]
             row = np.asarray(top, float) * (1 - t) + np.asarray(bottom, float) * t
-            arr = np.broadcast_to(np.round(row)[:, None, :], (self.n, self.n, 3))
+            arr = np.broadcast_to(np.round(row)[:, None, :], (y1 - y0, x1 - x0, 3))
             return Image.fromarray(np.ascontiguousarray(arr, dtype=np.uint8))
         if isinstance(fill, Radial):
             inner, outer = self.colour(fill.inner), self.colour(fill.outer)
             if not self.q.shading:
                 return outer
-            c = (np.arange(self.n) + 0.5) / self.s
-            d = np.hypot(c[None, :] - fill.cx, c[:, None] - fill.cy) / fill.r
+            xs = (np.arange(x0, x1) + 0.5) / self.s
+            ys = (np.arange(y0, y1) + 0.5) / self.s
+            d = np.hypot(xs[None, :] - fill.cx, ys[:, None] - fill.cy) / fill.r
             t = np.clip(d, 0, 1)[..., None] ** 1.3
             arr = np.asarray(inner, float) * (1 - t) + np.asarray(outer, float) * t
             return Image.fromarray(np.round(arr).astype(np.uint8))
         return self.colour(fill)
 
     def _paint(self, mask: Image.Image, fill, alpha: float = 1.0) -> None:
+        box = mask.getbbox() or (0, 0, 1, 1)
         if alpha < 1.0:
             mask = mask.point(lambda v: int(v * alpha))
-        layer = self._layer(fill)
+        layer = self._layer(fill, box)
+        mask = mask.crop(box)
         if isinstance(layer, tuple):
-            layer = Image.new("RGB", (self.n, self.n), layer)
-        self.img.paste(layer, (0, 0), mask)
+            self.img.paste(layer, box, mask)
+        else:
+            self.img.paste(layer, box[:2], mask)
 
     def _mask(self) -> tuple[Image.Image, ImageDraw.ImageDraw]:
         m = Image.new("L", (self.n, self.n), 0)
@@ -675,9 +683,9 @@ def wav_bytes(x: np.ndarray) -> bytes:
 
 # Log-strengths of the simulated "true" Bradley-Terry model, in intended quality order.
 IMAGE_STRENGTH = {
-    "painter-master": 1.7,
-    "painter-good": 0.9,
-    "painter-average": 0.1,
+    "painter-master": 1.9,
+    "painter-good": 1.0,
+    "painter-average": 0.2,
     "painter-sloppy": -0.8,
     "painter-scribbler": -1.9,
 }

@@ -101,7 +101,8 @@ def insert_blob(
 ) -> None:
     """Record a stored media blob (no-op when already known)."""
     conn.execute(
-        "INSERT OR IGNORE INTO blobs (sha256, kind, mime, ext, size) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO blobs (sha256, kind, mime, ext, size) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (sha256) DO NOTHING",
         (sha256, kind, mime, ext, size),
     )
 

@@ -189,14 +189,7 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
             "upgrade rater to open it (the file was left untouched)"
         )
     if found == 0:
-        tables = conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        ).fetchone()[0]
-        if tables:
-            raise DatabaseError(
-                f"{path} is an SQLite database of something else ({tables} tables, no rater "
-                "schema version): refusing to modify it"
-            )
+        _refuse_foreign(conn, path)
     for version in range(found, SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -210,6 +203,17 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
             raise
         conn.execute("COMMIT")
     return found
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: Path | str) -> None:
+    tables = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchone()[0]
+    if tables:
+        raise DatabaseError(
+            f"{path} is an SQLite database of something else ({tables} tables, no rater "
+            "schema version): refusing to modify it"
+        )
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
@@ -229,27 +233,36 @@ def connect(path: Path | str) -> sqlite3.Connection:
         conn = sqlite3.connect(
             path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
         )
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            conn.close()
-            raise SchemaTooNewError(
-                f"{path} has schema version {version}, newer than this tool's {SCHEMA_VERSION}: "
-                "upgrade rater to open it (the file was left untouched)"
-            )
-        if os.access(path, os.W_OK):
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode.lower() != "wal":
-                raise DatabaseError(f"{path}: could not switch to WAL mode (got {mode})")
-        conn.execute("PRAGMA synchronous = FULL")
-        if version < SCHEMA_VERSION:
-            migrate(conn, path)
-    except SchemaTooNewError:
-        raise
     except sqlite3.Error as exc:
         raise _translate(path, exc) from exc
+    try:
+        _configure(conn, path)
+    except BaseException as exc:
+        conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise _translate(path, exc) from exc
+        raise
     return conn
+
+
+def _configure(conn: sqlite3.Connection, path: Path) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"{path} has schema version {version}, newer than this tool's {SCHEMA_VERSION}: "
+            "upgrade rater to open it (the file was left untouched)"
+        )
+    if version == 0:
+        _refuse_foreign(conn, path)
+    if os.access(path, os.W_OK):
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise DatabaseError(f"{path}: could not switch to WAL mode (got {mode})")
+    conn.execute("PRAGMA synchronous = FULL")
+    if version < SCHEMA_VERSION:
+        migrate(conn, path)
 
 
 def _check_header(path: Path) -> None:

@@ -14,6 +14,8 @@ __all__ = [
     "insert_matchup",
     "insert_vote",
     "last_vote_id",
+    "rater_names",
+    "rater_vote_rows",
     "set_rater_excluded",
     "vote_columns",
     "vote_summary",
@@ -46,7 +48,8 @@ def _one(cursor: sqlite3.Cursor) -> dict[str, Any] | None:
 def ensure_rater(conn: sqlite3.Connection, leaderboard_id: str, rater: str) -> None:
     """Make sure the rater has a row on this board (included by default)."""
     conn.execute(
-        "INSERT OR IGNORE INTO raters (leaderboard_id, name) VALUES (?, ?)", (leaderboard_id, rater)
+        "INSERT INTO raters (leaderboard_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (leaderboard_id, rater),
     )
 
 
@@ -82,7 +85,8 @@ def insert_vote(
 ) -> bool:
     """Store a vote; return False (and change nothing) if the matchup already has one."""
     cur = conn.execute(
-        "INSERT OR IGNORE INTO votes (matchup_id, rater, choice, voted_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO votes (matchup_id, rater, choice, voted_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (matchup_id) DO NOTHING",
         (matchup_id, rater, choice, voted_at),
     )
     return cur.rowcount == 1
@@ -148,3 +152,32 @@ def set_rater_excluded(
         "UPDATE raters SET excluded = ? WHERE leaderboard_id = ? AND name = ?",
         (int(excluded), leaderboard_id, rater),
     )
+
+
+def rater_names(conn: sqlite3.Connection, leaderboard_id: str) -> list[str]:
+    """Everyone who was served a pair on this board or voted on it, by name."""
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM raters WHERE leaderboard_id = ? UNION "
+            "SELECT v.rater FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
+            "WHERE mu.leaderboard_id = ? ORDER BY 1",
+            (leaderboard_id, leaderboard_id),
+        )
+    ]
+
+
+def rater_vote_rows(conn: sqlite3.Connection, leaderboard_id: str) -> list[tuple[Any, ...]]:
+    """Votes in time order, each with what quality control needs, as tuples ``(rater, choice,
+    voted_at, served_at, left_media, right_media, original_choice, original_left_media,
+    original_right_media)``; the ``original_*`` fields describe the vote on the matchup this one
+    repeats (None when it is not a repeat, or the original was never voted on)."""
+    return conn.execute(
+        "SELECT v.rater, v.choice, v.voted_at, mu.served_at, mu.left_media, mu.right_media, "
+        "ov.choice, o.left_media, o.right_media "
+        "FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
+        "LEFT JOIN matchups o ON o.id = mu.repeat_of "
+        "LEFT JOIN votes ov ON ov.matchup_id = o.id "
+        "WHERE mu.leaderboard_id = ? ORDER BY v.voted_at, v.id",
+        (leaderboard_id,),
+    ).fetchall()

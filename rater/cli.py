@@ -1,0 +1,231 @@
+"""The ``rater`` command line: click wiring only; each command calls the Python API."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .client import DEFAULT_DB_PATH, Client
+from .errors import LeaderboardError
+from .manifest import read_manifest
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(func: F) -> F:
+    """Turn our errors into a one-line message on stderr and exit code 1, no traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LeaderboardError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_client() -> Client:
+    """The Client for the group's ``--db``."""
+    ctx = click.get_current_context()
+    return Client(ctx.find_root().obj["db"])
+
+
+@click.group()
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DB_PATH,
+    envvar="RATER_DB",
+    show_default=True,
+    help="The SQLite database (also $RATER_DB). Media are stored in a media/ folder beside it.",
+)
+@click.version_option(package_name="rater")
+@click.pass_context
+def cli(ctx: click.Context, db: Path) -> None:
+    """Local human-preference leaderboards for generative models.
+
+    Example:
+
+        rater demo && rater list
+    """
+    ctx.obj = {"db": db}
+
+
+@cli.command()
+@click.option("--name", required=True, help="Leaderboard name.")
+@click.option("--instruction", required=True, help='What raters answer, e.g. "Which image do you prefer?".')
+@click.option("--prompts-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A text file with one registered prompt per line.")
+@click.option("--prompt", "prompt_list", multiple=True, help="A registered prompt (repeatable).")
+@click.option("--show-prompt/--hide-prompt", default=False, show_default=True,
+              help="Whether raters see the prompt text.")
+@click.option("--inverse", is_flag=True, help='The instruction asks for the worse one ("Which is worse?").')
+@click.option("--strategy", type=click.Choice(["information", "uniform"]), default="information",
+              show_default=True, help="Default matchmaking strategy.")
+@click.option("--repeat-share", type=float, default=0.05, show_default=True,
+              help="Share of quality-control repeats shown to raters (0 turns them off).")
+@friendly_errors
+def create(name: str, instruction: str, prompts_file: Path | None, prompt_list: tuple[str, ...],
+           show_prompt: bool, inverse: bool, strategy: str, repeat_share: float) -> None:
+    """Create a leaderboard and print its id.
+
+    Example:
+
+        rater create --name "AI Art" --instruction "Which image do you prefer?" --prompts-file prompts.txt
+    """
+    prompts = list(prompt_list)
+    if prompts_file is not None:
+        lines = prompts_file.read_text(encoding="utf-8").splitlines()
+        prompts += [line for line in lines if line.strip()]
+    if not prompts:
+        raise click.UsageError("give prompts with --prompts-file FILE or --prompt TEXT")
+    lb = open_client().mri.create_new_leaderboard(
+        name, instruction, prompts, show_prompt, inverse_ranking=inverse, strategy=strategy,
+        repeat_share=repeat_share,
+    )
+    click.echo(lb.id)
+
+
+@cli.command(name="list")
+@click.option("--name", default="", help="Only leaderboards whose name contains this.")
+@click.option("--amount", default=50, show_default=True, help="At most this many.")
+@friendly_errors
+def list_(name: str, amount: int) -> None:
+    """List leaderboards, newest first: id, models, votes, name.
+
+    Example:
+
+        rater list --name art
+    """
+    client = open_client()
+    boards = client.mri.find_leaderboards(name=name, amount=amount)
+    if not boards:
+        click.echo("no leaderboards" + (f" matching {name!r}" if name else ""), err=True)
+    for lb in boards:
+        summary = lb.summary()
+        click.echo(f"{lb.id}\t{summary['models']} models\t{summary['votes']} votes\t{lb.name}")
+
+
+@cli.command()
+@click.argument("leaderboard_id")
+@friendly_errors
+def show(leaderboard_id: str) -> None:
+    """Show a leaderboard: settings, prompts and models.
+
+    Example:
+
+        rater show k7gq2mxa
+    """
+    lb = open_client().mri.get_leaderboard_by_id(leaderboard_id)
+    summary = lb.summary()
+    click.echo(f"{lb.name}  [{lb.id}]")
+    click.echo(f"instruction: {lb.instruction}")
+    click.echo(f"show prompt: {'yes' if lb.show_prompt else 'no'}   inverse: {'yes' if lb.inverse_ranking else 'no'}"
+               f"   strategy: {lb.strategy}   votes: {summary['votes']}")
+    click.echo(f"prompts ({len(lb.prompts)}):")
+    for i, (prompt, tags) in enumerate(zip(lb.prompts, lb.tags), 1):
+        click.echo(f"  {i:>3}. {prompt}" + (f"  [{', '.join(tags)}]" if tags else ""))
+    models = lb.models()
+    click.echo(f"models ({len(models)}):")
+    for model in models:
+        click.echo(f"  {model.name}  ({model.media_count} media)")
+
+
+@cli.command(name="add-model")
+@click.argument("leaderboard_id")
+@click.option("--name", required=True, help="The model's name.")
+@click.option("--manifest", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV (columns media,prompt) or JSONL ({\"media\": ..., \"prompt\": ...}); "
+                   "relative media paths are relative to the manifest's folder.")
+@friendly_errors
+def add_model(leaderboard_id: str, name: str, manifest: Path) -> None:
+    """Add a model's media to a leaderboard from a manifest of media,prompt pairs.
+
+    Example:
+
+        rater add-model k7gq2mxa --name MyAIModel_v2.1 --manifest out/manifest.csv
+    """
+    lb = open_client().mri.get_leaderboard_by_id(leaderboard_id)
+    media, prompts = read_manifest(manifest)
+    result = lb.evaluate_model(name, media, prompts)
+    verb = "created" if result.new_model else "extended"
+    click.echo(f"{verb} model {result.model!r}: {result.media_added} media added "
+               f"({result.new_files} new files)")
+
+
+@cli.command()
+@click.option("--source", type=click.Path(file_okay=False, path_type=Path), default=Path("data/demo"),
+              show_default=True, help="The demo folder holding demo.json.")
+@friendly_errors
+def demo(source: Path) -> None:
+    """Load the bundled demo leaderboards (safe to run twice: nothing is duplicated).
+
+    Example:
+
+        rater --db data/leaderboards.db demo
+    """
+    from .demo import load_demo
+
+    client = open_client()
+    for line in load_demo(client, source, progress=lambda msg: click.echo(msg, err=True)):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("leaderboard_id")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--tag", "tags", multiple=True, help="Only prompts with this tag (repeatable).")
+@friendly_errors
+def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
+    """Print the standings: rank range, score with 95% interval, wins, ties, votes.
+
+    Example:
+
+        rater standings k7gq2mxa --format csv --tag landscape
+    """
+    lb = open_client().mri.get_leaderboard_by_id(leaderboard_id)
+    df = lb.get_standings(tags=list(tags) or None)
+    columns = ["rank", "rank_low", "rank_high", "name", "score", "ci_low", "ci_high", "wins",
+               "losses", "ties", "total_matches", "win_rate", "mu", "sigma"]
+    df = df[columns]
+    if fmt == "csv":
+        df.to_csv(sys.stdout, index=False, quoting=csv.QUOTE_MINIMAL)
+    elif fmt == "json":
+        click.echo(json.dumps({"leaderboard": lb.id, "excluded_votes": int(df.attrs.get("excluded_votes", 0)),
+                               "standings": json.loads(df.to_json(orient="records"))}, indent=2,
+                              ensure_ascii=False))
+    else:
+        for row in df.itertuples():
+            ranks = f"{row.rank_low}-{row.rank_high}" if row.rank_low != row.rank_high else str(row.rank)
+            click.echo(f"{row.rank:>3} ({ranks:>5})  {row.score:7.1f}  [{row.ci_low:7.1f}, {row.ci_high:7.1f}]"
+                       f"  {row.total_matches:>6} votes  {row.win_rate:5.1%}  {row.name}")
+        excluded = int(df.attrs.get("excluded_votes", 0))
+        if excluded:
+            click.echo(f"({excluded} votes from excluded raters left out)")
+
+
+# Commands that live beside the modules they drive.
+def _register() -> None:
+    for module, name in (("cli_simulate", "simulate"), ("cli_serve", "serve"), ("cli_exchange", None)):
+        try:
+            mod = __import__(f"rater.{module}", fromlist=["*"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"rater.{module}":
+                raise
+            continue
+        for command in getattr(mod, "COMMANDS", [getattr(mod, name)] if name else []):
+            cli.add_command(command)
+
+
+_register()

@@ -1,0 +1,106 @@
+"""The SQLite store: pragmas, schema version, and constraints that make bad states unstorable."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+import pytest
+
+from rater import Client, DatabaseError, SchemaTooNewError
+from rater.store import SCHEMA_VERSION, catalog, votes
+
+
+def test_pragmas(client: Client) -> None:
+    conn = client.store.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 1
+
+
+@pytest.fixture
+def board(client: Client, png):
+    lb = client.mri.create_new_leaderboard("B", "Which?", ["p1", "p2"], False)
+    lb.evaluate_model("m1", [png(1), png(2)], ["p1", "p2"])
+    lb.evaluate_model("m2", [png(3), png(4)], ["p1", "p2"])
+    other = client.mri.create_new_leaderboard("Other", "Which?", ["p1"], False)
+    other.evaluate_model("m3", [png(5)], ["p1"])
+    media = {(m["model"], m["prompt"]): m for b in (lb, other) for m in catalog.list_media(client.store.conn, b.id)}
+    return lb, other, media
+
+
+def matchup(lb, left, right, rater="r", prompt_id=None):
+    return {"id": uuid.uuid4().hex, "leaderboard_id": lb.id, "prompt_id": prompt_id or left["prompt_id"],
+            "left_media": left["id"], "left_model": left["model_id"], "right_media": right["id"],
+            "right_model": right["model_id"], "rater": rater, "served_at": 1.0, "repeat_of": None}
+
+
+def test_valid_matchup_and_vote(client: Client, board) -> None:
+    lb, _, media = board
+    row = matchup(lb, media[("m1", "p1")], media[("m2", "p1")])
+    with client.store.write() as conn:
+        votes.insert_matchup(conn, row)
+        assert votes.insert_vote(conn, row["id"], "r", "left", 2.0)
+        assert not votes.insert_vote(conn, row["id"], "r", "right", 3.0)  # one vote per matchup
+    assert votes.get_vote(client.store.conn, row["id"])["choice"] == "left"
+
+
+@pytest.mark.parametrize("case", ["different prompts", "same model", "other board", "wrong model"])
+def test_invalid_matchups_are_unstorable(client: Client, board, case: str) -> None:
+    lb, other, media = board
+    rows = {
+        "different prompts": matchup(lb, media[("m1", "p1")], media[("m2", "p2")]),
+        "same model": matchup(lb, media[("m1", "p1")], media[("m1", "p1")]),
+        "other board": matchup(lb, media[("m1", "p1")], media[("m3", "p1")]),
+        "wrong model": {**matchup(lb, media[("m1", "p1")], media[("m2", "p1")]), "left_model": media[("m2", "p1")]["model_id"], "right_model": media[("m1", "p1")]["model_id"]},
+    }
+    with pytest.raises(sqlite3.IntegrityError):
+        with client.store.write() as conn:
+            votes.insert_matchup(conn, rows[case])
+    assert client.store.conn.execute("SELECT count(*) FROM matchups").fetchone()[0] == 0
+
+
+def test_votes_must_refer_to_a_matchup_served_to_that_rater(client: Client, board) -> None:
+    lb, _, media = board
+    row = matchup(lb, media[("m1", "p1")], media[("m2", "p1")], rater="alice")
+    with client.store.write() as conn:
+        votes.insert_matchup(conn, row)
+    for matchup_id, rater in ((uuid.uuid4().hex, "alice"), (row["id"], "bob")):
+        with pytest.raises(sqlite3.IntegrityError):
+            with client.store.write() as conn:
+                votes.insert_vote(conn, matchup_id, rater, "left", 2.0)
+    with pytest.raises(sqlite3.IntegrityError):
+        with client.store.write() as conn:
+            votes.insert_vote(conn, row["id"], "alice", "sideways", 2.0)
+    assert client.store.conn.execute("SELECT count(*) FROM votes").fetchone()[0] == 0
+
+
+def test_refuses_files_that_are_not_our_database(tmp_path) -> None:
+    text = tmp_path / "notes.db"
+    text.write_text("just text " * 100)
+    with pytest.raises(DatabaseError, match="not an SQLite database"):
+        Client(text)
+    assert text.read_text() == "just text " * 100
+    foreign = tmp_path / "foreign.db"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE people (name TEXT)")
+    conn.commit()
+    conn.close()
+    before = foreign.read_bytes()
+    with pytest.raises(DatabaseError, match="SQLite database of something else"):
+        Client(foreign)
+    assert foreign.read_bytes() == before
+
+
+def test_refuses_a_newer_schema_without_touching_it(tmp_path) -> None:
+    path = tmp_path / "future.db"
+    Client(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(SchemaTooNewError, match=f"schema version {SCHEMA_VERSION + 1}, newer"):
+        Client(path)
+    assert path.read_bytes() == before

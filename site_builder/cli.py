@@ -1,0 +1,72 @@
+"""``build-site``: the command-line skin over :func:`site_builder.build_site`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from rater.errors import LeaderboardError
+
+from .build import build_site as _build
+from .build import default_db_path
+from .data import Settings
+from .publish import SiteError
+from .watch import watch
+
+__all__ = ["build_site"]
+
+
+@click.command(name="build-site")
+@click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The database.  [default: $RATER_DB or data/leaderboards.db]")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("site"), show_default=True,
+              help="The site folder (replaced atomically; must be new, empty or a previous site).")
+@click.option("--leaderboard", "leaderboards", multiple=True, metavar="ID",
+              help="Only this leaderboard (repeatable).  [default: all]")
+@click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None, help="A folder of templates that override ours (same file names; "
+              "extend ours with {% extends \"default/base.html\" %}).")
+@click.option("--watch", "every", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="Keep running: check every SECONDS and rebuild when votes "
+              "or models change.")
+@click.option("--force", is_flag=True, help="Rebuild even if nothing changed.")
+@click.option("--bootstrap", type=click.IntRange(min=0), default=Settings.n_bootstrap,
+              show_default=True, help="Bootstrap replicates for score intervals "
+              "(0: faster sandwich intervals).")
+@click.option("--method", type=click.Choice(["plackett_luce", "bradley_terry_full",
+                                             "thurstone_mosteller_full"]),
+              default=Settings.method, show_default=True, help="OpenSkill model to fit.")
+def build_site(db: Path | None, out: Path, leaderboards: tuple[str, ...],
+               templates: Path | None, every: float | None, force: bool, bootstrap: int,
+               method: str) -> None:
+    """Render every leaderboard (or those named) to a static website.
+
+    The site works from any static host or opened straight from disk: plain HTML with
+    charts drawn at build time, no request leaves the folder. Nothing is rebuilt when no
+    vote, model or setting changed. Progress goes to stderr.
+
+    Example:
+
+        rater demo && build-site --out site/ && xdg-open site/index.html
+
+        build-site --db data/leaderboards.db --out site/ --watch 30
+    """
+    settings = Settings(method=method, n_bootstrap=bootstrap)
+    options = {"db_path": db if db is not None else default_db_path(), "out": out,
+               "leaderboard_ids": list(leaderboards) or None, "templates": templates,
+               "settings": settings}
+    try:
+        result = _build(force=force, **options)
+        if result.skipped:
+            click.echo(f"{out}: up to date (nothing changed since it was built)", err=True)
+        if every is not None:
+            click.echo(f"watching {options['db_path']} every {every:g} s (Ctrl-C stops)", err=True)
+            watch(every, **options)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    except (LeaderboardError, SiteError, FileNotFoundError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,245 @@
+"""From computed board data to plain dicts the templates read (no HTML here).
+
+Links inside a board are relative to the board's folder; templates prefix them with
+``base`` (``""`` on the board page, ``"../"`` one folder down) and site-wide files with
+``root``. File names are derived from ids, positions and hashes, never from raw user text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from .data import BoardData
+from .media import MediaItem, SiteMedia
+
+__all__ = ["board_folder", "board_context", "model_file", "slug"]
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """A safe file-name stem: lowercase ASCII words joined by dashes, plus a short hash."""
+    words = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].strip("-")
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
+    return f"{words}-{digest}" if words else digest
+
+
+def board_folder(board_id: str) -> str:
+    """The board's folder under ``boards/`` (the id itself when it is file-name safe)."""
+    return board_id if re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", board_id) else slug(board_id)
+
+
+def model_file(name: str) -> str:
+    return f"models/{slug(name)}.html"
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def media_entry(item: MediaItem, media: SiteMedia) -> dict[str, Any]:
+    return {"kind": item.kind, "href": item.href, "preview": media.preview(item),
+            "mime": item.mime}
+
+
+def _best_images(data: BoardData, media: SiteMedia) -> dict[str, dict[str, Any]]:
+    """Per model, the image from the prompt where it did best (its first image if no votes)."""
+    index = {name: k for k, name in enumerate(data.raw.models)}
+    rates, votes = data.by_prompt.win_rate, data.by_prompt.votes
+    best: dict[str, tuple[float, dict[str, Any]]] = {}
+    for row in data.media:
+        if row["kind"] != "image":
+            continue
+        k, p = index[row["model"]], row["prompt_position"]
+        quality = float(rates[k, p]) + votes[k, p] * 1e-9 if votes[k, p] else -1.0
+        if row["model"] not in best or quality > best[row["model"]][0]:
+            best[row["model"]] = (quality, media_entry(row["item"], media))
+    return {name: entry for name, (_, entry) in best.items()}
+
+
+def _kinds(data: BoardData) -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for row in data.media:
+        kinds.setdefault(row["model"], row["kind"])
+    return kinds
+
+
+def model_entries(data: BoardData, media: SiteMedia,
+                  previous_ranks: dict[str, int] | None) -> list[dict[str, Any]]:
+    """One dict per model in standings order, for tables, podium and links."""
+    status = data.model_status
+    thumbs = _best_images(data, media)
+    kinds = _kinds(data)
+    groups = data.standings["tied_group"].to_numpy()
+    sizes = {g: int((groups == g).sum()) for g in set(groups.tolist())}
+    entries = []
+    for row in data.standings.to_dict("records"):
+        name = row["name"]
+        rated = _num(row["score"]) is not None
+        before = (previous_ranks or {}).get(name)
+        entries.append({
+            "name": name,
+            "href": model_file(name),
+            "rank": int(row["rank"]),
+            "rank_low": int(row["rank_low"]),
+            "rank_high": int(row["rank_high"]),
+            "score": _num(row["score"]),
+            "ci_low": _num(row["ci_low"]),
+            "ci_high": _num(row["ci_high"]),
+            "rated": rated,
+            "votes": int(row["total_matches"]),
+            "wins": int(row["wins"]),
+            "losses": int(row["losses"]),
+            "ties": int(row["ties"]),
+            "win_rate": _num(row["win_rate"]) if row["total_matches"] else None,
+            "tied_group": int(row["tied_group"]),
+            "band": int(row["tied_group"]) % 2,
+            "tied": rated and sizes[row["tied_group"]] > 1,
+            "status": status.get(name, ""),
+            "thumb": thumbs.get(name),
+            "kind": kinds.get(name, "image"),
+            "delta": (before - int(row["rank"])) if before is not None and rated else None,
+        })
+    return entries
+
+
+def tag_table(data: BoardData, entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Rank of every model within each tag: rows in overall order, one column per tag."""
+    if not data.tag_standings:
+        return None
+    tags = [{"name": t, "href": f"tags/{slug(t)}.html",
+             "votes": int(df.attrs.get("votes", 0))} for t, df in data.tag_standings.items()]
+    ranks: dict[str, dict[str, Any]] = {}
+    for tag, df in data.tag_standings.items():
+        for row in df.to_dict("records"):
+            rated = _num(row["score"]) is not None
+            ranks.setdefault(row["name"], {})[tag] = {
+                "rank": int(row["rank"]) if rated else None,
+                "range": (int(row["rank_low"]), int(row["rank_high"])),
+                "score": _num(row["score"]),
+            }
+    rows = [{"entry": e, "cells": [ranks.get(e["name"], {}).get(t["name"]) for t in tags]}
+            for e in entries]
+    return {"tags": tags, "rows": rows}
+
+
+def prompt_contexts(data: BoardData, media: SiteMedia,
+                    entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One context per prompt: its text (when shown), tags, asset, and each model's media and
+    record on it, models in overall standings order."""
+    board = data.board
+    index = {name: k for k, name in enumerate(data.raw.models)}
+    tally = data.by_prompt
+    per: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in data.media:
+        per.setdefault((row["model"], row["prompt_position"]), []).append(
+            media_entry(row["item"], media))
+    prompts = []
+    total = len(board.prompts)
+    for p, text in enumerate(board.prompts):
+        models = []
+        for entry in entries:
+            k = index[entry["name"]]
+            items = per.get((entry["name"], p), [])
+            if not items and not tally.votes[k, p]:
+                continue
+            models.append({"entry": entry, "media": items, "wins": int(tally.wins[k, p]),
+                           "losses": int(tally.losses[k, p]), "ties": int(tally.ties[k, p]),
+                           "votes": int(tally.votes[k, p]),
+                           "win_rate": _num(tally.win_rate[k, p])})
+        asset_row = data.prompt_rows[p]["asset"] if p < len(data.prompt_rows) else None
+        prompts.append({
+            "number": p + 1,
+            "href": f"prompts/{p + 1}.html",
+            "text": text if board.show_prompt else None,
+            "tags": [{"name": t, "href": f"tags/{slug(t)}.html"} for t in board.tags[p]],
+            "asset": media_entry(asset_row, media) if asset_row is not None and
+            board.show_prompt_asset else None,
+            "votes": int(tally.votes[:, p].sum() // 2),
+            "models": models,
+            "prev": f"{p}.html" if p > 0 else None,
+            "next": f"{p + 2}.html" if p + 1 < total else None,
+            "total": total,
+        })
+    return prompts
+
+
+def model_contexts(data: BoardData, entries: list[dict[str, Any]],
+                   prompts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One context per model: its record on each prompt and against each opponent."""
+    index = {name: k for k, name in enumerate(data.raw.models)}
+    pair = data.by_pair
+    predicted = data.predicted
+    records = {(m["entry"]["name"], prompt["number"]): (prompt, m)
+               for prompt in prompts for m in prompt["models"]}
+    out = []
+    for entry in entries:
+        k = index[entry["name"]]
+        per_prompt = [{"prompt": found[0], **found[1]} for prompt in prompts
+                      if (found := records.get((entry["name"], prompt["number"])))]
+        opponents = []
+        for other in entries:
+            j = index[other["name"]]
+            if j == k:
+                continue
+            votes = int(pair.votes[k, j])
+            p_win = predicted.iat[k, j] if predicted.shape == (len(index), len(index)) else np.nan
+            opponents.append({"entry": other, "votes": votes, "wins": int(pair.wins[k, j]),
+                              "losses": int(pair.losses[k, j]), "ties": int(pair.ties[k, j]),
+                              "win_rate": _num(pair.win_rate[k, j]), "predicted": _num(p_win)})
+        out.append({"entry": entry, "per_prompt": per_prompt, "opponents": opponents})
+    return out
+
+
+def board_context(data: BoardData, media: SiteMedia,
+                  previous_ranks: dict[str, int] | None) -> dict[str, Any]:
+    """Everything the board's pages share."""
+    entries = model_entries(data, media, previous_ranks)
+    rated = [e for e in entries if e["rated"]]
+    leader = rated[0] if rated else None
+    return {
+        "id": data.board.id,
+        "board": data.board,
+        "folder": f"boards/{board_folder(data.board.id)}",
+        "summary": data.summary,
+        "settled": bool(data.status.settled),
+        "placing": sum(1 for e in entries if e["status"] == "placing"),
+        "entries": entries,
+        "podium": rated[:3],
+        "leader": leader,
+        "co_leaders": [e for e in rated[1:] if leader and e["tied_group"] == leader["tied_group"]],
+        "interval": data.standings.attrs.get("interval_method", ""),
+        "confidence": data.standings.attrs.get("confidence", 0.95),
+        "used_votes": int(data.standings.attrs.get("votes", len(data.used))),
+        "excluded_votes": int(data.standings.attrs.get("excluded_votes", 0)),
+        "vote_hash": data.vote_hash,
+        "tag_table": tag_table(data, entries),
+    }
+
+
+def tag_entries(standings: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries for a per-tag standings table: the model's links and thumbnail, the tag's
+    numbers."""
+    by_name = {e["name"]: e for e in entries}
+    groups = standings["tied_group"].to_numpy()
+    out = []
+    for row in standings.to_dict("records"):
+        rated = _num(row["score"]) is not None
+        out.append({
+            **by_name[row["name"]],
+            "rank": int(row["rank"]), "rank_low": int(row["rank_low"]),
+            "rank_high": int(row["rank_high"]), "score": _num(row["score"]),
+            "ci_low": _num(row["ci_low"]), "ci_high": _num(row["ci_high"]), "rated": rated,
+            "votes": int(row["total_matches"]), "wins": int(row["wins"]),
+            "losses": int(row["losses"]), "ties": int(row["ties"]),
+            "win_rate": _num(row["win_rate"]) if row["total_matches"] else None,
+            "tied_group": int(row["tied_group"]), "band": int(row["tied_group"]) % 2,
+            "tied": rated and int((groups == row["tied_group"]).sum()) > 1, "delta": None,
+        })
+    return out

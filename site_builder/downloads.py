@@ -1,0 +1,134 @@
+"""Downloadable files: standings as CSV and JSON, votes as CSV with rater pseudonyms.
+
+Rater names never leave the database. In ``votes.csv`` each rater appears as a pseudonym,
+``r-`` plus the first 12 hex digits of HMAC-SHA256(key, name), where the key is 32 random
+bytes kept in a file beside the database (``<db>.pseudonym-key``, created on first use,
+readable by its owner only). The same rater gets the same pseudonym in every build and on
+every board of that database, yet without the key nobody can test guesses such as common
+first names against the pseudonyms. Delete the key file to re-pseudonymise everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .data import BoardData
+
+__all__ = ["STANDINGS_FIELDS", "Pseudonyms", "pseudonym_key", "write_downloads"]
+
+STANDINGS_FIELDS = ["rank", "rank_low", "rank_high", "tied_group", "name", "score", "ci_low",
+                    "ci_high", "mu", "sigma", "wins", "losses", "ties", "total_matches",
+                    "win_rate"]
+
+
+def pseudonym_key(db_path: Path) -> bytes:
+    """The database's pseudonym key, created (0600) beside it on first use."""
+    path = Path(f"{db_path}.pseudonym-key")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        text = path.read_text(encoding="ascii").strip()
+        if len(text) < 32:
+            raise ValueError(f"{path} is not a pseudonym key (delete it to make a new one)") from None
+        return bytes.fromhex(text)
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key.hex() + "\n")
+    return key
+
+
+class Pseudonyms:
+    """Maps rater names to stable, keyed pseudonyms."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def __call__(self, rater: str) -> str:
+        mac = hmac.new(self._key, rater.encode("utf-8"), hashlib.sha256).hexdigest()
+        return f"r-{mac[:12]}"
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(value) else round(float(value), 4)
+    return value
+
+
+def standings_records(data: BoardData) -> list[dict[str, Any]]:
+    """The standings as plain dicts (NaN as None), with each model's matchmaking status."""
+    status = data.model_status
+    records = []
+    for row in data.standings[STANDINGS_FIELDS].to_dict("records"):
+        record = {k: _clean(v) for k, v in row.items()}
+        record["status"] = status.get(row["name"], "")
+        records.append(record)
+    return records
+
+
+def write_downloads(data: BoardData, folder: Path, pseudonyms: Pseudonyms,
+                    meta: dict[str, Any]) -> dict[str, str]:
+    """Write ``standings.csv``, ``standings.json`` and ``votes.csv`` into ``folder``.
+
+    :param meta: build facts copied into ``standings.json`` (build time, settings, version).
+    :return: the file names written, by kind.
+    """
+    board = data.board
+    records = standings_records(data)
+    pd.DataFrame(records, columns=[*STANDINGS_FIELDS, "status"]).to_csv(
+        folder / "standings.csv", index=False, float_format="%.4f")
+    document = {
+        "leaderboard": {"id": board.id, "name": board.name, "instruction": board.instruction,
+                        "inverse_ranking": board.inverse_ranking},
+        "votes": int(data.standings.attrs.get("votes", len(data.used))),
+        "excluded_votes": int(data.standings.attrs.get("excluded_votes", 0)),
+        "vote_log_sha256": data.vote_hash,
+        "interval": data.standings.attrs.get("interval_method"),
+        **meta,
+        "standings": records,
+    }
+    (folder / "standings.json").write_text(
+        json.dumps(document, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    _write_votes(data, folder / "votes.csv", pseudonyms)
+    return {"standings_csv": "standings.csv", "standings_json": "standings.json",
+            "votes_csv": "votes.csv"}
+
+
+def _csv_field(text: str) -> str:
+    """One CSV field, quoted when it holds a comma, quote or line break (RFC 4180)."""
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _write_votes(data: BoardData, path: Path, pseudonyms: Pseudonyms) -> None:
+    """One row per stored vote, excluded ones flagged; choices as the rater clicked them.
+
+    Written with precomputed, quoted names per model, prompt and rater (pandas' writer takes
+    seconds per million rows; this takes about one).
+    """
+    raw = data.raw
+    models = [_csv_field(m) for m in raw.models]
+    prompts = [_csv_field(p) if data.board.show_prompt else f"prompt {i + 1}"
+               for i, p in enumerate(raw.prompts)]
+    raters = [pseudonyms(r) for r in raw.raters]
+    choices = {1.0: "left", 0.5: "tie", 0.0: "right"}
+    columns = zip(raw.time.tolist(), raw.prompt.tolist(), raw.a.tolist(), raw.b.tolist(),
+                  raw.score_a.tolist(), raw.rater.tolist(), raw.excluded.tolist())
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write("vote,time_unix,prompt_number,prompt,left,right,choice,rater,excluded\r\n")
+        fh.writelines(
+            f"{n},{t:.3f},{p + 1},{prompts[p]},{models[a]},{models[b]},{choices[s]},"
+            f"{raters[r]},{int(e)}\r\n"
+            for n, (t, p, a, b, s, r, e) in enumerate(columns, 1))

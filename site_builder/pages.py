@@ -1,0 +1,110 @@
+"""Writing one board's pages: the board page, its prompts, models, tags and downloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from . import charts
+from .context import (
+    board_context,
+    model_contexts,
+    prompt_contexts,
+    slug,
+    tag_entries,
+)
+from .data import BoardData, Settings
+from .downloads import Pseudonyms, write_downloads
+from .history import History
+from .media import SiteMedia
+from .render import write_page
+
+__all__ = ["write_board"]
+
+
+def _charts(data: BoardData, ctx: dict[str, Any], settings: Settings,
+            history: History) -> dict[str, Any]:
+    entries = ctx["entries"]
+    order = [e["name"] for e in entries]
+    rated = [e["name"] for e in entries if e["rated"]]
+    top = order[: settings.heatmap_models]
+    inverse = data.board.inverse_ranking
+    found = {
+        "scores": charts.score_chart(data.standings),
+        "win_rate": charts.heatmap(data.win_rate, top, kind="win_rate"),
+        "counts": charts.heatmap(data.counts, top, kind="count"),
+        "by_day": charts.rank_history_chart(data.history, rated,
+                                            x_title=f"{data.history.attrs.get('freq', 'day')} of votes",
+                                            max_models=settings.history_models)
+        if data.history is not None else None,
+        "by_build": charts.rank_history_chart(history.frame(data.board.id), rated,
+                                              x_title="site build", time_format="%b %d %H:%M",
+                                              max_models=settings.history_models),
+        "heatmap_models": len(top),
+        "all_models": len(order),
+        "inverse": inverse,
+    }
+    return found
+
+
+def _matrix_charts(data: BoardData, order: list[str]) -> dict[str, Any]:
+    return {"win_rate": charts.heatmap(data.win_rate, order, kind="win_rate"),
+            "counts": charts.heatmap(data.counts, order, kind="count")}
+
+
+def write_board(
+    env: jinja2.Environment,
+    data: BoardData,
+    site: Path,
+    media: SiteMedia,
+    history: History,
+    settings: Settings,
+    pseudonyms: Pseudonyms,
+    common: dict[str, Any],
+) -> dict[str, Any]:
+    """Write every page and download of one board under ``site``.
+
+    :param common: context shared by every page (site title, build facts).
+    :return: the board's context (the index card is made from it) plus ``pages`` and ``bytes``.
+    """
+    ctx = board_context(data, media, history.previous_ranks(data.board.id))
+    folder = site / ctx["folder"]
+    folder.mkdir(parents=True, exist_ok=True)
+    ctx["downloads"] = write_downloads(data, folder, pseudonyms, {
+        "built_at": common["built_at"], "version": common["version"],
+        "settings": settings.as_dict()})
+    prompts = prompt_contexts(data, media, ctx["entries"])
+    models = model_contexts(data, ctx["entries"], prompts)
+    ctx["prompts"] = prompts
+    ctx["charts"] = _charts(data, ctx, settings, history)
+    ctx["matrix_page"] = "matrix.html" if len(ctx["entries"]) > settings.heatmap_models else None
+    ctx["tag_pages"] = {t: f"tags/{slug(t)}.html" for t in data.tag_standings}
+
+    pages = 0
+    size = 0
+    top = {**common, "lb": ctx, "root": "../../", "base": ""}
+    size += write_page(env, "leaderboard.html", folder / "index.html", **top)
+    pages += 1
+    sub = {**common, "lb": ctx, "root": "../../../", "base": "../"}
+    for prompt in prompts:
+        size += write_page(env, "prompt.html", folder / prompt["href"], prompt=prompt, **sub)
+        pages += 1
+    for model in models:
+        size += write_page(env, "model.html", folder / model["entry"]["href"], model=model, **sub)
+        pages += 1
+    for tag, standings in data.tag_standings.items():
+        tagged = [p for p in prompts if any(t["name"] == tag for t in p["tags"])]
+        size += write_page(env, "tag.html", folder / ctx["tag_pages"][tag], tag=tag,
+                           entries=tag_entries(standings, ctx["entries"]), tagged=tagged,
+                           tag_votes=int(standings.attrs.get("votes", 0)), **sub)
+        pages += 1
+    if ctx["matrix_page"]:
+        order = [e["name"] for e in ctx["entries"]]
+        size += write_page(env, "matrix.html", folder / "matrix.html",
+                           matrix=_matrix_charts(data, order), **top)
+        pages += 1
+    ctx["pages"] = pages
+    ctx["bytes"] = size
+    return ctx

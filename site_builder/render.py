@@ -1,0 +1,112 @@
+"""The Jinja environment: autoescaping, user template overrides, and display filters.
+
+Templates are looked up first in the user's folder (``--templates DIR``), then in ours. Ours
+are also reachable under the ``default/`` prefix, so a user's ``base.html`` can say
+``{% extends "default/base.html" %}`` and override only the blocks it wants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+__all__ = ["make_environment", "templates_digest"]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_score(value: Any, digits: int = 0) -> str:
+    """A score such as ``1,043``; an en dash when there is none."""
+    return "–" if _missing(value) else f"{float(value):,.{digits}f}"
+
+
+def fmt_pct(value: Any) -> str:
+    """A share as ``62%``; an en dash when there is none."""
+    return "–" if _missing(value) else f"{100 * float(value):.0f}%"
+
+
+def fmt_int(value: Any) -> str:
+    return "–" if _missing(value) else f"{int(value):,}"
+
+
+def fmt_time(value: Any) -> str:
+    """Unix seconds as ``2025-11-23 12:55 UTC`` (absolute, so pages do not go stale)."""
+    if _missing(value):
+        return "never"
+    return datetime.fromtimestamp(float(value), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def iso_time(value: Any) -> str:
+    """Unix seconds as a valid ``datetime`` attribute value."""
+    if _missing(value):
+        return ""
+    return datetime.fromtimestamp(float(value), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rank_range(low: Any, high: Any) -> str:
+    """``3`` or ``2–5``."""
+    low, high = int(low), int(high)
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def movement(delta: Any) -> str:
+    """``▲2``, ``▼1`` or an empty string for a rank change (positive: moved up)."""
+    if _missing(delta) or int(delta) == 0:
+        return ""
+    return f"▲{int(delta)}" if int(delta) > 0 else f"▼{-int(delta)}"
+
+
+def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
+    """The environment every page is rendered with (autoescape on, undefined is an error).
+
+    :raises FileNotFoundError: ``user_templates`` is not a folder.
+    """
+    ours = jinja2.PackageLoader("site_builder", "templates")
+    loaders: list[jinja2.BaseLoader] = []
+    if user_templates is not None:
+        if not Path(user_templates).is_dir():
+            raise FileNotFoundError(f"templates folder not found: {user_templates}")
+        loaders.append(jinja2.FileSystemLoader(str(user_templates)))
+    loaders += [jinja2.PrefixLoader({"default": ours}), ours]
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(score=fmt_score, pct=fmt_pct, int=fmt_int, time=fmt_time,
+                       isotime=iso_time, movement=movement)
+    env.globals.update(rank_range=rank_range)
+    return env
+
+
+def templates_digest(user_templates: Path | None) -> str:
+    """A digest of every template and static file, ours and the user's, to notice edits."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for folder in (here / "templates", here / "static", user_templates):
+        if folder is None or not Path(folder).is_dir():
+            continue
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def write_page(env: jinja2.Environment, template: str, target: Path, **context: Any) -> int:
+    """Render ``template`` to ``target``; return the bytes written."""
+    html = env.get_template(template).render(**context)
+    data = html.encode("utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as fh:
+        fh.write(data)
+    return len(data)
+

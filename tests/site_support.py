@@ -1,0 +1,109 @@
+"""Helpers for the site builder's tests: a small database with hostile user-typed text, the
+site built from it, and HTML parsing helpers."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from bs4 import BeautifulSoup
+from PIL import Image
+
+from conftest import make_png, make_wav
+from rater import Client, Leaderboard
+
+HOSTILE = '<script>alert("x")</script>'
+BOARD_NAME = f"Best pictures {HOSTILE} & more"
+INSTRUCTION = 'Which is better? <img src=x onerror="alert(1)">'
+PROMPTS = ["A red cat", f"A dog <b>bold</b> {HOSTILE}", "A quiet lake at dawn"]
+TAGS = [["animals", "<i>tag</i>"], ["animals"], ["landscape"]]
+MODELS = ["alpha", f"{HOSTILE}", "O'Brien & \"Co\"", "delta"]  # best first
+AUDIO_MODELS = ["tone-clean", "tone-noisy"]
+
+
+def _large_png(path: Path, seed: int) -> Path:
+    rng = random.Random(seed)
+    img = Image.new("RGB", (900, 700))
+    img.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256))
+                 for _ in range(900 * 700)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path, "PNG")
+    return path
+
+
+def vote_until(board: Leaderboard, votes: int, strength: list[str], raters: int = 3,
+               prefix: str = "extra") -> int:
+    """Cast ``votes`` votes through the matchmaker; the model earlier in ``strength`` wins
+    (on inverse boards it is chosen as the worse, so it loses), with a tie now and then."""
+    cast = 0
+    for k in range(votes):
+        rater = f"rater-{k % raters}"
+        matchup = board.next_matchup(rater, continue_when_settled=True)
+        if matchup is None:  # this rater has seen every pair: a newcomer takes over
+            rater = f"{prefix}-{k}"
+            matchup = board.next_matchup(rater, continue_when_settled=True)
+        if matchup is None:
+            continue
+        left, right = strength.index(matchup.left.model), strength.index(matchup.right.model)
+        better = "left" if left < right else "right"
+        worse = "right" if better == "left" else "left"
+        choice = "tie" if k % 11 == 5 else (worse if board.inverse_ranking else better)
+        board.record_vote(matchup.id, choice, rater)
+        cast += 1
+    return cast
+
+
+def make_database(folder: Path) -> tuple[Path, Leaderboard, Leaderboard]:
+    """Two boards: images with hostile text everywhere, and an inverse audio board."""
+    media = folder / "inputs"
+    db = folder / "db" / "leaderboards.db"
+    client = Client(db)
+    images = client.mri.create_new_leaderboard(BOARD_NAME, INSTRUCTION, PROMPTS, True, tags=TAGS)
+    seed = 0
+    for m, name in enumerate(MODELS):
+        paths, prompts = [], []
+        for p, prompt in enumerate(PROMPTS):
+            seed += 1
+            if m == 0 and p == 0:
+                paths.append(_large_png(media / f"big-{seed}.png", seed))
+            else:
+                paths.append(make_png(media / f"img-{seed}.png", seed, size=16))
+            prompts.append(prompt)
+        images.evaluate_model(name, paths, prompts)
+    vote_until(images, 120, MODELS)
+    audio = client.mri.create_new_leaderboard(
+        "Tones", "Which clip is worse?", ["beep", "boop"], False, inverse_ranking=True,
+        prompt_assets=[make_png(media / "score-1.png", 901), make_png(media / "score-2.png", 902)],
+        show_prompt_asset=True)
+    for k, name in enumerate(AUDIO_MODELS):
+        audio.evaluate_model(name, [make_wav(media / f"{name}-{p}.wav", 300 + 100 * k + p)
+                                    for p in range(2)], ["beep", "boop"])
+    vote_until(audio, 20, AUDIO_MODELS)
+    images_id, audio_id = images.id, audio.id
+    client.close()
+    client = Client(db)
+    return db, client.mri.get_leaderboard_by_id(images_id), client.mri.get_leaderboard_by_id(audio_id)
+
+
+def parse(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html5lib")
+
+
+def pages(site: Path) -> Iterator[Path]:
+    yield from sorted(site.rglob("*.html"))
+
+
+def local_targets(page: Path, soup: BeautifulSoup) -> Iterator[tuple[str, Path]]:
+    """Every href/src in the page that points inside the site, resolved to a path."""
+    for tag in soup.find_all(True):
+        for attr in ("href", "src"):
+            value = tag.get(attr)
+            if not value or value.startswith("#") or value.startswith("data:"):
+                continue
+            parts = urlsplit(value)
+            if parts.scheme or parts.netloc:
+                yield value, Path("/nonexistent-external")
+                continue
+            yield value, (page.parent / unquote(parts.path)).resolve()

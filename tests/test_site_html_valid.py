@@ -1,0 +1,52 @@
+"""Every built page passes the Nu HTML Checker (vnu.jar) with no errors.
+
+The checker comes from npm (``vnu-jar``), installed once into ``tests/.vnu/`` (git-ignored),
+or from the jar named by ``$VNU_JAR``. Skipped, saying why, without Java or npm.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from site_builder import build_site
+from site_support import make_database
+
+CACHE = Path(__file__).resolve().parent / ".vnu"
+JAR = CACHE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+def vnu_jar() -> Path:
+    if os.environ.get("VNU_JAR"):
+        return Path(os.environ["VNU_JAR"])
+    if not JAR.is_file():
+        if shutil.which("npm") is None:
+            pytest.skip("the Nu HTML Checker needs npm (to install vnu-jar) or $VNU_JAR")
+        CACHE.mkdir(exist_ok=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts",
+                        "--prefix", str(CACHE), "vnu-jar"], check=True, capture_output=True,
+                       timeout=300)
+    return JAR
+
+
+@pytest.mark.slow
+def test_pages_pass_the_nu_html_checker(tmp_path: Path) -> None:
+    if shutil.which("java") is None:
+        pytest.skip("the Nu HTML Checker needs Java (apt-get install default-jre-headless)")
+    jar = vnu_jar()
+    db, _images, _audio = make_database(tmp_path)
+    site = tmp_path / "site"
+    build_site(db, site, progress=None)
+    pages = sorted(str(p) for p in site.rglob("*.html"))
+    run = subprocess.run(["java", "-jar", str(jar), "--errors-only", "--format", "json", *pages],
+                         capture_output=True, text=True, timeout=600)
+    messages = json.loads(run.stderr or run.stdout or '{"messages": []}')["messages"]
+    errors = [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m.get('message')}"
+              for m in messages if m.get("type") == "error"]
+    assert not errors, "\n".join(errors[:20])
+    assert run.returncode == 0

@@ -1,0 +1,150 @@
+"""Honest uncertainty: intervals that respect prompt clustering, and ranks that respect them.
+
+Votes on the same prompt are correlated (a model may simply be good at that prompt), so
+treating them as independent makes intervals too narrow. Two interval methods, both on
+the resampling units of :func:`ranking.pairs.resampling_units` (a named prompt, or a
+single vote when its prompt is unknown):
+
+* :func:`bootstrap_ratings`: Poisson bootstrap of whole units, done on aggregated
+  per-unit pair counts (one sparse product per batch) and refitted for all replicates at
+  once; percentile intervals of the centred ratings.
+* :func:`sandwich_covariance`: the cluster-robust sandwich ``H^-1 M H^-1`` at the fit
+  (used when ``n_bootstrap=0``; cheap).
+
+Ranks: :func:`rank_ranges` applies Chatbot Arena's rule in both directions and
+:func:`tied_groups` groups models whose intervals overlap the group's leader.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from ranking.fit import fit_batch, laplacian, pair_terms
+from ranking.pairs import PairTable, Units
+
+__all__ = ["bootstrap_ratings", "rank_ranges", "sandwich_covariance", "tied_groups"]
+
+_BATCH_CELLS = 20_000_000
+
+
+def _resampled_counts(
+    table: PairTable, units: Units, rng: np.random.Generator, n_rep: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap replicates of the pair counts: ``(n_rep, pairs)`` games and scores."""
+    n_pairs = len(table)
+    games = np.zeros((n_rep, n_pairs))
+    score = np.zeros((n_rep, n_pairs))
+    if units.n_clusters:
+        weight = rng.poisson(1.0, size=(n_rep, units.n_clusters)).astype(np.float64)
+        games += np.asarray(units.cluster_games.T @ weight.T).T
+        score += np.asarray(units.cluster_score.T @ weight.T).T
+    if len(units.cat_pair):
+        # Each of a category's k interchangeable votes gets a Poisson(1) weight: Poisson(k).
+        drawn = rng.poisson(units.cat_count, size=(n_rep, len(units.cat_pair))).astype(float)
+        onehot = sparse.csr_matrix(
+            (np.ones(len(units.cat_pair)), (np.arange(len(units.cat_pair)), units.cat_pair)),
+            shape=(len(units.cat_pair), n_pairs),
+        )
+        games += np.asarray(onehot.T @ drawn.T).T
+        score += np.asarray(onehot.T @ (drawn * units.cat_score).T).T
+    return games, score
+
+
+def bootstrap_ratings(
+    table: PairTable,
+    units: Units,
+    z_hat: np.ndarray,
+    link: str,
+    prior_precision: float,
+    n_bootstrap: int,
+    seed: int,
+) -> np.ndarray:
+    """Centred ratings (link units) of ``n_bootstrap`` resampled data sets, ``(B, n)``.
+
+    Replicates are fitted in batches small enough to keep the dense Hessians under
+    ~160 MB, each warm-started at ``z_hat``. The draws depend only on ``seed`` and the
+    canonical order of units, never on the order of the votes.
+    """
+    rng = np.random.default_rng(seed)
+    batch = max(1, _BATCH_CELLS // max(table.n * table.n, 1))
+    out = np.empty((n_bootstrap, table.n))
+    for start in range(0, n_bootstrap, batch):
+        stop = min(n_bootstrap, start + batch)
+        games, score = _resampled_counts(table, units, rng, stop - start)
+        out[start:stop] = fit_batch(table, games, score, link, prior_precision, z_hat)
+    return out - out.mean(axis=1, keepdims=True)
+
+
+def sandwich_covariance(
+    table: PairTable,
+    units: Units,
+    z: np.ndarray,
+    link: str,
+    bread: np.ndarray,
+) -> np.ndarray:
+    """Cluster-robust covariance ``H^-1 M H^-1`` of the ratings (link units squared).
+
+    :param bread: ``H^-1``, the inverse information matrix at ``z``.
+    ``M`` sums, over resampling units, the outer product of each unit's score vector.
+    Every vote's score vector sums to zero, so the result has the centred gauge.
+    """
+    n = table.n
+    d = z[table.i] - z[table.j]
+    meat = np.zeros((n, n))
+    if units.n_clusters:
+        games, scores = units.cluster_games, units.cluster_score  # same sparsity pattern
+        cluster = np.repeat(np.arange(units.n_clusters), np.diff(games.indptr))
+        pair = games.indices
+        resid, _ = pair_terms(d[pair], games.data, scores.data, link)
+        rows = np.r_[cluster, cluster]
+        cols = np.r_[table.i[pair], table.j[pair]]
+        if units.n_clusters * n <= _BATCH_CELLS:
+            flat = np.bincount(rows * n + cols, np.r_[resid, -resid], units.n_clusters * n)
+            g = flat.reshape(units.n_clusters, n)
+            meat += g.T @ g
+        else:
+            g = sparse.csr_matrix((np.r_[resid, -resid], (rows, cols)), (units.n_clusters, n))
+            meat += (g.T @ g).toarray()
+    if len(units.cat_pair):
+        pair = units.cat_pair
+        resid, _ = pair_terms(d[pair], np.ones(len(pair)), units.cat_score, link)
+        meat += laplacian(table.i[pair], table.j[pair], units.cat_count * resid**2, n)
+    return bread @ meat @ bread
+
+
+def rank_ranges(
+    score: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rank, best plausible rank and worst plausible rank of each model.
+
+    ``rank`` orders by ``score`` (ties by position). ``rank_low = 1 + #{m: low_m > high_k}``
+    (Chatbot Arena's rank upper bound: models certainly better than ``k``) and
+    ``rank_high = n - #{m: high_m < low_k}`` (models certainly worse). Both are clamped to
+    contain ``rank``.
+    """
+    n = len(score)
+    order = np.argsort(-score, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(1, n + 1)
+    sorted_low, sorted_high = np.sort(low), np.sort(high)
+    better = n - np.searchsorted(sorted_low, high, side="right")
+    worse = np.searchsorted(sorted_high, low, side="left")
+    rank_low = np.minimum(1 + better, rank)
+    rank_high = np.maximum(n - worse, rank)
+    return rank, rank_low, rank_high
+
+
+def tied_groups(rank: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Group id per model (1 = top): walking down the ranks, a model joins the current
+    group while its interval reaches the group leader's, i.e. ``high_k >= low_leader``;
+    otherwise it starts the next group."""
+    order = np.argsort(rank, kind="stable")
+    group = np.empty(len(rank), dtype=np.int64)
+    current, leader_low = 0, np.inf
+    for k in order:
+        if current == 0 or high[k] < leader_low:
+            current += 1
+            leader_low = low[k]
+        group[k] = current
+    return group

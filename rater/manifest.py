@@ -74,7 +74,8 @@ def read_manifest(path: str | Path) -> tuple[list[Path], list[str]]:
             media.append(_resolve(base, row[index["media"]], where))
             prompts.append(row[index["prompt"]])
     elif suffix in (".jsonl", ".ndjson"):
-        for line_no, line in enumerate(text.splitlines(), start=1):
+        # split("\n"), not splitlines(): JSON text may hold U+2028 and U+2029 unescaped.
+        for line_no, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             where = f"manifest {path}, line {line_no}"

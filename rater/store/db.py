@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
 
 from ..errors import DatabaseError, SchemaTooNewError
+from .schema import MIGRATIONS, SCHEMA_VERSION
+from .write_queue import WriteQueue
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
@@ -31,136 +35,56 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_SECONDS = 30.0
+_JITTER = random.Random()  # private: never draws from (or reseeds) the global generator
 
-# --- schema, version 1 ---------------------------------------------------------------------------
-# Constraints make invalid states unstorable: a matchup's two media share its prompt and belong to
-# two different models of the matchup's leaderboard (composite foreign keys), and a vote refers to
-# a served matchup, from the rater it was served to, once (unique matchup_id).
-_SCHEMA_V1 = """
-CREATE TABLE leaderboards (
-    id                TEXT PRIMARY KEY CHECK (length(id) BETWEEN 4 AND 32),
-    name              TEXT NOT NULL CHECK (length(trim(name)) > 0),
-    instruction       TEXT NOT NULL CHECK (length(trim(instruction)) > 0),
-    show_prompt       INTEGER NOT NULL CHECK (show_prompt IN (0, 1)),
-    show_prompt_asset INTEGER NOT NULL DEFAULT 0 CHECK (show_prompt_asset IN (0, 1)),
-    inverse_ranking   INTEGER NOT NULL DEFAULT 0 CHECK (inverse_ranking IN (0, 1)),
-    strategy          TEXT NOT NULL DEFAULT 'information'
-                      CHECK (strategy IN ('information', 'uniform')),
-    repeat_share      REAL NOT NULL DEFAULT 0.05 CHECK (repeat_share >= 0 AND repeat_share <= 0.5),
-    max_pair_votes    INTEGER NOT NULL DEFAULT 60 CHECK (max_pair_votes >= 1),
-    created_at        REAL NOT NULL
-);
-CREATE TABLE blobs (
-    sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64),
-    kind   TEXT NOT NULL CHECK (kind IN ('image', 'video', 'audio')),
-    mime   TEXT NOT NULL,
-    ext    TEXT NOT NULL,
-    size   INTEGER NOT NULL CHECK (size > 0)
-);
-CREATE TABLE prompts (
-    id             INTEGER PRIMARY KEY,
-    leaderboard_id TEXT NOT NULL REFERENCES leaderboards(id) ON DELETE CASCADE,
-    position       INTEGER NOT NULL CHECK (position >= 0),
-    text           TEXT NOT NULL CHECK (length(trim(text)) > 0),
-    tags           TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags)),
-    asset_sha256   TEXT REFERENCES blobs(sha256),
-    UNIQUE (leaderboard_id, position),
-    UNIQUE (leaderboard_id, text),
-    UNIQUE (id, leaderboard_id)
-);
-CREATE TABLE models (
-    id             INTEGER PRIMARY KEY,
-    leaderboard_id TEXT NOT NULL REFERENCES leaderboards(id) ON DELETE CASCADE,
-    name           TEXT NOT NULL CHECK (length(trim(name)) > 0),
-    created_at     REAL NOT NULL,
-    UNIQUE (leaderboard_id, name),
-    UNIQUE (id, leaderboard_id)
-);
-CREATE TABLE media (
-    id             INTEGER PRIMARY KEY,
-    leaderboard_id TEXT NOT NULL,
-    model_id       INTEGER NOT NULL,
-    prompt_id      INTEGER NOT NULL,
-    sha256         TEXT NOT NULL REFERENCES blobs(sha256),
-    original_name  TEXT NOT NULL DEFAULT '',
-    created_at     REAL NOT NULL,
-    FOREIGN KEY (model_id, leaderboard_id) REFERENCES models(id, leaderboard_id) ON DELETE CASCADE,
-    FOREIGN KEY (prompt_id, leaderboard_id) REFERENCES prompts(id, leaderboard_id) ON DELETE CASCADE,
-    UNIQUE (model_id, prompt_id, sha256),
-    UNIQUE (id, prompt_id, model_id, leaderboard_id)
-);
-CREATE INDEX media_by_prompt ON media (leaderboard_id, prompt_id, model_id);
-CREATE TABLE matchups (
-    id             TEXT PRIMARY KEY,
-    leaderboard_id TEXT NOT NULL,
-    prompt_id      INTEGER NOT NULL,
-    left_media     INTEGER NOT NULL,
-    left_model     INTEGER NOT NULL,
-    right_media    INTEGER NOT NULL,
-    right_model    INTEGER NOT NULL,
-    rater          TEXT NOT NULL CHECK (length(trim(rater)) > 0),
-    served_at      REAL NOT NULL,
-    repeat_of      TEXT REFERENCES matchups(id),
-    CHECK (left_model <> right_model),
-    FOREIGN KEY (left_media, prompt_id, left_model, leaderboard_id)
-        REFERENCES media(id, prompt_id, model_id, leaderboard_id),
-    FOREIGN KEY (right_media, prompt_id, right_model, leaderboard_id)
-        REFERENCES media(id, prompt_id, model_id, leaderboard_id),
-    UNIQUE (id, rater)
-);
-CREATE INDEX matchups_by_rater ON matchups (leaderboard_id, rater, served_at);
-CREATE INDEX matchups_by_media ON matchups (rater, left_media, right_media);
-CREATE TABLE votes (
-    id         INTEGER PRIMARY KEY,
-    matchup_id TEXT NOT NULL UNIQUE,
-    rater      TEXT NOT NULL,
-    choice     TEXT NOT NULL CHECK (choice IN ('left', 'right', 'tie')),
-    voted_at   REAL NOT NULL,
-    FOREIGN KEY (matchup_id, rater) REFERENCES matchups(id, rater)
-);
-CREATE TABLE raters (
-    leaderboard_id TEXT NOT NULL REFERENCES leaderboards(id) ON DELETE CASCADE,
-    name           TEXT NOT NULL,
-    excluded       INTEGER NOT NULL DEFAULT 0 CHECK (excluded IN (0, 1)),
-    PRIMARY KEY (leaderboard_id, name)
-);
-"""
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to :data:`BUSY_TIMEOUT_SECONDS` for the write lock.
 
-
-def _execute_script(conn: sqlite3.Connection, script: str) -> None:
-    """Run statements one by one (``executescript`` would commit the open transaction)."""
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-
-
-def _migrate_to_1(conn: sqlite3.Connection) -> None:
-    _execute_script(conn, _SCHEMA_V1)
-
-
-#: Ordered migration steps: ``MIGRATIONS[k]`` takes a database from version ``k`` to ``k + 1``.
-#: Append new steps; never edit a released one.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1]
-SCHEMA_VERSION = len(MIGRATIONS)
+    SQLite's own busy handler sleeps 1, 2, 5, 10, ... up to 100 ms between tries: under many
+    concurrent writers a waiter sleeps through the moments the lock is free and can starve for
+    seconds. Polling at most 1 ms apart (with jitter, so waiters do not march in step) hands the
+    lock over within about a millisecond. Writers of a :class:`Store` also queue on
+    :mod:`rater.store.write_queue` first, so this wait is mostly for other programs' writes.
+    """
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        delay = 0.00005
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(delay * (0.5 + _JITTER.random()))
+            delay = min(delay * 2, 0.001)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """Run the block in one write transaction: all of it is committed, or none of it.
 
-    ``BEGIN IMMEDIATE`` takes the write lock up front, so concurrent writers queue on the busy
-    timeout instead of failing with "database is locked" when a read upgrades to a write.
+    ``BEGIN IMMEDIATE`` takes the write lock up front, so concurrent writers queue (see
+    :func:`_begin_immediate`) instead of failing with "database is locked" when a read upgrades
+    to a write. When the block or the ``COMMIT`` fails, the transaction is rolled back, so the
+    connection is never left inside a half-done transaction.
     """
     if conn.in_transaction:  # nested: the outer block owns commit and rollback
         yield conn
         return
-    conn.execute("BEGIN IMMEDIATE")
+    _begin_immediate(conn)
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def _translate(path: Path, exc: sqlite3.Error) -> DatabaseError:
@@ -225,18 +149,23 @@ def connect(path: Path | str) -> sqlite3.Connection:
     path = Path(path)
     if path.is_dir():
         raise DatabaseError(f"{path} is a directory, not a database file")
+    read_only = False
     if path.exists():
         _check_header(path)
+        read_only = _is_read_only(path)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        # A read-only file is opened read-only: root could write to it anyway, but must not.
         conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            f"{path.resolve().as_uri()}?mode=ro" if read_only else path,
+            timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False,
+            uri=read_only,
         )
     except sqlite3.Error as exc:
         raise _translate(path, exc) from exc
     try:
-        _configure(conn, path)
+        _configure(conn, path, read_only)
     except BaseException as exc:
         conn.close()
         if isinstance(exc, sqlite3.Error):
@@ -245,7 +174,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
-def _configure(conn: sqlite3.Connection, path: Path) -> None:
+def _configure(conn: sqlite3.Connection, path: Path, read_only: bool = False) -> None:
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
     version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -256,13 +185,25 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
         )
     if version == 0:
         _refuse_foreign(conn, path)
-    if os.access(path, os.W_OK):
+    if read_only:
+        if version < SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{path} is read-only and has schema version {version}: make it writable once "
+                f"so it can be migrated to version {SCHEMA_VERSION}"
+            )
+    else:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise DatabaseError(f"{path}: could not switch to WAL mode (got {mode})")
     conn.execute("PRAGMA synchronous = FULL")
     if version < SCHEMA_VERSION:
         migrate(conn, path)
+
+
+def _is_read_only(path: Path) -> bool:
+    """No write permission bit, or no write access: ``os.access`` alone says yes to root, who
+    would then silently write to a file its owner marked read-only."""
+    return not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222
 
 
 def _check_header(path: Path) -> None:
@@ -296,6 +237,7 @@ class Store:
         self.media_dir = self.path.parent / "media"
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
+        self._queues: list[WriteQueue] = []
         self._lock = threading.Lock()
         _ = self.conn  # open now so a bad file fails at construction
 
@@ -320,15 +262,43 @@ class Store:
         return db
 
     def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """A write transaction on this thread's connection (see :func:`transaction`)."""
-        return _guarded(self.path, transaction(self.conn))
+        """A write transaction on this thread's connection (see :func:`transaction`), taken in
+        turn with the other writers of this database (see :mod:`rater.store.write_queue`)."""
+        return _guarded(self.path, self._in_turn(transaction(self.conn)))
+
+    @contextlib.contextmanager
+    def _in_turn(
+        self, inner: contextlib.AbstractContextManager[sqlite3.Connection]
+    ) -> Iterator[sqlite3.Connection]:
+        if self.conn.in_transaction:  # nested: the outer block holds our turn
+            with inner as conn:
+                yield conn
+            return
+        queue = getattr(self._local, "queue", None)
+        if queue is None:
+            queue = self._local.queue = WriteQueue(self.path)
+            with self._lock:
+                self._queues.append(queue)
+        if not queue.acquire(BUSY_TIMEOUT_SECONDS):
+            raise DatabaseError(
+                f"{self.path}: other writers kept the database busy for "
+                f"{BUSY_TIMEOUT_SECONDS:g} s; nothing was written, try again"
+            )
+        try:
+            with inner as conn:
+                yield conn
+        finally:
+            queue.release()
 
     def close(self) -> None:
-        """Close every connection this store opened."""
+        """Close every connection (and write-queue file) this store opened."""
         with self._lock:
             for conn in self._all:
                 conn.close()
             self._all.clear()
+            for queue in self._queues:
+                queue.close()
+            self._queues.clear()
         self._local = threading.local()
 
 
@@ -343,3 +313,15 @@ def _guarded(
         raise
     except sqlite3.Error as exc:
         raise _translate(path, exc) from exc
+
+
+def set_synchronous(conn: sqlite3.Connection, level: str) -> None:
+    """Change this connection's ``PRAGMA synchronous`` (``FULL`` is what :func:`connect` sets).
+
+    Only for measuring what durability costs (``benchmarks/vote_load.py --synchronous NORMAL``):
+    in WAL mode ``NORMAL`` survives a crashed process but may lose the last commits on power
+    loss, which would break the promise that an acknowledged vote is never lost.
+    """
+    if level.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ValueError(f"unknown synchronous level {level!r}")
+    conn.execute(f"PRAGMA synchronous = {level.upper()}")

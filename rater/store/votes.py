@@ -14,6 +14,7 @@ __all__ = [
     "insert_matchup",
     "insert_vote",
     "last_vote_id",
+    "rater_known",
     "rater_names",
     "rater_vote_rows",
     "set_rater_excluded",
@@ -103,15 +104,23 @@ def last_vote_id(conn: sqlite3.Connection, leaderboard_id: str) -> int:
 
 
 def vote_columns(
-    conn: sqlite3.Connection, leaderboard_id: str, after_id: int = 0
+    conn: sqlite3.Connection, leaderboard_id: str, after_id: int = 0, *,
+    include_repeats: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Votes in id order as tuples ``(vote_id, left_model_id, right_model_id, choice,
-    prompt_id, rater, voted_at, excluded)``, only those with ``vote_id > after_id``."""
+    prompt_id, rater, voted_at, excluded)``, only those with ``vote_id > after_id``.
+
+    Votes on quality-control repeats (matchups with ``repeat_of`` set) are not new information
+    and are left out unless ``include_repeats``."""
+    repeats = "" if include_repeats else "AND mu.repeat_of IS NULL "
     return conn.execute(
         "SELECT v.id, mu.left_model, mu.right_model, v.choice, mu.prompt_id, v.rater, "
-        "v.voted_at, coalesce(r.excluded, 0) FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
+        "v.voted_at, coalesce(r.excluded, 0) FROM votes v "
+        # CROSS JOIN keeps votes as the outer loop: read in id order (no sort) with one key
+        # lookup per vote; 4x faster than the planner's pick on a 1M-vote board.
+        "CROSS JOIN matchups mu ON mu.id = v.matchup_id "
         "LEFT JOIN raters r ON r.leaderboard_id = mu.leaderboard_id AND r.name = v.rater "
-        "WHERE mu.leaderboard_id = ? AND v.id > ? ORDER BY v.id",
+        f"WHERE mu.leaderboard_id = ? AND v.id > ? {repeats}ORDER BY v.id",
         (leaderboard_id, after_id),
     ).fetchall()
 
@@ -155,29 +164,78 @@ def set_rater_excluded(
 
 
 def rater_names(conn: sqlite3.Connection, leaderboard_id: str) -> list[str]:
-    """Everyone who was served a pair on this board or voted on it, by name."""
+    """The raters on record for this board (everyone served a pair gets a row), by name."""
     return [
         r[0]
         for r in conn.execute(
-            "SELECT name FROM raters WHERE leaderboard_id = ? UNION "
-            "SELECT v.rater FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
-            "WHERE mu.leaderboard_id = ? ORDER BY 1",
-            (leaderboard_id, leaderboard_id),
+            "SELECT name FROM raters WHERE leaderboard_id = ? ORDER BY name", (leaderboard_id,)
         )
     ]
 
 
-def rater_vote_rows(conn: sqlite3.Connection, leaderboard_id: str) -> list[tuple[Any, ...]]:
-    """Votes in time order, each with what quality control needs, as tuples ``(rater, choice,
-    voted_at, served_at, left_media, right_media, original_choice, original_left_media,
-    original_right_media)``; the ``original_*`` fields describe the vote on the matchup this one
-    repeats (None when it is not a repeat, or the original was never voted on)."""
+def rater_known(conn: sqlite3.Connection, leaderboard_id: str, rater: str) -> bool:
+    """Whether the rater is on record for the board or was ever served one of its pairs."""
     return conn.execute(
-        "SELECT v.rater, v.choice, v.voted_at, mu.served_at, mu.left_media, mu.right_media, "
-        "ov.choice, o.left_media, o.right_media "
-        "FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
+        "SELECT EXISTS (SELECT 1 FROM raters WHERE leaderboard_id = ? AND name = ?) "
+        "OR EXISTS (SELECT 1 FROM matchups WHERE leaderboard_id = ? AND rater = ?)",
+        (leaderboard_id, rater, leaderboard_id, rater),
+    ).fetchone()[0] == 1
+
+
+def rater_vote_rows(conn: sqlite3.Connection, leaderboard_id: str) -> list[tuple[Any, ...]]:
+    """Every vote on the board (repeats included, in no particular order) as tuples ``(rater,
+    vote_id, voted_at, served_at, choice, agrees)``. ``agrees`` is None unless the vote is on a
+    quality-control repeat whose original was voted on; then 1 when both votes picked the same
+    media (sides are compared by media, so a swapped repeat agrees with the opposite side) or
+    both were ties, else 0."""
+    return conn.execute(
+        "SELECT v.rater, v.id, v.voted_at, mu.served_at, v.choice, "
+        "CASE WHEN ov.id IS NULL THEN NULL "
+        "WHEN v.choice = 'tie' OR ov.choice = 'tie' THEN v.choice = ov.choice "
+        "ELSE (CASE v.choice WHEN 'left' THEN mu.left_media ELSE mu.right_media END) "
+        "= (CASE ov.choice WHEN 'left' THEN o.left_media ELSE o.right_media END) END "
+        # CROSS JOIN: votes as the outer loop, one key lookup per vote (see vote_columns).
+        "FROM votes v CROSS JOIN matchups mu ON mu.id = v.matchup_id "
         "LEFT JOIN matchups o ON o.id = mu.repeat_of "
         "LEFT JOIN votes ov ON ov.matchup_id = o.id "
-        "WHERE mu.leaderboard_id = ? ORDER BY v.voted_at, v.id",
+        "WHERE mu.leaderboard_id = ?",
         (leaderboard_id,),
     ).fetchall()
+
+
+def insert_voted_matchups(
+    conn: sqlite3.Connection,
+    matchups: list[tuple[Any, ...]],
+    votes: list[tuple[Any, ...]],
+) -> None:
+    """Bulk-load served matchups and their votes (benchmarks, imports), in the caller's
+    transaction.
+
+    :param matchups: ``(id, leaderboard_id, prompt_id, left_media, left_model, right_media,
+        right_model, rater, served_at)`` tuples (no repeats).
+    :param votes: ``(matchup_id, rater, choice, voted_at)`` tuples.
+    """
+    conn.executemany(
+        "INSERT OR IGNORE INTO raters (leaderboard_id, name) VALUES (?, ?)",
+        sorted({(m[1], m[7]) for m in matchups}),
+    )
+    conn.executemany(
+        "INSERT INTO matchups (id, leaderboard_id, prompt_id, left_media, left_model, right_media,"
+        " right_model, rater, served_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        matchups,
+    )
+    conn.executemany(
+        "INSERT INTO votes (matchup_id, rater, choice, voted_at) VALUES (?, ?, ?, ?)", votes
+    )
+
+
+def change_marker(conn: sqlite3.Connection) -> tuple[int, int, str]:
+    """``(highest vote id, number of votes, excluded raters)`` over the whole database: a cheap
+    probe (no join, no scan of matchups) that changes whenever a vote is stored or a rater is
+    excluded or included on any board."""
+    row = conn.execute(
+        "SELECT (SELECT coalesce(max(id), 0) FROM votes), (SELECT count(*) FROM votes), "
+        "(SELECT coalesce(group_concat(leaderboard_id || char(31) || name, char(30)), '') FROM "
+        "(SELECT leaderboard_id, name FROM raters WHERE excluded = 1 ORDER BY 1, 2))"
+    ).fetchone()
+    return int(row[0]), int(row[1]), str(row[2])

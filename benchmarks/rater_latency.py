@@ -1,0 +1,180 @@
+"""Click-to-next-pair latency of the rating app, in real Chromium.
+
+Builds a temporary board of synthetic PNGs, starts ``rater serve`` on a free port, rates in
+headless Chromium (Playwright) and prints one row per action: median and p90 milliseconds from
+the click (or key press) to the next pair's two images being loaded on screen, and the ratio to
+a plain page reload measured in the same run (navigation start to the app's first screen).
+Target: a vote shows the next pair in at most 500 ms.
+
+    python benchmarks/rater_latency.py [--clicks 30] [--size 1024] [--think-ms 800]
+
+Needs Debian's ``chromium`` (``/usr/bin/chromium``) and the ``playwright`` Python package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from rater import Client
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+IMAGES = '[data-testid="stMain"] [data-testid="stImage"] img'  # not the hidden prepared pair
+
+# The answer buttons' keys carry the matchup id, so a new key on the "left" button means the next
+# pair's elements are all in place (its images come first); then wait for both images to load.
+# Resolves with the milliseconds since the last click or key press.
+_READY = """([selector, previousKey]) => {
+    const buttons = [...document.querySelectorAll('[class*="st-key-left-"]')];
+    if (buttons.length !== 1) return false;
+    const key = [...buttons[0].classList].find(c => c.startsWith("st-key-left-"));
+    const imgs = [...document.querySelectorAll(selector)];
+    if (key !== previousKey && imgs.length === 2
+        && imgs.every(i => i.complete && i.naturalWidth > 0)) {
+        return {key: key, ms: performance.now() - window.__clickedAt};
+    }
+    return false;
+}"""
+_ARM = """() => {
+    if (!window.__armed) {
+        for (const type of ["mousedown", "keydown"]) {
+            document.addEventListener(type, () => { window.__clickedAt = performance.now(); },
+                                      {capture: true});
+        }
+        window.__armed = true;
+    }
+}"""
+
+
+def make_board(folder: Path, models: int, prompts: int, size: int) -> tuple[Path, str]:
+    """A database with one board of ``models`` x ``prompts`` smooth, noisy PNGs."""
+    rng = np.random.default_rng(0)
+    client = Client(folder / "bench.db")
+    texts = [f"Prompt number {i}" for i in range(prompts)]
+    lb = client.mri.create_new_leaderboard("Latency benchmark", "Which image is better?", texts,
+                                           show_prompt=True)
+    ramp = np.linspace(0, 255, size)
+    for m in range(models):
+        files = []
+        for p in range(prompts):
+            base = np.stack([np.add.outer(ramp * (c + 1) / 3, ramp[::-1] / 2) % 256 for c in range(3)], -1)
+            pixels = np.clip(base + rng.normal(0, 12, base.shape) + 20 * m + 5 * p, 0, 255)
+            path = folder / "src" / f"m{m}-p{p}.png"
+            path.parent.mkdir(exist_ok=True)
+            Image.fromarray(pixels.astype(np.uint8)).save(path)
+            files.append(path)
+        lb.evaluate_model(f"model-{m}", files, texts)
+    client.close()
+    return folder / "bench.db", lb.id
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(db: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("RATER_PASSCODE", "RATER_ADMIN_PASSCODE")}
+    proc = subprocess.Popen([sys.executable, "-m", "rater", "--db", str(db), "serve", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the server did not answer its health check within 90 s")
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def measure(page, action, rounds: int, think_ms: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Run ``action(k)`` ``rounds`` times; the time from input to the next loaded pair, in ms."""
+    times = []
+    key = page.evaluate(_READY, [IMAGES, None])["key"]
+    for k in range(rounds):
+        page.evaluate(_ARM)
+        action(k)
+        ready = page.wait_for_function(_READY, arg=[IMAGES, key], timeout=30_000).json_value()
+        times.append(float(ready["ms"]))
+        key = ready["key"]
+        page.wait_for_timeout(think_ms)  # a rater looks before answering
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clicks", type=int, default=30, help="clicks per measured action")
+    parser.add_argument("--size", type=int, default=1024, help="image width and height in pixels")
+    parser.add_argument("--models", type=int, default=6)
+    parser.add_argument("--prompts", type=int, default=10)
+    parser.add_argument("--think-ms", type=int, default=800,
+                        help="pause between a pair appearing and the next answer (a fast rater)")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db, board_id = make_board(Path(tmp), args.models, args.prompts, args.size)
+        port = free_port()
+        server = start_server(db, port)
+        url = f"http://127.0.0.1:{port}/?leaderboard={board_id}"
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 860})
+                reloads = []
+                page.goto(url)
+                for _ in range(max(5, args.clicks // 3)):
+                    page.reload()
+                    page.get_by_text("Rate generative models").wait_for(timeout=30_000)
+                    reloads.append(page.evaluate("performance.now()"))
+                page.get_by_label("Your name").fill("benchmark")
+                page.get_by_role("button", name="Start rating").click()
+                page.wait_for_selector(IMAGES)  # the first pair
+                answer = ["A is better", "B is better"]
+                measure(page, lambda k: page.get_by_role("button", name=answer[k % 2]).first.click(), 3, args.think_ms)
+                rows = [
+                    ("vote (click) -> next pair", measure(
+                        page, lambda k: page.get_by_role("button", name=answer[k % 2]).first.click(), args.clicks, args.think_ms)),
+                    ("vote (arrow key) -> next pair", measure(
+                        page, lambda k: page.keyboard.press(["ArrowLeft", "ArrowRight"][k % 2]), args.clicks, args.think_ms)),
+                    ("skip (click) -> next pair", measure(
+                        page, lambda k: page.get_by_role("button", name="Skip").first.click(), args.clicks // 2, args.think_ms)),
+                ]
+                browser.close()
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+    base = statistics.median(reloads)
+    print(f"rater app latency: {args.models} models x {args.prompts} prompts, {args.size}x{args.size} "
+          f"PNGs, {args.clicks} clicks per row, headless Chromium, {os.cpu_count()} cores")
+    print(f"{'action':<32}{'n':>4}{'median ms':>11}{'p90 ms':>9}{'vs reload':>11}")
+    for name, values in [("page reload (baseline)", reloads), *rows]:
+        median = statistics.median(values)
+        print(f"{name:<32}{len(values):>4}{median:>11.0f}{percentile(values, 90):>9.0f}"
+              f"{median / base:>10.2f}x")
+    worst = max(statistics.median(v) for _, v in rows)
+    print(f"target: next pair within 500 ms of a vote: {'met' if worst <= 500 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

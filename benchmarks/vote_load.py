@@ -1,0 +1,264 @@
+"""Votes under load: many processes recording votes on one database file at the same time.
+
+Each worker process opens its own :class:`rater.Client` and calls ``record_vote`` through the
+public API as fast as it can on pairs served to it, timing every call; all workers start
+together on a barrier. The pairs are served beforehand: stored in bulk by default (what
+``next_matchup`` would have stored; its cost is the matchmaker's, not the vote store's), or with
+``--serve api`` by each worker calling ``next_matchup`` (slower; its time is printed too). The
+baseline is one process doing the same in the same run, so the ratio column says what
+concurrency costs on this machine.
+
+Usage::
+
+    python benchmarks/vote_load.py                       # 8 x 2,000 votes, plus the baseline
+    python benchmarks/vote_load.py --processes 4 --votes 500 --serve api
+
+Prints one row per scenario: votes stored, errors, wall time of the voting phase, votes/s, and
+``record_vote`` latency p50 / p99 / max in milliseconds, with the machine's load average (the
+latencies mean little on a busy machine). ``tests/test_concurrency.py`` imports
+:func:`prepare_board` and :func:`run_load`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+import rater.matchmaking  # noqa: F401  (imported once, before the workers fork)
+from rater import Client
+from rater.store import catalog, matchups, votes
+from rater.store import db as store_db
+
+#: Targets from issue #7.
+TARGET_VOTES_PER_SECOND = 1000.0
+TARGET_P99_MS = 10.0
+
+
+def _png(path: Path, seed: int) -> Path:
+    img = Image.new("RGB", (4, 4), ((seed * 37) % 256, (seed * 91) % 256, (seed * 13) % 256))
+    img.putpixel((0, 0), (seed % 256, (seed // 256) % 256, 7))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path, format="PNG")
+    return path
+
+
+def prepare_board(db: Path, models: int = 16, prompts: int = 12) -> str:
+    """A board with ``models`` x ``prompts`` distinct media: ``C(models, 2) * prompts`` distinct
+    pairs per rater (1,440 with the defaults, 2,880 with 16 x 24). Returns its id."""
+    work = db.parent / "load-media"
+    texts = [f"prompt number {p}" for p in range(prompts)]
+    with Client(db) as client:
+        lb = client.mri.create_new_leaderboard(
+            "Load test", "Which is better?", texts, False, strategy="uniform", repeat_share=0.05
+        )
+        for m in range(models):
+            files = [_png(work / f"m{m}-p{p}.png", m * 1000 + p) for p in range(prompts)]
+            lb.evaluate_model(f"model-{m:02d}", files, texts)
+        return lb.id
+
+
+@dataclass
+class WorkerResult:
+    """What one worker did: ids of acknowledged votes, latencies, errors (as text)."""
+
+    rater: str
+    acknowledged: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    exhausted: bool = False
+
+
+def _worker(db: str, board_id: str, rater: str, votes: int, served: list[str], synchronous: str,
+            barrier, results) -> None:
+    """Serve ``votes`` pairs to ``rater`` unless ``served`` already lists them (phase 1), wait for
+    every worker, then record a vote on each as fast as possible (phase 2, the one measured)."""
+    result = WorkerResult(rater)
+    try:
+        client = Client(db)
+        if synchronous != "FULL":
+            store_db.set_synchronous(client.store.conn, synchronous)
+        lb = client.mri.get_leaderboard_by_id(board_id)
+        served = list(served)
+        while len(served) < votes:
+            matchup = lb.next_matchup(rater, continue_when_settled=True)
+            if matchup is None:
+                result.exhausted = True
+                break
+            served.append(matchup.id)
+        barrier.wait()
+        choices = ("left", "right", "tie")
+        for i, matchup_id in enumerate(served):
+            try:
+                started = time.perf_counter()
+                receipt = lb.record_vote(matchup_id, choices[i % 3], rater)
+                result.latencies.append(time.perf_counter() - started)
+                if receipt.counted:
+                    result.acknowledged.append(matchup_id)
+            except Exception as exc:  # counted and reported, never hidden
+                result.errors.append(f"{type(exc).__name__}: {exc}")
+        client.close()
+    except Exception:
+        result.errors.append(traceback.format_exc(limit=3))
+    results.put(result)
+
+
+@dataclass
+class LoadResult:
+    """One scenario's totals."""
+
+    processes: int
+    serving_seconds: float
+    votes: int
+    seconds: float
+    latencies: list[float]
+    errors: list[str]
+    acknowledged: list[str]
+    exhausted: int
+
+    @property
+    def votes_per_second(self) -> float:
+        return self.votes / self.seconds if self.seconds else 0.0
+
+    def percentile_ms(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def serve_in_bulk(db: Path, board_id: str, raters: list[str], per_rater: int, seed: int = 0) -> dict[str, list[str]]:
+    """Store ``per_rater`` served matchups for each rater at once, as the matchmaker would have
+    (random pairs of two models' media for one prompt, distinct when there are enough). Serving through
+    ``next_matchup`` costs the matchmaker's time, which is not what this benchmark measures."""
+    rng = random.Random(seed)
+    with Client(db) as client:
+        by_prompt: dict[int, list[dict]] = {}
+        for media in catalog.list_media(client.store.conn, board_id):
+            by_prompt.setdefault(media["prompt_id"], []).append(media)
+        pairs = [(a, b) for group in by_prompt.values() for i, a in enumerate(group)
+                 for b in group[i + 1:] if a["model_id"] != b["model_id"]]
+        served: dict[str, list[str]] = {}
+        rows = []
+        for rater in raters:
+            served[rater] = []
+            # Distinct pairs when the board has enough (a rater may see a pair twice otherwise).
+            chosen = rng.sample(pairs, per_rater) if per_rater <= len(pairs) else rng.choices(pairs, k=per_rater)
+            for a, b in chosen:
+                left, right = (a, b) if rng.random() < 0.5 else (b, a)
+                matchup_id = uuid.uuid4().hex
+                served[rater].append(matchup_id)
+                rows.append((matchup_id, board_id, a["prompt_id"], left["id"], left["model_id"],
+                             right["id"], right["model_id"], rater, time.time(), None))
+        with client.store.write() as conn:
+            for rater in raters:
+                votes.ensure_rater(conn, board_id, rater)
+            matchups.bulk_insert_matchups(conn, rows)
+    return served
+
+
+def run_load(db: Path, board_id: str, processes: int, votes: int, prefix: str = "rater",
+             *, serve: str = "bulk", synchronous: str = "FULL") -> LoadResult:
+    """``processes`` workers each record ``votes`` votes at the same time; wait for all.
+
+    :param serve: ``"bulk"`` stores the pairs beforehand (:func:`serve_in_bulk`); ``"api"`` has
+        each worker serve its pairs with ``next_matchup`` before the votes start.
+    :param synchronous: the workers' ``PRAGMA synchronous``; the store's is ``FULL`` (durable).
+    """
+    raters = [f"{prefix}-{i}" for i in range(processes)]
+    served = serve_in_bulk(db, board_id, raters, votes) if serve == "bulk" else {r: [] for r in raters}
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    barrier = ctx.Barrier(processes + 1)
+    results = ctx.Queue()
+    workers = [
+        ctx.Process(target=_worker, args=(str(db), board_id, r, votes, served[r], synchronous, barrier,
+                                                results))
+        for r in raters
+    ]
+    started = time.perf_counter()
+    for w in workers:
+        w.start()
+    barrier.wait(timeout=600)
+    serving = time.perf_counter() - started
+    started = time.perf_counter()
+    collected = [results.get(timeout=600) for _ in workers]
+    seconds = time.perf_counter() - started
+    for w in workers:
+        w.join(timeout=60)
+    return LoadResult(
+        processes=processes,
+        serving_seconds=serving,
+        votes=sum(len(r.acknowledged) for r in collected),
+        seconds=seconds,
+        latencies=[x for r in collected for x in r.latencies],
+        errors=[e for r in collected for e in r.errors],
+        acknowledged=[m for r in collected for m in r.acknowledged],
+        exhausted=sum(r.exhausted for r in collected),
+    )
+
+
+def _row(name: str, r: LoadResult, baseline: LoadResult | None) -> str:
+    ratio = f"{r.votes_per_second / baseline.votes_per_second:5.2f}x" if baseline and baseline.votes else "  1.00x"
+    return (f"{name:<24} {r.votes:>7,} {len(r.errors):>6} {r.seconds:>8.2f} {r.votes_per_second:>9,.0f}"
+            f" {ratio:>7} {r.percentile_ms(0.5):>7.2f} {r.percentile_ms(0.99):>7.2f}"
+            f" {1000 * max(r.latencies, default=0):>8.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--processes", type=int, default=8)
+    parser.add_argument("--votes", type=int, default=2000, help="votes per process")
+    parser.add_argument("--serve", choices=["bulk", "api"], default="bulk",
+                        help="store the pairs beforehand (bulk) or serve them with next_matchup (api)")
+    parser.add_argument("--compare-normal", action="store_true",
+                        help="also run with synchronous=NORMAL (not durable on power loss) to "
+                             "show what fsync costs")
+    args = parser.parse_args(argv)
+    rows: list[tuple[str, LoadResult]] = []
+    with tempfile.TemporaryDirectory(prefix="vote-load-") as tmp:
+        db = Path(tmp) / "load.db"
+        board = prepare_board(db, models=16, prompts=max(12, args.votes // 100))
+        baseline = run_load(db, board, 1, args.votes, prefix="solo", serve=args.serve)
+        rows.append(("1 process (baseline)", baseline))
+        loaded = run_load(db, board, args.processes, args.votes, prefix="crowd", serve=args.serve)
+        rows.append((f"{args.processes} processes", loaded))
+        if args.compare_normal:
+            normal = run_load(db, board, args.processes, args.votes, prefix="normal",
+                              serve=args.serve, synchronous="NORMAL")
+            rows.append((f"{args.processes} proc., NORMAL*", normal))
+    print(f"vote load on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end),"
+          f" Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}; targets: >= "
+          f"{TARGET_VOTES_PER_SECOND:,.0f} votes/s, p99 <= {TARGET_P99_MS:g} ms")
+    if args.serve == "api":
+        print(f"serving the pairs with next_matchup took {baseline.serving_seconds:.1f} s (1 process)"
+              f" and {loaded.serving_seconds:.1f} s ({args.processes} processes); votes are timed "
+              "after that")
+    print(f"{'scenario':<24} {'votes':>7} {'errors':>6} {'seconds':>8} {'votes/s':>9} {'ratio':>7}"
+          f" {'p50 ms':>7} {'p99 ms':>7} {'max ms':>8}")
+    for name, result in rows:
+        print(_row(name, result, None if result is baseline else baseline))
+    if args.compare_normal:
+        print("* synchronous=NORMAL: no fsync per commit; survives a killed process, may lose the "
+              "last votes on power loss (the store uses FULL)")
+    for error in sorted({e for _, r in rows for e in r.errors})[:10]:
+        print("error:", error)
+    ok = (not loaded.errors and loaded.votes == args.processes * args.votes
+          and loaded.votes_per_second >= TARGET_VOTES_PER_SECOND
+          and loaded.percentile_ms(0.99) <= TARGET_P99_MS)
+    print("targets met" if ok else "targets NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

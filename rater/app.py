@@ -1,0 +1,44 @@
+"""The rating app, started by ``rater serve`` (``streamlit run rater/app.py``).
+
+A thin view: the passcode gate, then three pages (Rate, Raters, Standings) under
+``rater/app_pages/``; what they do is in :mod:`rater.rating_session` and the Leaderboard API.
+Nothing else is drawn, and no media is loaded, until the gate is passed.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from rater.app_pages import common
+
+st.set_page_config(page_title="Rater", page_icon=":material/balance:", layout="wide")
+
+# Media large enough to judge, small enough that the answer buttons stay on screen; on phones
+# Streamlit stacks the two columns, so each medium gets less height there.
+_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3rem; }
+.st-key-prefetch { display: none; }
+[data-testid="stImage"] img, [data-testid="stVideo"] { max-height: 58vh; object-fit: contain; }
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+  [data-testid="stImage"] img, [data-testid="stVideo"] { max-height: 30vh; }
+  h2 { font-size: 1.35rem !important; }
+  h3 { padding: 0 !important; }
+}
+</style>"""
+
+st.html(_CSS)
+try:
+    if common.gate(common.config()):
+        st.navigation(
+            [
+                st.Page("app_pages/rate.py", title="Rate", icon=":material/how_to_vote:", default=True),
+                st.Page("app_pages/raters.py", title="Raters", icon=":material/group:",
+                        url_path="raters"),
+                st.Page("app_pages/standings.py", title="Standings", icon=":material/leaderboard:",
+                        url_path="standings"),
+            ],
+            position="top",
+        ).run()
+finally:
+    common.release_connection()

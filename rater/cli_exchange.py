@@ -1,0 +1,109 @@
+"""``rater backup``, ``rater export-votes`` and ``rater import-votes``: click wiring only.
+
+``rater.cli`` imports this module while it is itself being imported (to register
+:data:`COMMANDS`), so nothing from ``rater.cli`` is imported at module level here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .client import Client
+
+__all__ = ["COMMANDS", "backup", "export_votes", "import_votes"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly(func: F) -> F:
+    """:func:`rater.cli.friendly_errors`, looked up when the command runs."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .cli import friendly_errors
+
+        return friendly_errors(func)(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _client() -> Client:
+    from .cli import open_client
+
+    return open_client()
+
+
+@click.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--no-media", is_flag=True, help="Copy the database only, not the media files.")
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+@_friendly
+def backup(dest: Path, no_media: bool, force: bool) -> None:
+    """Copy the database to DEST while raters keep voting (SQLite's online backup).
+
+    The copy is one consistent moment of the database, checked before it gets its name; the
+    media it refers to are copied into a media/ folder beside DEST.
+
+    Example:
+
+        rater backup backups/leaderboards-2025-06-01.db
+    """
+    from .backup import backup as run_backup
+
+    result = run_backup(_client(), dest, media=not no_media, overwrite=force)
+    click.echo(f"backed up {result.votes} votes and {result.matchups} matchups to {result.path} "
+               f"({result.bytes:,} bytes, {result.media_copied} media files copied, "
+               f"{result.seconds:.1f} s)")
+
+
+@click.command(name="export-votes")
+@click.argument("leaderboard_id")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_friendly
+def export_votes(leaderboard_id: str, file: Path) -> None:
+    """Write a leaderboard's matchups and votes to FILE (JSON Lines) for another host.
+
+    Matchups keep their ids and name media by model, prompt and content hash, so the file can be
+    merged into the same leaderboard created on another machine with import-votes.
+
+    Example:
+
+        rater export-votes k7gq2mxa votes-laptop.jsonl
+    """
+    from .exchange import export_votes as run_export
+
+    lb = _client().mri.get_leaderboard_by_id(leaderboard_id)
+    result = run_export(lb, file)
+    click.echo(f"exported {result.votes} votes on {result.matchups} matchups of {lb.id} "
+               f"to {result.path}")
+
+
+@click.command(name="import-votes")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--into", "into", metavar="ID",
+              help="The target leaderboard (default: the one with the file's name and prompts).")
+@_friendly
+def import_votes(file: Path, into: str | None) -> None:
+    """Merge votes exported on another host (export-votes) into this database.
+
+    All or nothing; importing the same file twice adds nothing. Votes on media this host lacks
+    are refused with a list of what is missing; an id that exists here with different content
+    is an error, never an overwrite.
+
+    Example:
+
+        rater import-votes votes-laptop.jsonl --into k7gq2mxa
+    """
+    from .exchange import import_votes as run_import
+
+    result = run_import(_client(), file, into=into)
+    click.echo(f"imported {result.votes_added} votes and {result.matchups_added} matchups into "
+               f"{result.leaderboard_id} ({result.votes_present} votes were already here)")
+
+
+COMMANDS = [backup, export_votes, import_votes]

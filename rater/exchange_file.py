@@ -1,0 +1,179 @@
+"""The vote exchange file: JSON Lines written by ``rater export-votes`` and read by ``import-votes``.
+
+See :mod:`rater.exchange` for the format and what importing does; this module writes the lines
+atomically and reads them back, refusing anything malformed with the file and line named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import LeaderboardError, ValidationError
+from .validation import check_name
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "ExchangeError",
+    "ParsedFile",
+    "board_fingerprint",
+    "header_host",
+    "read_file",
+    "write_file",
+]
+
+FORMAT = "rater-votes"
+FORMAT_VERSION = 1
+_CHOICES = ("left", "right", "tie")
+_HOST_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class ExchangeError(LeaderboardError):
+    """A vote file cannot be written or imported (malformed, wrong board, ...)."""
+
+
+def board_fingerprint(name: str, prompts: list[str]) -> str:
+    """A hash of a board's name and set of prompts: what "the same leaderboard" means across
+    hosts (prompt order is a display choice and does not count)."""
+    payload = json.dumps([name, sorted(prompts)], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def write_file(path: Path, lines: list[dict[str, Any]]) -> None:
+    """Write one JSON object per line to a temporary name, then rename: a reader never sees
+    half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".export-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            for line in lines:
+                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class ParsedFile:
+    header: dict[str, Any]
+    matchups: list[dict[str, Any]]
+    votes: list[dict[str, Any]]
+
+
+def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ExchangeError(f"vote file not found: {path}") from None
+    except IsADirectoryError:
+        raise ExchangeError(f"vote file is a directory: {path}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ExchangeError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    # split("\n"), not splitlines(): JSON text may hold U+2028 and friends unescaped.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ExchangeError(f"{path}, line {number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict):
+            raise ExchangeError(f"{path}, line {number}: expected a JSON object")
+        yield number, item
+
+
+def _need(item: dict[str, Any], where: str, **fields: type | tuple[type, ...]) -> None:
+    for key, kind in fields.items():
+        if key not in item:
+            raise ExchangeError(f"{where}: missing field {key!r}")
+        value = item[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise ExchangeError(f"{where}: field {key!r} has the wrong type ({value!r})")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ExchangeError(f"{where}: field {key!r} is not a finite number ({value!r})")
+        if key in ("id", "matchup", "rater", "model"):
+            try:
+                check_name(value, f"field {key!r}", max_length=200)
+            except ValidationError as exc:
+                raise ExchangeError(f"{where}: {exc}") from None
+
+
+def _side(item: dict[str, Any], key: str, where: str) -> None:
+    side = item.get(key)
+    if not isinstance(side, dict):
+        raise ExchangeError(f"{where}: field {key!r} must be an object with model and sha256")
+    _need(side, f"{where}, {key}", model=str, sha256=str)
+
+
+def read_file(path: Path) -> ParsedFile:
+    lines = _lines(path)
+    first = next(lines, None)
+    if first is None:
+        raise ExchangeError(f"{path} is empty: expected a {FORMAT} header line")
+    _, header = first
+    if header.get("format") != FORMAT:
+        raise ExchangeError(f"{path} is not a rater vote export (its first line has no "
+                            f"\"format\": \"{FORMAT}\" header)")
+    if header.get("version") != FORMAT_VERSION:
+        raise ExchangeError(f"{path} has format version {header.get('version')!r}; this tool "
+                            f"reads version {FORMAT_VERSION}: upgrade rater to import it")
+    board = header.get("leaderboard")
+    counts = header.get("counts")
+    if not isinstance(board, dict) or not isinstance(counts, dict):
+        raise ExchangeError(f"{path}, line 1: header lacks 'leaderboard' or 'counts'")
+    _need(board, f"{path}, line 1, leaderboard", id=str, name=str, fingerprint=str)
+    parsed = ParsedFile(header, [], [])
+    seen_matchups: set[str] = set()
+    seen_votes: set[str] = set()
+    for number, item in lines:
+        where = f"{path}, line {number}"
+        kind = item.get("type")
+        if kind == "matchup":
+            _need(item, where, id=str, prompt=str, rater=str, served_at=(int, float))
+            _side(item, "left", where)
+            _side(item, "right", where)
+            if item.get("repeat_of") is not None and not isinstance(item["repeat_of"], str):
+                raise ExchangeError(f"{where}: field 'repeat_of' must be a matchup id or null")
+            if item["id"] in seen_matchups:
+                raise ExchangeError(f"{where}: matchup {item['id']} appears twice in the file")
+            seen_matchups.add(item["id"])
+            parsed.matchups.append(item)
+        elif kind == "vote":
+            _need(item, where, matchup=str, rater=str, choice=str, voted_at=(int, float))
+            if item["choice"] not in _CHOICES:
+                raise ExchangeError(f"{where}: choice {item['choice']!r} is not one of "
+                                    f"{', '.join(_CHOICES)}")
+            origin = item.get("origin")
+            if origin not in (None, "") and not (isinstance(origin, str) and _HOST_ID.fullmatch(origin)):
+                raise ExchangeError(f"{where}: origin {origin!r} is not a host id (32 hex digits)")
+            if item["matchup"] in seen_votes:
+                raise ExchangeError(f"{where}: a second vote on matchup {item['matchup']}")
+            seen_votes.add(item["matchup"])
+            parsed.votes.append(item)
+        else:
+            raise ExchangeError(f"{where}: unknown line type {kind!r} (expected matchup or vote)")
+    found = {"matchups": len(parsed.matchups), "votes": len(parsed.votes)}
+    if {k: counts.get(k) for k in found} != found:
+        raise ExchangeError(
+            f"{path} is incomplete or altered: its header announces {counts.get('matchups')} "
+            f"matchups and {counts.get('votes')} votes, the file has {found['matchups']} and "
+            f"{found['votes']}"
+        )
+    return parsed
+
+
+def header_host(header: dict[str, Any]) -> str:
+    """The header's host id, or ``""`` when it has none (or a malformed one)."""
+    host = header.get("host")
+    return host if isinstance(host, str) and _HOST_ID.fullmatch(host) else ""

@@ -1,0 +1,271 @@
+"""The matchmaker's in-memory picture of a board, kept up to date incrementally.
+
+Selecting a pair must stay fast on a board with a million votes, so nothing is recomputed from
+scratch per request: one :class:`BoardState` per ``(database file, leaderboard id)`` holds the
+board's models, media and pair counts, and each request first reads only what is new (models,
+media and votes with an id above the last one seen; votes may come from other threads or other
+processes). The states live in a process-wide registry; each has its own lock, which callers
+hold while they read or change it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ranking import RatingState
+
+from .matchmaking_model import Posterior, posterior_of, rating_state
+from .media import blob_path
+from .store import Store, catalog, matchups, votes
+
+__all__ = ["BoardState", "MediaItem", "RaterView", "forget_states", "seed_states", "state_for"]
+
+_SCORE = {"left": 1.0, "right": 0.0, "tie": 0.5}
+PENDING_SECONDS = 900.0
+REFIT_SHARE = 2000  # refit once the unfitted votes reach this share of all votes...
+REFIT_SECONDS = 2.0  # ...or this long after the last fit  # a served, unvoted matchup stops counting as "in flight" after this
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """One stored medium of a model for a prompt."""
+
+    id: int
+    sha256: str
+    ext: str
+    kind: str
+
+
+class RaterView:
+    """Which media pairs one rater has been served.
+
+    Asked of the database each time (an index lookup, so pairs served by other processes count
+    too), plus the pairs this process is serving right now but has not stored yet.
+    """
+
+    def __init__(self, conn: Any, rater: str, inflight: set[tuple[str, int, int]]) -> None:
+        self.conn, self.rater, self.inflight = conn, rater, inflight
+
+    def seen(self, x: int, y: int) -> bool:
+        """Whether media ``x`` and ``y`` were shown together to this rater."""
+        lo, hi = (x, y) if x < y else (y, x)
+        return (self.rater, lo, hi) in self.inflight or matchups.pair_served(self.conn, self.rater, lo, hi)
+
+
+class BoardState:
+    """Models, media, vote counts and the fitted posterior of one board.
+
+    Model ``k`` is the ``k``-th model in id order; prompt ``q`` the ``q``-th registered prompt.
+    ``wins[a, b]`` is the score ``a`` earned against ``b`` (ties count half, inverse boards
+    flipped so higher is always better), ``games[a, b]`` the number of counted votes between
+    them and ``prompt_games[a, q]`` how many counted votes model ``a`` had on prompt ``q``.
+    Quality-control repeats and votes of excluded raters are not counted.
+    """
+
+    def __init__(self, leaderboard_id: str, media_dir: Path, seed: int | None = None) -> None:
+        self.lock = threading.Lock()
+        self.leaderboard_id = leaderboard_id
+        self.media_dir = media_dir
+        self.rng = np.random.default_rng(seed)
+        self.loaded = False
+        self.seen = (0, 0, 0)
+
+    def _load_board(self, conn: Any) -> None:
+        leaderboard_id = self.leaderboard_id
+        row = catalog.get_leaderboard(conn, leaderboard_id)
+        self.inverse = bool(row and row["inverse_ranking"])
+        prompts = catalog.list_prompts(conn, leaderboard_id)
+        self.prompt_ids = [int(p["id"]) for p in prompts]
+        self.prompt_texts = [str(p["text"]) for p in prompts]
+        self.prompt_assets: list[Path | None] = [
+            blob_path(self.media_dir, p["asset_sha256"], p["asset_ext"]) if p["asset_sha256"] else None
+            for p in prompts
+        ]
+        self.prompt_index = {pid: q for q, pid in enumerate(self.prompt_ids)}
+        self.model_ids: list[int] = []
+        self.model_names: list[str] = []
+        self.model_index: dict[int, int] = {}
+        self.media: dict[tuple[int, int], list[MediaItem]] = {}
+        n_prompts = len(self.prompt_ids)
+        self.has_media = np.zeros((0, n_prompts), dtype=bool)
+        self.common = np.zeros((0, 0), dtype=bool)
+        self.excluded: set[str] = set()
+        self.seen = (0, 0, 0)  # change probe: max vote, media and model id read so far
+        self.pending: dict[str, tuple[int, int, float]] = {}
+        self.inflight: set[tuple[str, int, int]] = set()  # (rater, media, media) being stored
+        self._reset_counts()
+        self.loaded = True
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def _reset_counts(self) -> None:
+        n, n_prompts = len(self.model_ids), len(self.prompt_ids)
+        self.wins = np.zeros((n, n))
+        self.games = np.zeros((n, n))
+        self.prompt_games = np.zeros((n, n_prompts))
+        self.votes_counted = 0
+        self._rating: RatingState | None = None
+        self._posterior: Posterior | None = None
+        self._unfitted = 0  # counted votes not in the last fit
+        self._fitted_at = 0.0
+
+    def _grow(self, n: int) -> None:
+        extra = n - len(self.wins)
+        if extra <= 0:
+            return
+        self.wins = np.pad(self.wins, ((0, extra), (0, extra)))
+        self.games = np.pad(self.games, ((0, extra), (0, extra)))
+        self.prompt_games = np.pad(self.prompt_games, ((0, extra), (0, 0)))
+        self.has_media = np.pad(self.has_media, ((0, extra), (0, 0)))
+        self._rating = None  # refitted from the counts when next needed
+        self._posterior = None
+
+    def refresh(self, conn: Any) -> None:
+        """Read what changed since the last call: new models, media, votes, exclusions."""
+        probe = matchups.change_probe(conn)
+        if not self.loaded or any(now < before for now, before in zip(probe, self.seen)):
+            self._load_board(conn)  # first use, or the file was replaced: start over
+        if probe[2] != self.seen[2]:
+            for model_id, name in matchups.board_model_rows(conn, self.leaderboard_id, self.seen[2]):
+                self.model_index[int(model_id)] = len(self.model_ids)
+                self.model_ids.append(int(model_id))
+                self.model_names.append(str(name))
+            self._grow(len(self.model_ids))
+        if probe[1] != self.seen[1]:
+            rows = matchups.media_rows(conn, self.leaderboard_id, self.seen[1])
+            for media_id, model_id, prompt_id, sha, ext, kind in rows:
+                key = (self.model_index[int(model_id)], self.prompt_index[int(prompt_id)])
+                self.media.setdefault(key, []).append(MediaItem(int(media_id), sha, ext, kind))
+                self.has_media[key] = True
+            if rows or len(self.common) != len(self.model_ids):
+                m = self.has_media.astype(np.float32)
+                self.common = (m @ m.T) > 0
+                np.fill_diagonal(self.common, False)
+        excluded = votes.excluded_raters(conn, self.leaderboard_id)
+        last_vote = self.seen[0]
+        if excluded != self.excluded:
+            self.excluded = excluded
+            self._reset_counts()
+            last_vote = 0
+        if probe[0] != last_vote:
+            self._apply(matchups.new_vote_rows(conn, self.leaderboard_id, last_vote, probe[0]))
+        self.seen = probe
+
+    def _apply(self, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        for row in rows:
+            self.pending.pop(row[1], None)
+        keep = [r for r in rows if not r[7] and r[6] not in self.excluded]
+        if not keep:
+            return
+        index = self.model_index
+        a = np.fromiter((index[r[2]] for r in keep), dtype=np.intp, count=len(keep))
+        b = np.fromiter((index[r[3]] for r in keep), dtype=np.intp, count=len(keep))
+        s = np.fromiter((_SCORE[r[4]] for r in keep), dtype=float, count=len(keep))
+        q = np.fromiter((self.prompt_index[r[5]] for r in keep), dtype=np.intp, count=len(keep))
+        if self.inverse:
+            s = 1.0 - s
+        np.add.at(self.wins, (a, b), s)
+        np.add.at(self.wins, (b, a), 1.0 - s)
+        np.add.at(self.games, (a, b), 1.0)
+        np.add.at(self.games, (b, a), 1.0)
+        np.add.at(self.prompt_games, (a, q), 1.0)
+        np.add.at(self.prompt_games, (b, q), 1.0)
+        self.votes_counted += len(keep)
+        if self._rating is not None:
+            n = len(self.model_ids)
+            cell = np.minimum(a, b) * n + np.maximum(a, b)
+            won = np.where(a < b, s, 1.0 - s)  # score of the smaller index
+            keys, inverse = np.unique(cell, return_inverse=True)
+            count = np.bincount(inverse, minlength=len(keys))
+            total = np.bincount(inverse, weights=won, minlength=len(keys))
+            for key, c, t in zip(keys, count, total):
+                self._rating.add(int(key // n), int(key % n), float(t / c), float(c))
+        self._unfitted += len(keep)
+
+    # -- derived ------------------------------------------------------------------------------
+
+    @property
+    def posterior(self) -> Posterior:
+        """The Bradley-Terry posterior of the counted votes.
+
+        Refitted after every new vote on small boards; on big ones once the votes since the
+        last fit reach 1/:data:`REFIT_SHARE` of the total or :data:`REFIT_SECONDS` have passed
+        (one vote among a million moves nothing, and a refit of 100 models costs ~3 ms).
+        """
+        now = time.monotonic()
+        due = self._unfitted >= max(1, self.votes_counted // REFIT_SHARE) or (
+            self._unfitted and now - self._fitted_at > REFIT_SECONDS)
+        if self._posterior is None or due:
+            if self._rating is None:
+                self._rating = rating_state(self.model_names, self.wins, self.games)
+            self._posterior = posterior_of(self._rating)
+            self._unfitted, self._fitted_at = 0, now
+        return self._posterior
+
+    @property
+    def model_games(self) -> np.ndarray:
+        """Counted votes per model."""
+        return self.games.sum(axis=1)
+
+    def active(self) -> np.ndarray:
+        """Models that share a prompt with at least one other model (they can be matched)."""
+        return self.common.any(axis=1) if len(self.common) else np.zeros(0, dtype=bool)
+
+    def pending_counts(self, now: float) -> dict[tuple[int, int], int]:
+        """Matchups served but not yet voted on, per model pair ``(min, max)``."""
+        counts: dict[tuple[int, int], int] = {}
+        stale = [mid for mid, (_, _, t) in self.pending.items() if now - t > PENDING_SECONDS]
+        for mid in stale:
+            del self.pending[mid]
+        for a, b, _ in self.pending.values():
+            key = (min(a, b), max(a, b))
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    # -- raters -------------------------------------------------------------------------------
+
+    def rater_view(self, conn: Any, rater: str) -> RaterView:
+        """What ``rater`` has already been shown."""
+        return RaterView(conn, rater, self.inflight)
+
+
+_STATES: dict[tuple[str, str], BoardState] = {}
+_STATES_LOCK = threading.Lock()
+_SEEDS: list[np.random.SeedSequence | None] = [None]
+
+
+def seed_states(seed: int | None) -> None:
+    """Make the random choices of boards first used from now on reproducible (simulations)."""
+    with _STATES_LOCK:
+        _SEEDS[0] = None if seed is None else np.random.SeedSequence(seed)
+
+
+def state_for(store: Store, leaderboard_id: str) -> BoardState:
+    """The registry's state for this board (created empty on first use; call ``refresh``)."""
+    key = (str(store.path.resolve()), leaderboard_id)
+    with _STATES_LOCK:
+        state = _STATES.get(key)
+        if state is None:
+            seq = _SEEDS[0]
+            seed = None if seq is None else int(seq.spawn(1)[0].generate_state(1)[0])
+            state = _STATES[key] = BoardState(leaderboard_id, store.media_dir, seed)
+        return state
+
+
+def forget_states(store: Store | None = None) -> None:
+    """Drop cached states (of one database, or all): the next request reloads from the file."""
+    with _STATES_LOCK:
+        if store is None:
+            _STATES.clear()
+            return
+        path = str(store.path.resolve())
+        for key in [k for k in _STATES if k[0] == path]:
+            del _STATES[key]

@@ -1,0 +1,129 @@
+"""SQL the matchmaker needs: incremental reads of models, media and votes, and rater history.
+
+Every read here is either keyed by an index or a rowid range (``id > ?``), so the matchmaker's
+in-memory state can be brought up to date in well under a millisecond however large the board
+is. ``CROSS JOIN`` pins SQLite's join order where the planner would otherwise scan a whole board.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "board_model_rows",
+    "bulk_insert_matchups",
+    "bulk_insert_votes",
+    "change_probe",
+    "media_rows",
+    "new_vote_rows",
+    "pair_served",
+    "rater_repeat_candidates",
+    "relax_durability",
+]
+
+
+def change_probe(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    """``(max vote id, max media id, max model id)`` over the whole database: three O(log n)
+    lookups that tell whether anything may have changed since the last look."""
+    row = conn.execute(
+        "SELECT (SELECT max(id) FROM votes), (SELECT max(id) FROM media), "
+        "(SELECT max(id) FROM models)"
+    ).fetchone()
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+
+def board_model_rows(
+    conn: sqlite3.Connection, leaderboard_id: str, after_id: int = 0
+) -> list[tuple[int, str]]:
+    """``(model_id, name)`` of the board's models with ``id > after_id``, in id order."""
+    return conn.execute(
+        "SELECT id, name FROM models WHERE leaderboard_id = ? AND id > ? ORDER BY id",
+        (leaderboard_id, after_id),
+    ).fetchall()
+
+
+def media_rows(
+    conn: sqlite3.Connection, leaderboard_id: str, after_id: int = 0
+) -> list[tuple[int, int, int, str, str, str]]:
+    """``(media_id, model_id, prompt_id, sha256, ext, kind)`` of the board's media with
+    ``id > after_id``, in id order."""
+    return conn.execute(
+        "SELECT m.id, m.model_id, m.prompt_id, m.sha256, b.ext, b.kind FROM media m "
+        "CROSS JOIN blobs b ON b.sha256 = m.sha256 "
+        "WHERE m.id > ? AND m.leaderboard_id = ? ORDER BY m.id",
+        (after_id, leaderboard_id),
+    ).fetchall()
+
+
+def new_vote_rows(
+    conn: sqlite3.Connection, leaderboard_id: str, after_id: int, upto_id: int
+) -> list[tuple[Any, ...]]:
+    """Votes on the board with ``after_id < id <= upto_id`` in id order, as tuples
+    ``(vote_id, matchup_id, left_model, right_model, choice, prompt_id, rater, is_repeat)``.
+
+    Walks the votes by rowid and joins each to its matchup, so the cost is proportional to the
+    number of new votes (in the whole database), not to the size of the board.
+    """
+    return conn.execute(
+        "SELECT v.id, v.matchup_id, mu.left_model, mu.right_model, v.choice, mu.prompt_id, "
+        "v.rater, mu.repeat_of IS NOT NULL FROM votes v "
+        "CROSS JOIN matchups mu ON mu.id = v.matchup_id "
+        "WHERE v.id > ? AND v.id <= ? AND mu.leaderboard_id = ? ORDER BY v.id",
+        (after_id, upto_id, leaderboard_id),
+    ).fetchall()
+
+
+def pair_served(conn: sqlite3.Connection, rater: str, media_x: int, media_y: int) -> bool:
+    """Whether this pair of media was ever served to ``rater``, either way round (two lookups
+    in the ``matchups_by_media`` index; media ids belong to one board, so no board filter)."""
+    return conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM matchups WHERE rater = ? AND left_media = ? "
+        "AND right_media = ?) OR EXISTS (SELECT 1 FROM matchups WHERE rater = ? "
+        "AND left_media = ? AND right_media = ?)",
+        (rater, media_x, media_y, rater, media_y, media_x),
+    ).fetchone()[0] == 1
+
+
+def rater_repeat_candidates(
+    conn: sqlite3.Connection, leaderboard_id: str, rater: str
+) -> list[dict[str, Any]]:
+    """Matchups this rater voted on that are not repeats and were never repeated, oldest first:
+    ``id, prompt_id, left_media, left_model, right_media, right_model, served_at``."""
+    cur = conn.execute(
+        "SELECT mu.id, mu.prompt_id, mu.left_media, mu.left_model, mu.right_media, "
+        "mu.right_model, mu.served_at FROM matchups mu JOIN votes v ON v.matchup_id = mu.id "
+        "WHERE mu.leaderboard_id = ? AND mu.rater = ? AND mu.repeat_of IS NULL "
+        "AND mu.id NOT IN (SELECT repeat_of FROM matchups WHERE leaderboard_id = ? "
+        "AND rater = ? AND repeat_of IS NOT NULL) ORDER BY mu.served_at",
+        (leaderboard_id, rater, leaderboard_id, rater),
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def bulk_insert_matchups(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert many served matchups at once (benchmarks and simulations build big boards this
+    way): tuples ``(id, leaderboard_id, prompt_id, left_media, left_model, right_media,
+    right_model, rater, served_at, repeat_of)``. Raters must already exist or be added with
+    :func:`rater.store.votes.ensure_rater`."""
+    conn.executemany(
+        "INSERT INTO matchups (id, leaderboard_id, prompt_id, left_media, left_model, "
+        "right_media, right_model, rater, served_at, repeat_of) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def bulk_insert_votes(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert many votes at once: tuples ``(matchup_id, rater, choice, voted_at)``."""
+    conn.executemany(
+        "INSERT INTO votes (matchup_id, rater, choice, voted_at) VALUES (?, ?, ?, ?)", rows
+    )
+
+
+def relax_durability(conn: sqlite3.Connection) -> None:
+    """Stop waiting for the disk on each commit (``synchronous = OFF``), for throwaway
+    databases only: simulations and benchmarks that build or replay many votes."""
+    conn.execute("PRAGMA synchronous = OFF")

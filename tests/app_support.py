@@ -1,0 +1,116 @@
+"""Helpers for the rating app's tests: boards with real media, and driving the app with AppTest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rater import Client, Leaderboard
+from rater.rating_session import RatingSession
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "rater" / "app.py"
+PROMPTS = ["A red cube", "A blue sphere", "A green cone", "A yellow star"]
+INSTRUCTION = "Which image is better?"
+
+
+def make_board(
+    client: Client, png: Callable[..., Path], *, models: int = 3, prompts: int = 2, **options: Any
+) -> Leaderboard:
+    """A board whose models ``model-0``, ``model-1``, ... have one distinct PNG per prompt."""
+    texts = PROMPTS[:prompts]
+    lb = client.mri.create_new_leaderboard("Test board", INSTRUCTION, texts, **options)
+    seed = 100 * (len(client.mri.list_leaderboards()))
+    for m in range(models):
+        files = []
+        for _ in texts:
+            seed += 1
+            files.append(png(seed))
+        lb.evaluate_model(f"model-{m}", files, texts)
+    return lb
+
+
+def open_app(
+    monkeypatch: pytest.MonkeyPatch,
+    db_path: Path,
+    board_id: str | None = None,
+    *,
+    passcode: str | None = None,
+    admin_passcode: str | None = None,
+) -> AppTest:
+    """The app on ``db_path`` after its first run (optionally with ``?leaderboard=board_id``)."""
+    monkeypatch.setenv("RATER_DB", str(db_path))
+    for name, value in (("RATER_PASSCODE", passcode), ("RATER_ADMIN_PASSCODE", admin_passcode)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    if board_id is not None:
+        at.query_params["leaderboard"] = board_id
+    return at.run()
+
+
+def button(at: AppTest, label: str) -> Any:
+    """The one button with this label (fails when there is none or several)."""
+    found = [b for b in at.button if b.label == label]
+    assert len(found) == 1, f"expected one {label!r} button, found {[b.label for b in at.button]}"
+    return found[0]
+
+
+def labels(at: AppTest) -> list[str]:
+    return [b.label for b in at.button]
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    button(at, label).click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def start(at: AppTest, name: str = "alice") -> AppTest:
+    """Fill in the start form and press "Start rating"."""
+    [field] = [t for t in at.text_input if t.label == "Your name"]
+    field.input(name)
+    return click(at, "Start rating")
+
+
+def session(at: AppTest, board_id: str) -> RatingSession:
+    return at.session_state["rating_sessions"][board_id]
+
+
+def page_text(at: AppTest, skip: tuple[str, ...] = ()) -> str:
+    """Everything the page says, main area and sidebar (the elements' protobuf text), leaving
+    out the elements whose value is in ``skip``."""
+    return "\n".join(
+        str(getattr(node, "proto", ""))
+        for part in (at.main, at.sidebar)
+        for node in part
+        if getattr(node, "value", None) not in skip or not isinstance(getattr(node, "value", None), str)
+    )
+
+
+def media_urls(at: AppTest, kind: str = "image") -> list[str]:
+    """URLs of the media elements of ``kind`` shown in the main area, in page order (the
+    sidebar holds the prepared pair's images, hidden, to warm the browser's cache)."""
+    if kind == "image":
+        return [url for img in at.main.get("image") for url in img.value]
+    return [el.proto.url for el in at.main.get(kind)]
+
+
+def pair_urls(at: AppTest) -> tuple[str, str]:
+    """The URLs of the A and B images (the last two images: a prompt asset comes first)."""
+    urls = media_urls(at)
+    assert len(urls) >= 2, urls
+    return urls[-2], urls[-1]
+
+
+def progress(at: AppTest) -> str:
+    """The progress line ("Your votes this session: ...")."""
+    [line] = [c.value for c in at.caption if c.value.startswith("Your votes this session")]
+    return line

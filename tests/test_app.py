@@ -1,0 +1,227 @@
+"""The rating screen, driven with Streamlit's AppTest against real databases and media."""
+
+from __future__ import annotations
+
+import pytest
+
+from rater.store import votes
+
+from app_support import (
+    INSTRUCTION,
+    PROMPTS,
+    button,
+    click,
+    labels,
+    make_board,
+    media_urls,
+    open_app,
+    page_text,
+    progress,
+    pair_urls,
+    session,
+    start,
+)
+
+ANSWERS = ["A is better", "B is better", "Can't decide", "Skip"]
+
+
+@pytest.fixture
+def board(client, png):
+    return make_board(client, png, models=3, prompts=2, show_prompt=True, repeat_share=0.0)
+
+
+def stored_votes(client, board) -> list[dict]:
+    conn = client.store.conn
+    return [
+        votes.get_vote(conn, row[0]) | {"matchup": votes.get_matchup(conn, row[0])}
+        for row in conn.execute(
+            "SELECT v.matchup_id FROM votes v JOIN matchups m ON m.id = v.matchup_id "
+            "WHERE m.leaderboard_id = ? ORDER BY v.id", (board.id,)
+        )
+    ]
+
+
+def test_arriving_with_the_board_in_the_url_asks_only_for_a_name(client, board, monkeypatch):
+    at = open_app(monkeypatch, client.db_path, board.id)
+    assert not at.exception
+    assert at.title[0].value == "Rate generative models"
+    assert [t.label for t in at.text_input] == ["Your name"]
+    assert not at.selectbox  # the board comes from ?leaderboard=ID
+    assert "Test board" in page_text(at)
+    assert not media_urls(at)  # nothing to judge before the rater is named
+
+
+def test_rating_screen(client, board, monkeypatch):
+    at = start(open_app(monkeypatch, client.db_path, board.id), "alice")
+    assert at.header[0].value == INSTRUCTION  # the instruction is the heading
+    assert [s.value for s in at.subheader] == ["A", "B"]
+    assert len(media_urls(at)) == 2
+    assert labels(at)[:4] == ["A is better", "B is better", "Can't decide", "Skip"]
+    pair = session(at, board.id).current
+    assert pair.prompt in page_text(at)
+    line = progress(at)
+    text = page_text(at, skip=(line,))  # the progress line may name a model being placed
+    for m in range(3):  # the media are never labelled with model names
+        assert f"model-{m}" not in text
+    assert "Your votes this session: 0" in line and "Votes on this leaderboard: 0" in line
+    assert at.query_params["leaderboard"] == [board.id] or at.query_params["leaderboard"] == board.id
+
+
+def test_picking_a_board_when_the_url_names_none(client, board, png, monkeypatch):
+    other = make_board(client, png, models=2, prompts=1)
+    at = open_app(monkeypatch, client.db_path)
+    at.selectbox[0].set_value(other.id)
+    start(at, "bob")
+    assert session(at, other.id).rater == "bob"
+    assert len(media_urls(at)) == 2
+
+
+def test_unknown_board_in_the_url(client, board, monkeypatch):
+    at = open_app(monkeypatch, client.db_path, "nosuchid")
+    assert "nosuchid" in at.warning[0].value
+    assert at.selectbox  # a picker instead
+
+
+@pytest.mark.parametrize("name", ["", "   ", "a\x07b"])
+def test_bad_names_are_refused(client, board, monkeypatch, name):
+    at = start(open_app(monkeypatch, client.db_path, board.id), name)
+    assert at.error and "your name" in at.error[0].value
+    assert not media_urls(at)
+
+
+@pytest.mark.parametrize(
+    ("label", "choice"), [("A is better", "left"), ("B is better", "right"), ("Can't decide", "tie")]
+)
+def test_each_vote_is_stored_and_the_next_pair_follows(client, board, monkeypatch, label, choice):
+    at = start(open_app(monkeypatch, client.db_path, board.id), "  carol ")
+    first = session(at, board.id).current
+    click(at, label)
+    [vote] = stored_votes(client, board)
+    assert (vote["matchup_id"], vote["choice"], vote["rater"]) == (first.id, choice, "carol")
+    now = session(at, board.id).current
+    assert now is not None and now.id != first.id  # the next pair is already on screen
+    assert "Your votes this session: 1" in progress(at)
+
+
+def test_skip_stores_nothing(client, board, monkeypatch):
+    at = start(open_app(monkeypatch, client.db_path, board.id))
+    first = session(at, board.id).current
+    click(at, "Skip")
+    assert stored_votes(client, board) == []
+    assert votes.get_matchup(client.store.conn, first.id) is not None  # served, left unvoted
+    assert session(at, board.id).current.id != first.id
+    assert "Your votes this session: 0" in progress(at)
+
+
+def test_the_prepared_pair_is_the_one_shown_next(client, board, monkeypatch):
+    at = start(open_app(monkeypatch, client.db_path, board.id))
+    prepared = session(at, board.id).upcoming
+    assert prepared is not None
+    click(at, "A is better")
+    assert session(at, board.id).current.id == prepared.id
+
+
+def test_votes_until_nothing_is_left(client, png, monkeypatch):
+    lb = make_board(client, png, models=2, prompts=1, repeat_share=0.0)  # one pair in all
+    at = start(open_app(monkeypatch, client.db_path, lb.id))
+    click(at, "B is better")
+    assert not media_urls(at) and not [b for b in labels(at) if b in ANSWERS]
+    assert "Nothing left to show you" in at.info[0].value and "Thank you" in at.info[0].value
+    assert len(stored_votes(client, lb)) == 1
+
+
+def test_empty_board_says_so(client, png, monkeypatch):
+    lb = make_board(client, png, models=1, prompts=2)
+    at = start(open_app(monkeypatch, client.db_path, lb.id))
+    assert not at.exception
+    assert "nothing to compare yet" in at.info[0].value
+    assert not media_urls(at)
+
+
+@pytest.mark.parametrize("show", [True, False])
+def test_prompt_text_only_when_show_prompt(client, png, monkeypatch, show):
+    lb = make_board(client, png, models=2, prompts=1, show_prompt=show)
+    at = start(open_app(monkeypatch, client.db_path, lb.id))
+    assert (PROMPTS[0] in page_text(at)) is show
+
+
+@pytest.mark.parametrize("show", [True, False])
+def test_prompt_asset_only_when_show_prompt_asset(client, png, monkeypatch, show):
+    lb = client.mri.create_new_leaderboard(
+        "Edits", "Which edit is better?", ["Make it blue"], prompt_assets=[png(900)],
+        show_prompt_asset=show,
+    )
+    lb.evaluate_model("m1", [png(901)], ["Make it blue"])
+    lb.evaluate_model("m2", [png(902)], ["Make it blue"])
+    at = start(open_app(monkeypatch, client.db_path, lb.id))
+    assert len(media_urls(at)) == (3 if show else 2)
+    assert ("Given" in [c.value for c in at.caption]) is show
+
+
+def test_inverse_board_asks_for_the_worse_one(client, png, monkeypatch):
+    lb = make_board(client, png, models=2, prompts=1, inverse_ranking=True, repeat_share=0.0)
+    at = start(open_app(monkeypatch, client.db_path, lb.id))
+    assert labels(at)[:2] == ["A is worse", "B is worse"]
+    pair = session(at, lb.id).current
+    click(at, "A is worse")
+    [vote] = stored_votes(client, lb)
+    assert vote["choice"] == "left"  # A was chosen, as the worse one
+    standings = lb.get_standings(n_bootstrap=0).set_index("name")
+    assert standings.loc[pair.left.model, "wins"] == 0
+    assert standings.loc[pair.right.model, "wins"] == 1
+
+
+def test_audio_and_video_boards(client, wav, monkeypatch):
+    from app_support import ROOT
+
+    audio = client.mri.create_new_leaderboard("Tones", "Which sounds cleaner?", ["A tone"])
+    audio.evaluate_model("t1", [wav(440)], ["A tone"])
+    audio.evaluate_model("t2", [wav(660)], ["A tone"])
+    at = start(open_app(monkeypatch, client.db_path, audio.id))
+    assert len(media_urls(at, "audio")) == 2 and not media_urls(at)
+    video = client.mri.create_new_leaderboard("Clips", "Which clip is smoother?", ["A clip"])
+    fixtures = ROOT / "tests" / "fixtures"
+    video.evaluate_model("v1", [fixtures / "tiny.mp4"], ["A clip"])
+    video.evaluate_model("v2", [fixtures / "tiny.webm"], ["A clip"])
+    at = start(open_app(monkeypatch, client.db_path, video.id))
+    urls = media_urls(at, "video")
+    assert len(urls) == 2 and {u.rsplit(".", 1)[-1] for u in urls} == {"mp4", "webm"}
+
+
+def test_repeat_shows_a_judged_pair_with_sides_swapped(client, png, monkeypatch):
+    lb = make_board(client, png, models=4, prompts=3, repeat_share=0.5, strategy="uniform")
+    at = start(open_app(monkeypatch, client.db_path, lb.id))
+    shown: dict[str, tuple[str, str]] = {}
+    for _ in range(30):
+        pair = session(at, lb.id).current
+        shown[pair.id] = pair_urls(at)
+        if pair.is_repeat:
+            break
+        click(at, "A is better")
+    else:
+        pytest.fail("no quality-control repeat in 30 pairs at repeat_share=0.5")
+    original = votes.get_matchup(client.store.conn, pair.id)["repeat_of"]
+    assert shown[pair.id] == shown[original][::-1]  # same two images, sides swapped
+    assert button(at, "A is better")  # looks like any other pair
+
+
+def test_settled_board_thanks_the_rater_and_can_go_on(client, monkeypatch):
+    from rater.demo import load_demo
+
+    from app_support import ROOT
+
+    list(load_demo(client, ROOT / "data" / "demo"))
+    lb = client.mri.find_leaderboards("Demo: synth tones")[0]
+    assert lb.status().settled
+    at = start(open_app(monkeypatch, client.db_path, lb.id))
+    assert "settled" in at.info[0].value and "Thank you" in at.info[0].value
+    assert "Settled: thank you" in progress(at)
+    click(at, "Keep rating anyway")
+    assert len(media_urls(at, "audio")) == 2
+
+
+def test_switching_name_or_board(client, board, monkeypatch):
+    at = start(open_app(monkeypatch, client.db_path, board.id), "dora")
+    click(at, "Change name or leaderboard")
+    assert [t.label for t in at.text_input] == ["Your name"]
+    assert not media_urls(at)

@@ -1,0 +1,159 @@
+"""Starting the app: access rules, the Streamlit command line, ``rater serve`` and a real server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rater import DatabaseError, ValidationError
+from rater.cli import cli
+from rater.serve import (
+    ServerConfig,
+    app_url,
+    check_access,
+    is_loopback,
+    prepare,
+    streamlit_command,
+)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
+def test_loopback_hosts(host) -> None:
+    assert is_loopback(host)
+    check_access(host, None)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "rater.example.org"])
+def test_other_hosts_need_a_passcode(host) -> None:
+    assert not is_loopback(host)
+    with pytest.raises(ValidationError, match="--passcode or the RATER_PASSCODE"):
+        check_access(host, None)
+    with pytest.raises(ValidationError):
+        check_access(host, "")
+    check_access(host, "s3cret")
+
+
+def test_streamlit_command_is_headless_without_telemetry() -> None:
+    cmd = streamlit_command(9000, "0.0.0.0")
+    assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"] and cmd[4].endswith("app.py")
+    options = dict(zip(cmd[5::2], cmd[6::2]))
+    assert options["--server.headless"] == "true"
+    assert options["--browser.gatherUsageStats"] == "false"
+    assert options["--server.address"] == "0.0.0.0" and options["--server.port"] == "9000"
+    assert not any("passcode" in part.lower() for part in cmd)  # never on the command line
+
+
+def test_config_travels_in_the_environment(tmp_path) -> None:
+    env = ServerConfig(tmp_path / "x.db", "pc", None).environ({"RATER_ADMIN_PASSCODE": "old", "A": "1"})
+    assert env == {"A": "1", "RATER_DB": str(tmp_path / "x.db"), "RATER_PASSCODE": "pc"}
+    back = ServerConfig.from_env(env)
+    assert (back.db_path, back.passcode, back.admin_passcode, back.owner_passcode) == (
+        tmp_path / "x.db", "pc", None, "pc")
+    assert ServerConfig(Path("x"), "pc", "adm").owner_passcode == "adm"
+    assert ServerConfig(Path("x")).owner_passcode is None
+
+
+def test_app_url() -> None:
+    assert app_url("127.0.0.1", 8501) == "http://localhost:8501/"
+    assert app_url("192.168.1.20", 80) == "http://192.168.1.20:80/"
+    assert app_url("0.0.0.0", 8501) == f"http://{socket.gethostname()}:8501/"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_prepare_checks_database_and_port(client, monkeypatch) -> None:
+    monkeypatch.delenv("RATER_PASSCODE", raising=False)
+    with pytest.raises(DatabaseError, match="no database at"):
+        prepare(client.db_path.parent / "missing.db", free_port())
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(ValidationError, match="cannot listen on 127.0.0.1"):
+            prepare(client.db_path, busy.getsockname()[1])
+    monkeypatch.setenv("RATER_PASSCODE", "from-env")
+    _, env = prepare(client.db_path, free_port(), "0.0.0.0")  # the env var counts as a passcode
+    assert env["RATER_PASSCODE"] == "from-env" and env["RATER_DB"] == str(client.db_path.resolve())
+
+
+def test_cli_refuses_a_network_host_without_passcode(client, monkeypatch) -> None:
+    monkeypatch.delenv("RATER_PASSCODE", raising=False)
+    result = CliRunner().invoke(cli, ["--db", str(client.db_path), "serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0  # one line
+    assert result.output.startswith("Error: --host 0.0.0.0 lets anyone on the network rate")
+
+
+def test_cli_passes_db_and_options(client, monkeypatch) -> None:
+    calls = []
+    monkeypatch.setattr("rater.cli_serve.run_server", lambda db, **kw: calls.append((db, kw)) or 0)
+    monkeypatch.setenv("RATER_PASSCODE", "env-code")
+    result = CliRunner().invoke(cli, ["--db", str(client.db_path), "serve", "--port", "9123",
+                                      "--host", "0.0.0.0"])
+    assert result.exit_code == 0, result.output
+    assert calls == [(client.db_path, {"port": 9123, "host": "0.0.0.0", "passcode": "env-code",
+                                       "admin_passcode": None})]
+
+
+def test_serve_help_has_an_example() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+    assert result.exit_code == 0 and "Example:" in result.output
+    assert "rater --db data/leaderboards.db serve" in result.output
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited early with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"no health response from {url} in {timeout} s")
+
+
+def start_server(db_path: Path, port: int, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``rater --db DB serve --port PORT`` as a real subprocess."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "rater", "--db", str(db_path), "serve", "--port", str(port), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+    )
+
+
+def stop_server(proc: subprocess.Popen) -> str:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out.decode(errors="replace")
+
+
+@pytest.mark.slow
+def test_rater_serve_starts_and_stops_streamlit(client) -> None:
+    port = free_port()
+    proc = start_server(client.db_path, port)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/", proc)
+    finally:
+        out = stop_server(proc)
+    assert f"open http://localhost:{port}/" in out
+    with socket.socket() as sock:  # Streamlit went away with it: the port is free again
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # (TIME_WAIT is fine)
+        sock.bind(("127.0.0.1", port))

@@ -1,0 +1,133 @@
+"""End to end in real Chromium: ``rater serve`` as a subprocess, votes cast by clicking.
+
+Needs Debian's ``chromium`` package (``/usr/bin/chromium``); skipped without it. A screenshot of
+the rating screen is saved to ``test-artifacts/`` (git-ignored) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from rater import Client
+
+from app_support import ROOT, make_board
+from test_app_serve import free_port, start_server, stop_server, wait_healthy
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "test-artifacts"
+IMAGES = '[data-testid="stMain"] [data-testid="stImage"] img'  # not the hidden prepared pair
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def server(client, png):
+    """A board of 3 models x 3 prompts (64 px PNGs) served by ``rater serve`` on a free port."""
+    lb = make_board(client, png, models=3, prompts=3, show_prompt=True, repeat_share=0.0)
+    port = free_port()
+    env = {"RATER_PASSCODE": "", "RATER_ADMIN_PASSCODE": ""}
+    proc = start_server(client.db_path, port, env=env)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/", proc)
+        yield lb, f"http://127.0.0.1:{port}/"
+    finally:
+        stop_server(proc)
+
+
+def pair_ready(page, previous_key: str | None) -> tuple[str, list[str]]:
+    """Wait for the next pair: answer buttons keyed by a new matchup id (the images come before
+    them), both images loaded. Return the "left" button's key and the image URLs."""
+    ready = page.wait_for_function(
+        """([selector, previousKey]) => {
+            const buttons = [...document.querySelectorAll('[class*="st-key-left-"]')];
+            if (buttons.length !== 1) return false;
+            const key = [...buttons[0].classList].find(c => c.startsWith("st-key-left-"));
+            const imgs = [...document.querySelectorAll(selector)];
+            return key !== previousKey && imgs.length === 2
+                && imgs.every(i => i.complete && i.naturalWidth > 0)
+                && {key: key, srcs: imgs.map(i => i.src)};
+        }""",
+        arg=[IMAGES, previous_key], timeout=20_000,
+    ).json_value()
+    return ready["key"], ready["srcs"]
+
+
+def test_five_votes_by_clicking(server, browser):
+    lb, url = server
+    model_of = {path.stem: name for name in ("model-0", "model-1", "model-2")
+                for paths in lb.model_media(name).values() for path in paths}
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.goto(f"{url}?leaderboard={lb.id}")
+    page.get_by_label("Your name").fill("e2e-rater")
+    page.get_by_role("button", name="Start rating").click()
+    plan = ["A is better", "B is better", "Can't decide", "B is better", "A is better"]
+    expected: dict[str, list[int]] = {m: [0, 0] for m in model_of.values()}  # wins, ties
+    key = None
+    for k, label in enumerate(plan, start=1):
+        key, shown = pair_ready(page, key)
+        a, b = (model_of[hashlib.sha256(page.request.get(src).body()).hexdigest()] for src in shown)
+        if label == "Can't decide":
+            expected[a][1] += 1
+            expected[b][1] += 1
+        else:
+            expected[a if label.startswith("A") else b][0] += 1
+        if k == len(plan):
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "rater-e2e.png"))
+        page.get_by_role("button", name=label).click()
+        page.get_by_text(f"Your votes this session: {k}").wait_for(timeout=20_000)
+
+    with Client(lb._client.db_path) as reader:
+        board = reader.mri.get_leaderboard_by_id(lb.id)
+        assert board.summary()["votes"] == 5
+        standings = board.get_standings(n_bootstrap=0).set_index("name")
+        got = {name: [int(standings.loc[name, "wins"]), int(standings.loc[name, "ties"])]
+               for name in expected}
+        assert got == expected
+        [rater] = board.raters()
+        assert (rater.name, rater.votes) == ("e2e-rater", 5)
+
+
+def test_nothing_is_served_before_the_passcode(client, png, browser):
+    lb = make_board(client, png, models=2, prompts=1)
+    port = free_port()
+    proc = start_server(client.db_path, port, "--host", "0.0.0.0",
+                        env={"RATER_PASSCODE": "let-me-in", "RATER_ADMIN_PASSCODE": ""})
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/", proc)
+        page = browser.new_page()
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(f"http://127.0.0.1:{port}/?leaderboard={lb.id}")
+        page.get_by_label("Passcode").wait_for()
+        page.wait_for_timeout(1000)
+        assert not [u for u in requested if urlparse(u).path.startswith("/media/")]
+        assert page.locator("img").count() == 0 and "Test board" not in page.content()
+        page.get_by_label("Passcode").fill("let-me-in")
+        page.get_by_role("button", name="Enter").click()
+        page.get_by_label("Your name").fill("ana")
+        page.get_by_role("button", name="Start rating").click()
+        pair_ready(page, None)
+        assert [u for u in requested if urlparse(u).path.startswith("/media/")]
+    finally:
+        out = stop_server(proc)
+    assert "let-me-in" not in out  # the passcode is never printed

@@ -5,40 +5,16 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from .client import DEFAULT_DB_PATH, Client
-from .errors import LeaderboardError
+from .cli_exchange import COMMANDS as EXCHANGE_COMMANDS
+from .cli_serve import serve
+from .cli_simulate import simulate
+from .cli_support import friendly_errors, open_client
 from .manifest import read_manifest
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def friendly_errors(func: F) -> F:
-    """Turn our errors into a one-line message on stderr and exit code 1, no traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except LeaderboardError as exc:
-            raise click.ClickException(str(exc)) from None
-        except OSError as exc:
-            raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def open_client() -> Client:
-    """The Client for the group's ``--db``."""
-    ctx = click.get_current_context()
-    return Client(ctx.find_root().obj["db"])
-
 
 @click.group()
 @click.option(
@@ -216,16 +192,5 @@ def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
 
 
 # Commands that live beside the modules they drive.
-def _register() -> None:
-    for module, name in (("cli_simulate", "simulate"), ("cli_serve", "serve"), ("cli_exchange", None)):
-        try:
-            mod = __import__(f"rater.{module}", fromlist=["*"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"rater.{module}":
-                raise
-            continue
-        for command in getattr(mod, "COMMANDS", [getattr(mod, name)] if name else []):
-            cli.add_command(command)
-
-
-_register()
+for _command in (serve, simulate, *EXCHANGE_COMMANDS):
+    cli.add_command(_command)

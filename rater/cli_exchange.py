@@ -1,48 +1,20 @@
-"""``rater backup``, ``rater export-votes`` and ``rater import-votes``: click wiring only.
-
-``rater.cli`` imports this module while it is itself being imported (to register
-:data:`COMMANDS`), so nothing from ``rater.cli`` is imported at module level here.
-"""
+"""``rater backup``, ``rater export-votes`` and ``rater import-votes``: click wiring only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from .client import Client
+from .cli_support import friendly_errors, open_client
 
 __all__ = ["COMMANDS", "backup", "export_votes", "import_votes"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _friendly(func: F) -> F:
-    """:func:`rater.cli.friendly_errors`, looked up when the command runs."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .cli import friendly_errors
-
-        return friendly_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _client() -> Client:
-    from .cli import open_client
-
-    return open_client()
-
 
 @click.command()
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--no-media", is_flag=True, help="Copy the database only, not the media files.")
 @click.option("--force", is_flag=True, help="Replace DEST if it exists.")
-@_friendly
+@friendly_errors
 def backup(dest: Path, no_media: bool, force: bool) -> None:
     """Copy the database to DEST while raters keep voting (SQLite's online backup).
 
@@ -55,7 +27,7 @@ def backup(dest: Path, no_media: bool, force: bool) -> None:
     """
     from .backup import backup as run_backup
 
-    result = run_backup(_client(), dest, media=not no_media, overwrite=force)
+    result = run_backup(open_client(), dest, media=not no_media, overwrite=force)
     click.echo(f"backed up {result.votes} votes and {result.matchups} matchups to {result.path} "
                f"({result.bytes:,} bytes, {result.media_copied} media files copied, "
                f"{result.seconds:.1f} s)")
@@ -64,7 +36,7 @@ def backup(dest: Path, no_media: bool, force: bool) -> None:
 @click.command(name="export-votes")
 @click.argument("leaderboard_id")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@_friendly
+@friendly_errors
 def export_votes(leaderboard_id: str, file: Path) -> None:
     """Write a leaderboard's matchups and votes to FILE (JSON Lines) for another host.
 
@@ -77,7 +49,7 @@ def export_votes(leaderboard_id: str, file: Path) -> None:
     """
     from .exchange import export_votes as run_export
 
-    lb = _client().mri.get_leaderboard_by_id(leaderboard_id)
+    lb = open_client().mri.get_leaderboard_by_id(leaderboard_id)
     result = run_export(lb, file)
     click.echo(f"exported {result.votes} votes on {result.matchups} matchups of {lb.id} "
                f"to {result.path}")
@@ -87,7 +59,7 @@ def export_votes(leaderboard_id: str, file: Path) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--into", "into", metavar="ID",
               help="The target leaderboard (default: the one with the file's name and prompts).")
-@_friendly
+@friendly_errors
 def import_votes(file: Path, into: str | None) -> None:
     """Merge votes exported on another host (export-votes) into this database.
 
@@ -101,7 +73,7 @@ def import_votes(file: Path, into: str | None) -> None:
     """
     from .exchange import import_votes as run_import
 
-    result = run_import(_client(), file, into=into)
+    result = run_import(open_client(), file, into=into)
     click.echo(f"imported {result.votes_added} votes and {result.matchups_added} matchups into "
                f"{result.leaderboard_id} ({result.votes_present} votes were already here)")
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 
 import click
 
-from .client import DEFAULT_DB_PATH
-from .errors import LeaderboardError
+from .cli_support import db_path, friendly_errors
 from .serve import ENV_ADMIN_PASSCODE, ENV_PASSCODE, serve as run_server
 
 __all__ = ["serve"]
@@ -22,6 +20,7 @@ __all__ = ["serve"]
               help="Asked of everyone before any media is shown or a vote is taken.")
 @click.option("--admin-passcode", envvar=ENV_ADMIN_PASSCODE, show_envvar=True, default=None,
               help="Asked before excluding or including raters (default: the passcode).")
+@friendly_errors
 def serve(port: int, host: str, passcode: str | None, admin_passcode: str | None) -> None:
     """Start the rating app: raters judge pairs in the browser; Raters and Standings pages.
 
@@ -37,10 +36,5 @@ def serve(port: int, host: str, passcode: str | None, admin_passcode: str | None
         rater --db data/leaderboards.db serve --port 8501
         RATER_PASSCODE=let-me-rate rater --db data/leaderboards.db serve --host 0.0.0.0
     """
-    ctx = click.get_current_context()
-    db = (ctx.find_root().obj or {}).get("db") or os.environ.get("RATER_DB", DEFAULT_DB_PATH)
-    try:
-        code = run_server(db, port=port, host=host, passcode=passcode, admin_passcode=admin_passcode)
-    except LeaderboardError as exc:
-        raise click.ClickException(str(exc)) from None
-    ctx.exit(code)
+    code = run_server(db_path(), port=port, host=host, passcode=passcode, admin_passcode=admin_passcode)
+    click.get_current_context().exit(code)

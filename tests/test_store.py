@@ -104,3 +104,18 @@ def test_refuses_a_newer_schema_without_touching_it(tmp_path) -> None:
     with pytest.raises(SchemaTooNewError, match=f"schema version {SCHEMA_VERSION + 1}, newer"):
         Client(path)
     assert path.read_bytes() == before
+
+
+def test_release_thread_closes_only_this_threads_connection(client: Client) -> None:
+    import threading
+
+    first = client.store.conn
+    other: list[sqlite3.Connection] = []
+    worker = threading.Thread(target=lambda: (other.append(client.store.conn), client.store.release_thread()))
+    worker.start()
+    worker.join()
+    with pytest.raises(sqlite3.ProgrammingError):  # the worker's connection is closed
+        other[0].execute("SELECT 1")
+    assert client.store.conn is first and first.execute("SELECT 1").fetchone() == (1,)
+    client.store.release_thread()
+    assert client.store.conn is not first  # reopened on demand

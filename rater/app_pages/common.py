@@ -41,17 +41,8 @@ def release_connection() -> None:
     Streamlit runs each rerun (each click) on a new thread, and :class:`rater.store.Store`
     keeps one connection per thread until the store is closed: without this, every click
     would leave a connection and its file handles open for the life of the server.
-    (Store has no public per-thread close yet, hence the private attributes.)
     """
-    store = client().store
-    conn = getattr(store._local, "conn", None)
-    if conn is None:
-        return
-    store._local.conn = None
-    store._local.db = None
-    with store._lock:
-        store._all[:] = [c for c in store._all if c is not conn]
-    conn.close()
+    client().store.release_thread()
 
 
 def _passcode_form(key: str, title: str, expected: str, label: str) -> bool:

@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import sqlite_utils
 
 from ..errors import DatabaseError, SchemaTooNewError
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -252,14 +251,22 @@ class Store:
                 self._all.append(conn)
         return conn
 
-    @property
-    def db(self) -> sqlite_utils.Database:
-        """This thread's connection wrapped by sqlite-utils."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite_utils.Database(self.conn)
-            self._local.db = db
-        return db
+    def release_thread(self) -> None:
+        """Close this thread's connection (a later use of :attr:`conn` opens a new one).
+
+        For servers that run each request on a fresh thread (Streamlit does): without it every
+        request would leave a connection and its file handles open until :meth:`close`.
+        """
+        conn = getattr(self._local, "conn", None)
+        queue = getattr(self._local, "queue", None)
+        self._local.conn = self._local.queue = None
+        with self._lock:
+            self._all[:] = [c for c in self._all if c is not conn]
+            self._queues[:] = [q for q in self._queues if q is not queue]
+        if conn is not None:
+            conn.close()
+        if queue is not None:
+            queue.close()
 
     def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A write transaction on this thread's connection (see :func:`transaction`), taken in

@@ -61,8 +61,9 @@ def create(name: str, instruction: str, prompts_file: Path | None, prompt_list: 
     """
     prompts = list(prompt_list)
     if prompts_file is not None:
-        lines = prompts_file.read_text(encoding="utf-8").splitlines()
-        prompts += [line for line in lines if line.strip()]
+        # Split on newlines only: str.splitlines() would also split on U+2028 inside a prompt.
+        lines = prompts_file.read_text(encoding="utf-8").split("\n")
+        prompts += [line.removesuffix("\r") for line in lines if line.strip()]
     if not prompts:
         raise click.UsageError("give prompts with --prompts-file FILE or --prompt TEXT")
     lb = open_client().mri.create_new_leaderboard(

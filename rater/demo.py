@@ -60,7 +60,7 @@ def load_demo(
             )
         count = 0
         if spec.get("votes"):
-            vote_lines = (source / spec["votes"]).read_text(encoding="utf-8").splitlines()
+            vote_lines = (source / spec["votes"]).read_text(encoding="utf-8").split("\n")
             say(f"  importing {len(vote_lines)} past votes")
             count = _import_votes(client, lb, source, [json.loads(line) for line in vote_lines if line.strip()])
         models = len(spec["models"])

@@ -29,27 +29,7 @@ def _control_chars(value: str, allowed: str) -> list[str]:
     ]
 
 
-def check_name(value: object, what: str, *, max_length: int = MAX_NAME_LENGTH) -> str:
-    """A one-line name (model, leaderboard, rater): non-empty, no control characters.
-
-    The value is returned exactly as given (no trimming): what a user typed is what is stored.
-    """
-    if not isinstance(value, str):
-        raise ValidationError(f"{what} must be text, got {type(value).__name__}")
-    if not value.strip():
-        raise ValidationError(f"{what} is empty" + (" (only whitespace)" if value else ""))
-    if len(value) > max_length:
-        raise ValidationError(
-            f"{what} is {len(value):,} characters long; the limit is {max_length}"
-        )
-    bad = _control_chars(value, "")
-    if bad:
-        raise ValidationError(f"{what} contains control characters ({', '.join(bad[:5])})")
-    return value
-
-
-def check_text(value: object, what: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
-    """Free text (prompt, instruction): like :func:`check_name` but tabs and newlines allowed."""
+def _check(value: object, what: str, max_length: int, allowed: str) -> str:
     if not isinstance(value, str):
         raise ValidationError(f"{what} must be text, got {type(value).__name__}")
     if not value.strip():
@@ -58,10 +38,23 @@ def check_text(value: object, what: str, *, max_length: int = MAX_TEXT_LENGTH) -
         raise ValidationError(
             f"{what} is {len(value):,} characters long; the limit is {max_length:,}"
         )
-    bad = _control_chars(value, "\t\n\r")
+    bad = _control_chars(value, allowed)
     if bad:
         raise ValidationError(f"{what} contains control characters ({', '.join(bad[:5])})")
     return value
+
+
+def check_name(value: object, what: str, *, max_length: int = MAX_NAME_LENGTH) -> str:
+    """A one-line name (model, leaderboard, rater): non-empty, no control characters.
+
+    The value is returned exactly as given (no trimming): what a user typed is what is stored.
+    """
+    return _check(value, what, max_length, "")
+
+
+def check_text(value: object, what: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
+    """Free text (prompt, instruction): like :func:`check_name` but tabs and newlines allowed."""
+    return _check(value, what, max_length, "\t\n\r")
 
 
 def _fold(text: str) -> str:

@@ -115,3 +115,11 @@ def test_console_script_runs_with_env_db(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "rater", "list"], env=env, capture_output=True, text=True)
     assert out.returncode == 0 and "no leaderboards" in out.stderr
     assert (tmp_path / "env.db").exists()
+
+
+def test_prompts_file_keeps_unicode_line_separators_inside_a_prompt(tmp_path: Path) -> None:
+    db = tmp_path / "lb.db"
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("first\u2028still first\r\nsecond\n", encoding="utf-8")
+    board_id = run(db, "create", "--name", "B", "--instruction", "Which?", "--prompts-file", str(prompts)).output.strip()
+    assert Client(db).mri.get_leaderboard_by_id(board_id).prompts == ["first\u2028still first", "second"]

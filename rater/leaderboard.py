@@ -13,16 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import matchmaking, quality, standings
+from .evaluate import EvaluationResult, add_model_media
+from .matchmaking import BoardStatus, Matchup, VoteReceipt
 from .media import blob_path
+from .quality import RaterStats
 from .store import catalog, votes
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .client import Client
-    from .evaluate import EvaluationResult
-    from .matchmaking import BoardStatus, Matchup, VoteReceipt
-    from .quality import RaterStats
 
 __all__ = ["Leaderboard", "ModelInfo"]
 
@@ -100,7 +101,6 @@ class Leaderboard:
         :raises MediaError: a file is missing, empty, corrupt, too large or not a media file.
         :raises ValidationError: bad name, mismatched lengths, a file given twice for one prompt.
         """
-        from .evaluate import add_model_media
 
         return add_model_media(
             self._client.store, self.id, name, media, prompts,
@@ -135,24 +135,21 @@ class Leaderboard:
 
         See :func:`rater.matchmaking.next_matchup`.
         """
-        from .matchmaking import next_matchup
 
-        return next_matchup(self, rater_id, strategy, continue_when_settled=continue_when_settled)
+        return matchmaking.next_matchup(self, rater_id, strategy, continue_when_settled=continue_when_settled)
 
     def record_vote(self, matchup_id: str, choice: str, rater_id: str) -> VoteReceipt:
         """Store a rater's judgement of a served matchup: ``"left"``, ``"right"`` or ``"tie"``.
 
         Returns once the vote is durably stored. See :func:`rater.matchmaking.record_vote`.
         """
-        from .matchmaking import record_vote
 
-        return record_vote(self, matchup_id, choice, rater_id)
+        return matchmaking.record_vote(self, matchup_id, choice, rater_id)
 
     def status(self) -> BoardStatus:
         """Whether the board is settled, and each model's placing / placed status."""
-        from .matchmaking import board_status
 
-        return board_status(self)
+        return matchmaking.board_status(self)
 
     # -- standings ------------------------------------------------------------------------------
 
@@ -162,32 +159,27 @@ class Leaderboard:
         :param tags: only votes on prompts carrying any of these tags.
         See :func:`rater.standings.get_standings` for the columns and ``options``.
         """
-        from .standings import get_standings
 
-        return get_standings(self, tags=tags, **options)
+        return standings.get_standings(self, tags=tags, **options)
 
     def get_win_loss_matrix(self) -> pd.DataFrame:
         """Observed win rate of each row model against each column model (ties count half)."""
-        from .standings import get_win_loss_matrix
 
-        return get_win_loss_matrix(self)
+        return standings.get_win_loss_matrix(self)
 
     # -- raters and quality control ----------------------------------------------------------
 
     def raters(self) -> list[RaterStats]:
         """Per-rater quality figures: votes, self-agreement on repeats, left-side rate, speed."""
-        from .quality import rater_stats
 
-        return rater_stats(self)
+        return quality.rater_stats(self)
 
     def exclude_rater(self, rater_id: str) -> None:
         """Leave a rater's votes out of standings (they stay stored)."""
-        from .quality import set_rater_excluded
 
-        set_rater_excluded(self, rater_id, True)
+        quality.set_rater_excluded(self, rater_id, True)
 
     def include_rater(self, rater_id: str) -> None:
         """Count a previously excluded rater's votes again."""
-        from .quality import set_rater_excluded
 
-        set_rater_excluded(self, rater_id, False)
+        quality.set_rater_excluded(self, rater_id, False)

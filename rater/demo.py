@@ -16,6 +16,7 @@ from typing import Any
 
 from .client import Client
 from .errors import ValidationError
+from .jsonl import json_objects
 from .leaderboard import Leaderboard
 from .store import catalog, votes
 
@@ -60,9 +61,10 @@ def load_demo(
             )
         count = 0
         if spec.get("votes"):
-            vote_lines = (source / spec["votes"]).read_text(encoding="utf-8").split("\n")
-            say(f"  importing {len(vote_lines)} past votes")
-            count = _import_votes(client, lb, source, [json.loads(line) for line in vote_lines if line.strip()])
+            votes_path = source / spec["votes"]
+            rows = [row for _, row in json_objects(votes_path.read_text(encoding="utf-8"), str(votes_path), ValidationError)]
+            say(f"  importing {len(rows)} past votes")
+            count = _import_votes(client, lb, source, rows)
         models = len(spec["models"])
         yield f"{lb.id}\t{spec['name']}\t{models} models, {len(spec['prompts'])} prompts, {count} votes"
 

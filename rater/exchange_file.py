@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LeaderboardError, ValidationError
+from .jsonl import json_objects
 from .validation import check_name
 
 __all__ = [
@@ -80,17 +81,7 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ExchangeError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
-    # split("\n"), not splitlines(): JSON text may hold U+2028 and friends unescaped.
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ExchangeError(f"{path}, line {number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(item, dict):
-            raise ExchangeError(f"{path}, line {number}: expected a JSON object")
-        yield number, item
+    yield from json_objects(text, str(path), ExchangeError)
 
 
 def _need(item: dict[str, Any], where: str, **fields: type | tuple[type, ...]) -> None:

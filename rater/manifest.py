@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 from .errors import ValidationError
+from .jsonl import json_objects
 
 __all__ = ["MANIFEST_COLUMNS", "read_manifest"]
 
@@ -74,17 +74,10 @@ def read_manifest(path: str | Path) -> tuple[list[Path], list[str]]:
             media.append(_resolve(base, row[index["media"]], where))
             prompts.append(row[index["prompt"]])
     elif suffix in (".jsonl", ".ndjson"):
-        # split("\n"), not splitlines(): JSON text may hold U+2028 and U+2029 unescaped.
-        for line_no, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
+        for line_no, item in json_objects(
+            text, f"manifest {path}", ValidationError, "an object with keys media and prompt"
+        ):
             where = f"manifest {path}, line {line_no}"
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValidationError(f"{where}: not valid JSON ({exc.msg})") from None
-            if not isinstance(item, dict):
-                raise ValidationError(f"{where}: expected an object with keys media and prompt")
             _check_columns(list(item), where)
             if not isinstance(item["media"], str) or not isinstance(item["prompt"], str):
                 raise ValidationError(f"{where}: media and prompt must be strings")

@@ -188,9 +188,7 @@ def _build_into(tmp: Path, client: Client, boards: list[Leaderboard], defs: dict
         t0 = time.perf_counter()
         say(f"{label}: reading votes")
         raw = read_votes(client, board)
-        # The summary counts every stored vote, quality-control repeats too (which the vote log
-        # that feeds the standings leaves out): any new vote changes the board's pages.
-        fingerprint = _digest([defs[board.id], vote_log_hash(raw), board.summary()])
+        fingerprint = _digest([defs[board.id], vote_log_hash(raw)])
         old = old_boards.get(board.id, {})
         if published and old.get("fingerprint") == fingerprint and (published / folder).is_dir():
             rows = catalog.list_media(client.store.conn, board.id)

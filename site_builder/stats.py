@@ -47,34 +47,32 @@ def included_oriented(votes: VoteArrays, inverse: bool) -> VoteArrays:
     return replace(kept, score_a=1.0 - kept.score_a) if inverse else kept
 
 
-def _count(index: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
-    return np.bincount(index, weights=weights, minlength=size)[:size].astype(np.int64)
+def _tally(votes: VoteArrays, col_a: np.ndarray, col_b: np.ndarray, cols: int) -> Tally:
+    """Wins, losses and ties of each model (rows) by column: model a's row is counted in
+    column ``col_a`` and model b's in ``col_b`` of the same vote."""
+    n = len(votes.models)
+    size = n * cols
+    ka = votes.a.astype(np.int64) * cols + col_a
+    kb = votes.b.astype(np.int64) * cols + col_b
+    s = votes.score_a
+    a_won, b_won, tie = s == 1.0, s == 0.0, s == 0.5
+
+    def count(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        both = np.bincount(first, minlength=size)[:size] + np.bincount(second, minlength=size)[:size]
+        return both.astype(np.int64).reshape(n, cols)
+
+    return Tally(count(ka[a_won], kb[b_won]), count(ka[b_won], kb[a_won]), count(ka[tie], kb[tie]))
 
 
 def prompt_tally(votes: VoteArrays) -> Tally:
     """Per model (rows) and prompt (columns)."""
-    n, p = len(votes.models), max(len(votes.prompts), 1)
-    a, b, s, q = votes.a.astype(np.int64), votes.b.astype(np.int64), votes.score_a, votes.prompt
-    ka, kb = a * p + q, b * p + q
-    size = n * p
-    a_won, b_won, tie = s == 1.0, s == 0.0, s == 0.5
-    wins = _count(ka[a_won], None, size) + _count(kb[b_won], None, size)
-    losses = _count(ka[b_won], None, size) + _count(kb[a_won], None, size)
-    ties = _count(ka[tie], None, size) + _count(kb[tie], None, size)
-    return Tally(wins.reshape(n, p), losses.reshape(n, p), ties.reshape(n, p))
+    prompt = votes.prompt.astype(np.int64)
+    return _tally(votes, prompt, prompt, max(len(votes.prompts), 1))
 
 
 def pair_tally(votes: VoteArrays) -> Tally:
     """Per model (rows) against each opponent (columns)."""
-    n = len(votes.models)
-    a, b, s = votes.a.astype(np.int64), votes.b.astype(np.int64), votes.score_a
-    ab, ba = a * n + b, b * n + a
-    size = n * n
-    a_won, b_won, tie = s == 1.0, s == 0.0, s == 0.5
-    wins = _count(ab[a_won], None, size) + _count(ba[b_won], None, size)
-    losses = _count(ab[b_won], None, size) + _count(ba[a_won], None, size)
-    ties = _count(ab[tie], None, size) + _count(ba[tie], None, size)
-    return Tally(wins.reshape(n, n), losses.reshape(n, n), ties.reshape(n, n))
+    return _tally(votes, votes.b.astype(np.int64), votes.a.astype(np.int64), len(votes.models))
 
 
 def vote_log_hash(votes: VoteArrays) -> str:

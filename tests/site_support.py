@@ -36,13 +36,16 @@ def _large_png(path: Path, seed: int) -> Path:
 def vote_until(board: Leaderboard, votes: int, strength: list[str], raters: int = 3,
                prefix: str = "extra") -> int:
     """Cast ``votes`` votes through the matchmaker; the model earlier in ``strength`` wins
-    (on inverse boards it is chosen as the worse, so it loses), with a tie now and then."""
+    (on inverse boards it is chosen as the worse, so it loses), with a tie now and then.
+    Quality-control repeats are left unanswered, so every vote cast counts in the standings."""
     cast = 0
     for k in range(votes):
         rater = f"rater-{k % raters}"
         matchup = board.next_matchup(rater, continue_when_settled=True)
         if matchup is None:  # this rater has seen every pair: a newcomer takes over
             rater = f"{prefix}-{k}"
+            matchup = board.next_matchup(rater, continue_when_settled=True)
+        while matchup is not None and matchup.is_repeat:
             matchup = board.next_matchup(rater, continue_when_settled=True)
         if matchup is None:
             continue

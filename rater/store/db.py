@@ -97,6 +97,19 @@ def _translate(path: Path, exc: sqlite3.Error) -> DatabaseError:
     return DatabaseError(f"database {path}: {message}")
 
 
+def _checked_version(conn: sqlite3.Connection, path: Path | str) -> int:
+    """The schema version, after refusing a newer schema or another program's database."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"{path} has schema version {version}, newer than this tool's {SCHEMA_VERSION}: "
+            "upgrade rater to open it (the file was left untouched)"
+        )
+    if version == 0:
+        _refuse_foreign(conn, path)
+    return version
+
+
 def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
     """Bring the schema up to :data:`SCHEMA_VERSION` in place and return the version found.
 
@@ -105,14 +118,7 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
 
     :raises SchemaTooNewError: the file was written by a newer version of this tool.
     """
-    found = conn.execute("PRAGMA user_version").fetchone()[0]
-    if found > SCHEMA_VERSION:
-        raise SchemaTooNewError(
-            f"{path} has schema version {found}, newer than this tool's {SCHEMA_VERSION}: "
-            "upgrade rater to open it (the file was left untouched)"
-        )
-    if found == 0:
-        _refuse_foreign(conn, path)
+    found = _checked_version(conn, path)
     for version in range(found, SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -176,14 +182,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
 def _configure(conn: sqlite3.Connection, path: Path, read_only: bool = False) -> None:
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise SchemaTooNewError(
-            f"{path} has schema version {version}, newer than this tool's {SCHEMA_VERSION}: "
-            "upgrade rater to open it (the file was left untouched)"
-        )
-    if version == 0:
-        _refuse_foreign(conn, path)
+    version = _checked_version(conn, path)
     if read_only:
         if version < SCHEMA_VERSION:
             raise DatabaseError(

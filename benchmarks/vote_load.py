@@ -11,6 +11,7 @@ concurrency costs on this machine.
 Usage::
 
     python benchmarks/vote_load.py                       # 8 x 2,000 votes, plus the baseline
+    python benchmarks/vote_load.py --compare-unsynced    # also without the fsync per vote
     python benchmarks/vote_load.py --processes 4 --votes 500 --serve api
 
 Prints one row per scenario: votes stored, errors, wall time of the voting phase, votes/s, and
@@ -39,7 +40,6 @@ from PIL import Image
 import rater.matchmaking  # noqa: F401  (imported once, before the workers fork)
 from rater import Client
 from rater.store import catalog, matchups, votes
-from rater.store import db as store_db
 
 #: Targets from issue #7.
 TARGET_VOTES_PER_SECOND = 1000.0
@@ -87,8 +87,7 @@ def _worker(db: str, board_id: str, rater: str, votes: int, served: list[str], s
     result = WorkerResult(rater)
     try:
         client = Client(db)
-        if synchronous != "FULL":
-            store_db.set_synchronous(client.store.conn, synchronous)
+        client.store.set_synchronous(synchronous)
         lb = client.mri.get_leaderboard_by_id(board_id)
         served = list(served)
         while len(served) < votes:
@@ -174,7 +173,8 @@ def run_load(db: Path, board_id: str, processes: int, votes: int, prefix: str = 
 
     :param serve: ``"bulk"`` stores the pairs beforehand (:func:`serve_in_bulk`); ``"api"`` has
         each worker serve its pairs with ``next_matchup`` before the votes start.
-    :param synchronous: the workers' ``PRAGMA synchronous``; the store's is ``FULL`` (durable).
+    :param synchronous: the workers' ``PRAGMA synchronous`` (see
+        :meth:`rater.store.db.Store.set_synchronous`); the store's is ``FULL`` (durable).
     """
     raters = [f"{prefix}-{i}" for i in range(processes)]
     served = serve_in_bulk(db, board_id, raters, votes) if serve == "bulk" else {r: [] for r in raters}
@@ -221,9 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--votes", type=int, default=2000, help="votes per process")
     parser.add_argument("--serve", choices=["bulk", "api"], default="bulk",
                         help="store the pairs beforehand (bulk) or serve them with next_matchup (api)")
-    parser.add_argument("--compare-normal", action="store_true",
-                        help="also run with synchronous=NORMAL (not durable on power loss) to "
-                             "show what fsync costs")
+    parser.add_argument("--compare-unsynced", action="store_true",
+                        help="also run with synchronous=NORMAL and OFF (not power-loss durable) to "
+                             "show what the fsync per vote costs")
     args = parser.parse_args(argv)
     rows: list[tuple[str, LoadResult]] = []
     with tempfile.TemporaryDirectory(prefix="vote-load-") as tmp:
@@ -233,10 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("1 process (baseline)", baseline))
         loaded = run_load(db, board, args.processes, args.votes, prefix="crowd", serve=args.serve)
         rows.append((f"{args.processes} processes", loaded))
-        if args.compare_normal:
-            normal = run_load(db, board, args.processes, args.votes, prefix="normal",
-                              serve=args.serve, synchronous="NORMAL")
-            rows.append((f"{args.processes} proc., NORMAL*", normal))
+        if args.compare_unsynced:
+            for level in ("NORMAL", "OFF"):
+                unsynced = run_load(db, board, args.processes, args.votes, prefix=level.lower(),
+                                    serve=args.serve, synchronous=level)
+                rows.append((f"{args.processes} proc., {level}*", unsynced))
     print(f"vote load on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end),"
           f" Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}; targets: >= "
           f"{TARGET_VOTES_PER_SECOND:,.0f} votes/s, p99 <= {TARGET_P99_MS:g} ms")
@@ -248,9 +249,10 @@ def main(argv: list[str] | None = None) -> int:
           f" {'p50 ms':>7} {'p99 ms':>7} {'max ms':>8}")
     for name, result in rows:
         print(_row(name, result, None if result is baseline else baseline))
-    if args.compare_normal:
-        print("* synchronous=NORMAL: no fsync per commit; survives a killed process, may lose the "
-              "last votes on power loss (the store uses FULL)")
+    if args.compare_unsynced:
+        print("* not durable (the store uses FULL): NORMAL skips the fsync per commit and may lose the"
+              " last votes on power loss; OFF syncs nothing. What is left of p99 without any fsync"
+              " is the processes waiting for a core")
     for error in sorted({e for _, r in rows for e in r.errors})[:10]:
         print("error:", error)
     ok = (not loaded.errors and loaded.votes == args.processes * args.votes

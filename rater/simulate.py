@@ -43,7 +43,6 @@ from .leaderboard import Leaderboard
 from .matchmaking_state import forget_states, seed_states
 from .simulate_report import format_summary, summarise
 from .standings import load_votes
-from .store import matchups as matchup_sql
 
 __all__ = [
     "EXPERIMENTS",
@@ -156,7 +155,7 @@ class _Truth:
 
 def _open_board(folder: Path, world: World, media: list[list[Path]], models: int) -> tuple[Client, Leaderboard]:
     client = Client(folder / "sim.db")
-    matchup_sql.relax_durability(client.store.conn)  # a throwaway database: skip the fsyncs
+    client.store.set_synchronous("OFF")  # a throwaway database: skip the fsyncs
     prompts = [f"prompt {q}" for q in range(world.prompts)]
     lb = client.mri.create_new_leaderboard(
         "simulation", "Which is better?", prompts, repeat_share=0.0,
@@ -298,7 +297,7 @@ def run_campaign(
             source = _settled_board(work, world, seed, media)
             shutil.copytree(source.parent, folder / "board")
             client = Client(folder / "board" / "sim.db")
-            matchup_sql.relax_durability(client.store.conn)
+            client.store.set_synchronous("OFF")
             lb = client.mri.find_leaderboards("simulation")[0]
             truth = _Truth(world, seed)  # fresh random stream for the campaign itself
             first, stays = _newcomer_campaign(lb, truth, strategy, media)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import uuid
 
 import pytest
@@ -17,6 +18,22 @@ def test_pragmas(client: Client) -> None:
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 1
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: a vote survives power loss
+
+
+def test_set_synchronous_reaches_every_connection_of_the_store(client: Client) -> None:
+    store = client.store
+    first = store.conn
+    client.store.set_synchronous("off")
+    seen: list[int] = []
+    worker = threading.Thread(target=lambda: seen.append(store.conn.execute("PRAGMA synchronous").fetchone()[0]))
+    worker.start()
+    worker.join()
+    assert first.execute("PRAGMA synchronous").fetchone()[0] == 0
+    assert seen == [0]  # a connection opened later, on another thread, follows too
+    with pytest.raises(ValueError, match="synchronous must be OFF, NORMAL or FULL"):
+        store.set_synchronous("sometimes")
+    assert first.execute("PRAGMA synchronous").fetchone()[0] == 0
 
 
 @pytest.fixture

@@ -237,6 +237,7 @@ class Store:
         self._all: list[sqlite3.Connection] = []
         self._queues: list[WriteQueue] = []
         self._lock = threading.Lock()
+        self._synchronous = "FULL"
         _ = self.conn  # open now so a bad file fails at construction
 
     @property
@@ -245,6 +246,8 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self.path)
+            if self._synchronous != "FULL":
+                conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -296,6 +299,25 @@ class Store:
         finally:
             queue.release()
 
+    def set_synchronous(self, level: str) -> None:
+        """How this store's commits reach the disk, for all its connections, open or later.
+
+        - ``"FULL"`` (the default): SQLite syncs the WAL in every ``COMMIT``, so a write is on
+          disk when :meth:`write` returns and survives a power cut.
+        - ``"NORMAL"``: no sync per commit; survives a killed process, may lose the last
+          commits on power loss. Only for measuring what durability costs
+          (``benchmarks/vote_load.py --compare-unsynced``).
+        - ``"OFF"``: no syncs at all, for throwaway databases only (simulations, benchmarks that
+          build big boards): a power cut can lose or corrupt them.
+        """
+        level = level.upper()
+        if level not in ("OFF", "NORMAL", "FULL"):
+            raise ValueError(f"synchronous must be OFF, NORMAL or FULL, got {level!r}")
+        self._synchronous = level
+        with self._lock:
+            for conn in self._all:
+                conn.execute(f"PRAGMA synchronous = {level}")
+
     def close(self) -> None:
         """Close every connection (and write-queue file) this store opened."""
         with self._lock:
@@ -319,15 +341,3 @@ def _guarded(
         raise
     except sqlite3.Error as exc:
         raise _translate(path, exc) from exc
-
-
-def set_synchronous(conn: sqlite3.Connection, level: str) -> None:
-    """Change this connection's ``PRAGMA synchronous`` (``FULL`` is what :func:`connect` sets).
-
-    Only for measuring what durability costs (``benchmarks/vote_load.py --synchronous NORMAL``):
-    in WAL mode ``NORMAL`` survives a crashed process but may lose the last commits on power
-    loss, which would break the promise that an acknowledged vote is never lost.
-    """
-    if level.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-        raise ValueError(f"unknown synchronous level {level!r}")
-    conn.execute(f"PRAGMA synchronous = {level.upper()}")

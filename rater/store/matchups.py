@@ -20,7 +20,6 @@ __all__ = [
     "new_vote_rows",
     "pair_served",
     "rater_repeat_candidates",
-    "relax_durability",
 ]
 
 
@@ -122,8 +121,3 @@ def bulk_insert_votes(conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]])
         "INSERT INTO votes (matchup_id, rater, choice, voted_at) VALUES (?, ?, ?, ?)", rows
     )
 
-
-def relax_durability(conn: sqlite3.Connection) -> None:
-    """Stop waiting for the disk on each commit (``synchronous = OFF``), for throwaway
-    databases only: simulations and benchmarks that build or replay many votes."""
-    conn.execute("PRAGMA synchronous = OFF")

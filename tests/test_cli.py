@@ -105,6 +105,10 @@ def test_demo_loads_once(tmp_path: Path) -> None:
     assert len(boards) == 2
     images = next(b for b in boards if b.name == "Demo: Pillow painters")
     assert len(images.models()) >= 5 and len(images.prompts) >= 8 and images.summary()["votes"] > 0
+    # One model arrived after the votes: the demo opens on placing it, so raters see matchmaking work.
+    assert images.status().message == "placing painter-newcomer: 0 votes so far"
+    first = images.next_matchup("visitor")
+    assert "painter-newcomer" in {first.left.model, first.right.model}
     audio = next(b for b in boards if b.name != images.name)
     kinds = {p.suffix for m in audio.models() for paths in audio.model_media(m.name).values() for p in paths}
     assert kinds == {".wav"}

@@ -99,6 +99,9 @@ PAINTERS = [
     Quality("painter-average", 1, False, False, 1, 2.0, 14.0, 0.03, 0.00, 0.10, 0, 0.0, 32),
     Quality("painter-sloppy", 1, False, False, 0, 5.5, 30.0, 0.30, 0.12, 0.45, 2, 6.0, 24),
     Quality("painter-scribbler", 1, False, False, 0, 10.0, 55.0, 0.50, 0.40, 0.70, 7, 22.0, 16),
+    # Added after the votes below were cast, so it has none: the rater opens on placing it.
+    # Its true quality lies between painter-good and painter-average.
+    Quality("painter-newcomer", 2, True, False, 1, 1.2, 9.0, 0.01, 0.00, 0.05, 0, 0.0, 48),
 ]
 
 # Extra variants: (model, slug) -> number of media.  Shows that a model may have
@@ -681,7 +684,8 @@ def wav_bytes(x: np.ndarray) -> bytes:
 # Votes
 # --------------------------------------------------------------------------------------
 
-# Log-strengths of the simulated "true" Bradley-Terry model, in intended quality order.
+# Log-strengths of the simulated "true" Bradley-Terry model, in intended quality order. Only
+# these models get simulated votes (painter-newcomer is added to the board without any).
 IMAGE_STRENGTH = {
     "painter-master": 1.9,
     "painter-good": 1.0,
@@ -707,7 +711,7 @@ def simulate_votes(
 ) -> list[dict]:
     """Davidson (Bradley-Terry with ties) votes in rater sessions over a few days."""
     rng = rng_for("votes", key)
-    models = [m["name"] for m in board["models"]]
+    models = [m["name"] for m in board["models"] if m["name"] in strength]
     media = {(m["name"], x["prompt"]): [] for m in board["models"] for x in m["media"]}
     for m in board["models"]:
         for x in m["media"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import click
 
@@ -66,7 +67,7 @@ def simulate(
     chosen = experiments or EXPERIMENTS
     picked = strategies or ("information", "uniform")
     total = len(seed_list) * len(chosen) * len(picked)
-    with click.progressbar(length=total, label="campaigns", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=total, label="campaigns", file=sys.stderr) as bar:
         results = run_campaigns(
             config, seed_list, experiments=chosen, strategies=picked, workers=workers,
             progress=lambda _: bar.update(1),

@@ -41,8 +41,10 @@ def open_app(
     *,
     passcode: str | None = None,
     admin_passcode: str | None = None,
+    rater: str | None = None,
 ) -> AppTest:
-    """The app on ``db_path`` after its first run (optionally with ``?leaderboard=board_id``)."""
+    """The app on ``db_path`` after its first run (optionally with ``?leaderboard=board_id``
+    and ``&rater=NAME``, as a refreshed page or a personal link would have)."""
     monkeypatch.setenv("RATER_DB", str(db_path))
     for name, value in (("RATER_PASSCODE", passcode), ("RATER_ADMIN_PASSCODE", admin_passcode)):
         if value is None:
@@ -52,6 +54,8 @@ def open_app(
     at = AppTest.from_file(str(APP), default_timeout=60)
     if board_id is not None:
         at.query_params["leaderboard"] = board_id
+    if rater is not None:
+        at.query_params["rater"] = rater
     return at.run()
 
 

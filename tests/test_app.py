@@ -67,6 +67,35 @@ def test_rating_screen(client, board, monkeypatch):
     assert at.query_params["leaderboard"] == [board.id] or at.query_params["leaderboard"] == board.id
 
 
+def _param(at, name: str):
+    value = at.query_params.get(name)
+    return value[0] if isinstance(value, list) else value
+
+
+def test_a_refresh_resumes_rating_under_the_same_name(client, board, monkeypatch):
+    at = start(open_app(monkeypatch, client.db_path, board.id), "  alice  ")
+    assert _param(at, "rater") == "alice" and _param(at, "leaderboard") == board.id
+    click(at, "A is better")
+    # A refresh is a new browser session with the same URL: no form, straight to the next pair.
+    again = open_app(monkeypatch, client.db_path, board.id, rater="alice")
+    assert not again.exception
+    assert not [t for t in again.text_input if t.label == "Your name"]
+    assert len(media_urls(again)) == 2 and session(again, board.id).rater == "alice"
+    click(again, "B is better")
+    assert [v["rater"] for v in stored_votes(client, board)] == ["alice", "alice"]
+    click(again, "Change name or leaderboard")  # forgets the name in the URL too
+    assert _param(again, "rater") is None
+    assert [t.label for t in again.text_input] == ["Your name"]
+
+
+def test_an_unusable_name_in_the_url_asks_for_one(client, board, monkeypatch):
+    at = open_app(monkeypatch, client.db_path, board.id, rater="x" * 500)
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Your name"]
+    assert "The name in the link cannot be used" in at.warning[0].value
+    assert not media_urls(at)
+
+
 def test_picking_a_board_when_the_url_names_none(client, board, png, monkeypatch):
     other = make_board(client, png, models=2, prompts=1)
     at = open_app(monkeypatch, client.db_path)

@@ -74,6 +74,7 @@ def _start_form(db: Client, board: Leaderboard | None, problem: str | None) -> N
         except ValidationError as exc:
             st.error(str(exc))
             return
+        st.query_params["rater"] = st.session_state[RATER_KEY]  # a refresh resumes rating
         common.remember_board(by_id[chosen])
         st.rerun()
 
@@ -102,6 +103,21 @@ def _change() -> None:
     st.session_state.pop(RATER_KEY, None)
     st.session_state.pop(common.BOARD_KEY, None)
     st.query_params.pop("leaderboard", None)
+    st.query_params.pop("rater", None)
+
+
+def _rater_from_url() -> tuple[str | None, str | None]:
+    """The rater's name from ``?rater=NAME`` (put there by the start form, so a refresh or a
+    personal link resumes rating), with the problem when it is not a usable name."""
+    given = st.query_params.get("rater")
+    if not given:
+        return None, None
+    try:
+        name = check_rater_name(given)
+    except ValidationError as exc:
+        return None, f"The name in the link cannot be used: {exc}"
+    st.session_state[RATER_KEY] = name
+    return name, None
 
 
 def _sidebar(board: Leaderboard, rater: str) -> None:
@@ -168,6 +184,9 @@ def main() -> None:
     db = common.client()
     board, problem = common.chosen_board(db)
     rater = st.session_state.get(RATER_KEY)
+    if rater is None:
+        rater, name_problem = _rater_from_url()
+        problem = problem or name_problem
     if board is None or rater is None:
         _start_form(db, board, problem)
         return

@@ -59,13 +59,18 @@ def export_votes(leaderboard_id: str, file: Path) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--into", "into", metavar="ID",
               help="The target leaderboard (default: the one with the file's name and prompts).")
+@click.option("--allow-different-instruction", is_flag=True,
+              help="Merge although the target words its instruction differently (same direction).")
 @friendly_errors
-def import_votes(file: Path, into: str | None) -> None:
+def import_votes(file: Path, into: str | None, allow_different_instruction: bool) -> None:
     """Merge votes exported on another host (export-votes) into this database.
 
     All or nothing; importing the same file twice adds nothing. Votes on media this host lacks
     are refused with a list of what is missing; an id that exists here with different content
-    is an error, never an overwrite.
+    is an error, never an overwrite. The target must ask the file's question, also with --into:
+    a board ranking the other way (inverse ranking) is always refused, a differently worded
+    instruction unless --allow-different-instruction. Files from older rater versions do not
+    record the question; they are imported with a warning that it could not be verified.
 
     Example:
 
@@ -73,9 +78,12 @@ def import_votes(file: Path, into: str | None) -> None:
     """
     from .exchange import import_votes as run_import
 
-    result = run_import(open_client(), file, into=into)
+    result = run_import(open_client(), file, into=into,
+                        allow_instruction_mismatch=allow_different_instruction)
     click.echo(f"imported {result.votes_added} votes and {result.matchups_added} matchups into "
                f"{result.leaderboard_id} ({result.votes_present} votes were already here)")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 COMMANDS = [backup, export_votes, import_votes]

@@ -4,8 +4,9 @@ When one machine is not enough (raters in several places, a laptop offline at an
 host runs its own copy of the leaderboard: the same name, prompts, models and media, created
 independently, so local row ids differ. What crosses hosts is a JSON Lines file:
 
-* line 1, the header: ``{"format": "rater-votes", "version": 1, "leaderboard": {"id", "name",
-  "fingerprint", "prompts"}, "counts": {"matchups", "votes"}, "host", "exported_at"}``;
+* line 1, the header: ``{"format": "rater-votes", "version": 2, "leaderboard": {"id", "name",
+  "fingerprint", "prompts", "instruction", "inverse_ranking"}, "counts": {"matchups", "votes"},
+  "host", "exported_at"}``;
 * one ``{"type": "matchup", "id", "prompt", "left": {"model", "sha256"}, "right": {...},
   "rater", "served_at", "repeat_of"}`` line per voted matchup (and per matchup a voted one
   repeats), originals before their repeats;
@@ -14,6 +15,14 @@ independently, so local row ids differ. What crosses hosts is a JSON Lines file:
 Matchup ids are uuid4 hex, so they are the same on every host; a media is identified by
 ``(model name, prompt text, sha256 of its bytes)``. The target board is the one given by id, or
 else the only board whose fingerprint (name + set of prompts) matches the file's.
+
+A vote means something only with its board's question, so the header carries the instruction
+and ``inverse_ranking``, and the target must agree, also when given by id: an opposite direction
+is always refused (the votes would rank the board backwards); a different instruction (ignoring
+case and whitespace) is refused unless ``allow_instruction_mismatch=True``
+(``--allow-different-instruction``). Version 1 files, written before the header had these
+fields, still import: their direction cannot be verified, which :attr:`ImportResult.warnings`
+(and the CLI) says.
 
 Importing is all or nothing, in one transaction. Importing the same file twice adds nothing;
 votes on media the target does not have are refused with the list of what is missing; an id that
@@ -25,7 +34,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,9 +42,11 @@ from .errors import LeaderboardNotFound
 from .exchange_file import (
     FORMAT,
     FORMAT_VERSION,
+    BoardMismatchError,
     ExchangeError,
     ParsedFile,
     board_fingerprint,
+    check_meaning,
     header_host,
     read_file,
     write_file,
@@ -49,6 +60,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "BoardMismatchError",
     "ExchangeError",
     "ExportResult",
     "ImportConflictError",
@@ -82,13 +94,16 @@ class ExportResult:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What :func:`import_votes` merged: new rows added, and rows already present (skipped)."""
+    """What :func:`import_votes` merged: new rows added, rows already present (skipped), and
+    warnings (a version 1 file whose direction could not be verified, an allowed instruction
+    mismatch)."""
 
     leaderboard_id: str
     matchups_added: int
     votes_added: int
     matchups_present: int
     votes_present: int
+    warnings: tuple[str, ...] = ()
 
 
 def _short(items: list[str]) -> str:
@@ -117,6 +132,8 @@ def export_votes(board: Leaderboard, path: str | os.PathLike[str]) -> ExportResu
             "name": board.name,
             "fingerprint": board_fingerprint(board.name, board.prompts),
             "prompts": len(board.prompts),
+            "instruction": board.instruction,
+            "inverse_ranking": board.inverse_ranking,
         },
         "counts": {"matchups": len(matchups), "votes": len(vote_rows)},
         "host": host,
@@ -140,9 +157,6 @@ def export_votes(board: Leaderboard, path: str | os.PathLike[str]) -> ExportResu
     target = Path(path)
     write_file(target, lines)
     return ExportResult(target, board.id, len(matchups), len(vote_rows))
-
-
-# -- reading a file -------------------------------------------------------------------------------
 
 
 # -- import ---------------------------------------------------------------------------------------
@@ -180,20 +194,29 @@ def _same_matchup(stored: dict[str, Any], item: dict[str, Any], board_id: str) -
     )
 
 
-def import_votes(client: Client, path: str | os.PathLike[str], into: str | None = None) -> ImportResult:
+def import_votes(
+    client: Client, path: str | os.PathLike[str], into: str | None = None,
+    *, allow_instruction_mismatch: bool = False,
+) -> ImportResult:
     """Merge a file written by :func:`export_votes` (on this host or another) into this database.
 
     :param into: the target leaderboard's id; by default the one board whose name and prompts
-        match the file's header.
+        match the file's header. The board's question is checked either way.
+    :param allow_instruction_mismatch: merge although the target's instruction is worded
+        differently (same direction); the result's ``warnings`` names both.
     :raises ExchangeError: the file is malformed or incomplete.
+    :raises BoardMismatchError: the target ranks the other way (``inverse_ranking`` differs;
+        never overridable) or, unless allowed, asks a different instruction. A version 1 file
+        (no instruction / direction in its header) is imported with a warning instead.
     :raises LeaderboardNotFound: no (or no given) target board.
     :raises MissingMediaError: votes on media the target does not have (all are listed).
     :raises ImportConflictError: an id exists here with different content.
     """
     parsed = read_file(Path(path))
     board = _target(client, parsed.header, into)
+    warnings = check_meaning(parsed.header, board, path, allow_instruction_mismatch)
     try:
-        return _merge(client, parsed, board, path)
+        return replace(_merge(client, parsed, board, path), warnings=tuple(warnings))
     except sqlite3.IntegrityError as exc:  # a last line of defence: the checks above come first
         raise ExchangeError(f"{path} was refused by the database's constraints ({exc}); "
                             "nothing was imported") from None

@@ -15,31 +15,42 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import LeaderboardError, ValidationError
 from .jsonl import json_objects
 from .validation import check_name
 
+if TYPE_CHECKING:
+    from .leaderboard import Leaderboard
+
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "BoardMismatchError",
     "ExchangeError",
     "ParsedFile",
     "board_fingerprint",
+    "check_meaning",
     "header_host",
     "read_file",
     "write_file",
 ]
 
 FORMAT = "rater-votes"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 added the board's instruction and inverse_ranking to the header
+_READABLE = (1, 2)  # version 1 files (no instruction / inverse_ranking) still import, unverified
 _CHOICES = ("left", "right", "tie")
 _HOST_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class ExchangeError(LeaderboardError):
     """A vote file cannot be written or imported (malformed, wrong board, ...)."""
+
+
+class BoardMismatchError(ExchangeError):
+    """The file's votes answer another question than the target board asks (the opposite
+    direction, or, unless allowed, a different instruction)."""
 
 
 def board_fingerprint(name: str, prompts: list[str]) -> str:
@@ -116,14 +127,20 @@ def read_file(path: Path) -> ParsedFile:
     if header.get("format") != FORMAT:
         raise ExchangeError(f"{path} is not a rater vote export (its first line has no "
                             f"\"format\": \"{FORMAT}\" header)")
-    if header.get("version") != FORMAT_VERSION:
-        raise ExchangeError(f"{path} has format version {header.get('version')!r}; this tool "
-                            f"reads version {FORMAT_VERSION}: upgrade rater to import it")
+    version = header.get("version")
+    if isinstance(version, bool) or version not in _READABLE:
+        raise ExchangeError(f"{path} has format version {version!r}; this tool reads versions "
+                            f"{_READABLE[0]} to {FORMAT_VERSION}: upgrade rater to import it")
     board = header.get("leaderboard")
     counts = header.get("counts")
     if not isinstance(board, dict) or not isinstance(counts, dict):
         raise ExchangeError(f"{path}, line 1: header lacks 'leaderboard' or 'counts'")
     _need(board, f"{path}, line 1, leaderboard", id=str, name=str, fingerprint=str)
+    meaning = {"instruction": str, "inverse_ranking": bool}
+    if version >= 2:  # what gives a vote its meaning; version 1 files did not record it
+        _need(board, f"{path}, line 1, leaderboard", **meaning)  # type: ignore[arg-type]
+    else:  # checked only if a version 1 file happens to carry them
+        _need(board, f"{path}, line 1, leaderboard", **{k: v for k, v in meaning.items() if k in board})
     parsed = ParsedFile(header, [], [])
     seen_matchups: set[str] = set()
     seen_votes: set[str] = set()
@@ -168,3 +185,54 @@ def header_host(header: dict[str, Any]) -> str:
     """The header's host id, or ``""`` when it has none (or a malformed one)."""
     host = header.get("host")
     return host if isinstance(host, str) and _HOST_ID.fullmatch(host) else ""
+
+
+def _direction(inverse: bool) -> str:
+    return "inverse ranking: the chosen one ranks lower" if inverse else "the chosen one ranks higher"
+
+
+def _same_words(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def check_meaning(
+    header: dict[str, Any], board: Leaderboard, path: Any, allow_instruction_mismatch: bool = False
+) -> list[str]:
+    """Check that the file's votes answer the question ``board`` asks; return warnings.
+
+    * ``inverse_ranking`` differs: :class:`BoardMismatchError`, always (the votes would rank the
+      board backwards);
+    * the instruction differs (ignoring case and runs of whitespace) in the same direction:
+      :class:`BoardMismatchError` unless ``allow_instruction_mismatch``, then a warning;
+    * a version 1 file records neither: a warning that the direction could not be verified.
+    """
+    file_board = header["leaderboard"]
+    where = f"{path}: the file's votes (leaderboard {file_board['id']})"
+    target = f"leaderboard {board.id}"
+    warnings: list[str] = []
+    inverse = file_board.get("inverse_ranking")
+    if inverse is None:
+        warnings.append(
+            f"{path} was written by an older rater (format version {header.get('version')}) that "
+            f"does not record the board's question or direction: could not verify that its votes "
+            f"answer {board.instruction!r} ({_direction(board.inverse_ranking)}) like {target}"
+        )
+    elif inverse != board.inverse_ranking:
+        asked = file_board.get("instruction", "?")
+        raise BoardMismatchError(
+            f"{where} answer {asked!r} ({_direction(inverse)}) but {target} asks "
+            f"{board.instruction!r} ({_direction(board.inverse_ranking)}): refusing to merge, "
+            "they would rank the board backwards; nothing was imported"
+        )
+    instruction = file_board.get("instruction")
+    if instruction is not None and not _same_words(instruction, board.instruction):
+        differ = (f"{where} answer {instruction!r} but {target} asks {board.instruction!r} "
+                  f"(both: {_direction(board.inverse_ranking)})")
+        if not allow_instruction_mismatch:
+            raise BoardMismatchError(
+                f"{differ}: refusing to merge votes on a different question; nothing was "
+                "imported. If both questions mean the same, pass --allow-different-instruction "
+                "(allow_instruction_mismatch=True)"
+            )
+        warnings.append(f"{differ}: merged anyway (instruction mismatch allowed)")
+    return warnings

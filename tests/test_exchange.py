@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from conftest import make_png
 from rater import Client, LeaderboardNotFound
 from rater.cli import cli
 from rater.exchange import (
+    BoardMismatchError,
     ExchangeError,
     ImportConflictError,
     MissingMediaError,
@@ -44,12 +46,14 @@ def _media(root: Path) -> dict[str, list[Path]]:
 
 
 def _host(tmp_path: Path, name: str, media: dict[str, list[Path]], models: list[str] = MODELS,
-          prompts: list[str] = PROMPTS) -> tuple[Client, Any]:
+          prompts: list[str] = PROMPTS, instruction: str = "Which is better?",
+          inverse: bool = False) -> tuple[Client, Any]:
     client = Client(tmp_path / name / "lb.db")
     if name.endswith("b"):  # host B creates an unrelated board first: local ids differ
         other = client.mri.create_new_leaderboard("Other", "Which?", ["x", "y"], False)
         other.evaluate_model("zeta", [media[MODELS[0]][0]], ["x"])
-    lb = client.mri.create_new_leaderboard(NAME, "Which is better?", prompts, True, strategy="uniform")
+    lb = client.mri.create_new_leaderboard(NAME, instruction, prompts, True, strategy="uniform",
+                                           inverse_ranking=inverse)
     for model in reversed(models) if name.endswith("b") else models:
         lb.evaluate_model(model, media[model][: len(prompts)], prompts)
     return client, lb
@@ -198,7 +202,9 @@ def test_board_matching(hosts) -> None:
     path = tmp / "a.jsonl"
     export_votes(a, path)
     header = json.loads(path.read_text(encoding="utf-8").split("\n")[0])
-    assert header["format"] == "rater-votes" and header["version"] == 1
+    assert header["format"] == "rater-votes" and header["version"] == 2
+    assert (header["leaderboard"]["instruction"], header["leaderboard"]["inverse_ranking"]) == (
+        "Which is better?", False)
     assert header["leaderboard"]["fingerprint"] == board_fingerprint(NAME, list(reversed(PROMPTS)))
     assert header["counts"] == {"matchups": 40, "votes": 40}
     stranger = Client(tmp / "host-d" / "lb.db")
@@ -237,7 +243,11 @@ def _wrong_rater(lines):
 BAD_FILES = [
     ("truncated", _truncate, r"incomplete or altered: its header announces 40 matchups and 40 votes"),
     ("not an export", _set("format", "csv"), r"is not a rater vote export"),
-    ("newer format", _set("version", 2), r"format version 2; this tool reads version 1"),
+    ("newer format", _set("version", 3), r"format version 3; this tool reads versions 1 to 2"),
+    ("no direction", lambda lines: lines[0]["leaderboard"].pop("inverse_ranking"),
+     r"line 1, leaderboard: missing field 'inverse_ranking'"),
+    ("direction not a bool", lambda lines: lines[0]["leaderboard"].update(inverse_ranking=0),
+     r"field 'inverse_ranking' has the wrong type"),
     ("bad choice", _set("choice", "both", "vote"), r"choice 'both' is not one of left, right, tie"),
     ("bad type", _set("type", "ballot", "vote"), r"unknown line type 'ballot'"),
     ("missing field", _set("prompt", None, "matchup"), r"field 'prompt' has the wrong type"),
@@ -310,3 +320,80 @@ def test_hostile_text_survives_the_trip(hosts) -> None:
     models = {r["left_model"] for r in exchange_sql.exported_matchups(b_client.store.conn, b.id)}
     assert models <= set(MODELS) and "beta 🚀" in models | {
         r["right_model"] for r in exchange_sql.exported_matchups(b_client.store.conn, b.id)}
+
+
+def _unchanged(client: Client) -> tuple[str, bytes, bytes]:
+    """The database's content and the bytes of its file and write-ahead log."""
+    db, wal = Path(client.db_path), Path(f"{client.db_path}-wal")
+    return _dump(client), db.read_bytes(), wal.read_bytes() if wal.exists() else b""
+
+
+@pytest.mark.parametrize("instruction", ["Which is WORSE?", "Which is better?"])
+def test_opposite_direction_is_refused_even_with_into(hosts, instruction: str) -> None:
+    tmp, media, (_, a), _ = hosts
+    export_votes(a, path := tmp / "a.jsonl")
+    w_client, w = _host(tmp, "host-w", media, instruction=instruction, inverse=True)
+    before = _unchanged(w_client)
+    message = (r"answer 'Which is better\?' \(the chosen one ranks higher\) but leaderboard \w+ asks "
+               + re.escape(f"'{instruction}' (inverse ranking: the chosen one ranks lower): refusing"))
+    for into in (None, w.id):
+        for allow in (False, True):  # allowing another wording never allows another direction
+            with pytest.raises(BoardMismatchError, match=message):
+                import_votes(w_client, path, into=into, allow_instruction_mismatch=allow)
+    runner = CliRunner()
+    for extra in ([], ["--into", w.id], ["--allow-different-instruction"]):
+        refused = runner.invoke(cli, ["--db", str(w_client.db_path), "import-votes", str(path), *extra])
+        assert refused.exit_code == 1 and refused.stdout == ""
+        assert refused.stderr.startswith("Error: ") and "refusing to merge" in refused.stderr
+    assert _unchanged(w_client) == before and _votes(w_client, w.id) == []
+    # An old file cannot tell: it is merged, with a warning naming the board's direction.
+    old = import_votes(w_client, _rewrite(path, tmp / "old.jsonl", _old_format), into=w.id)
+    assert old.votes_added == 40 and "could not verify" in old.warnings[0] and "(inverse" in old.warnings[0]
+    w_client.close()
+
+
+def test_different_instruction_is_refused_unless_allowed(hosts) -> None:
+    tmp, media, (a_client, a), _ = hosts
+    export_votes(a, path := tmp / "a.jsonl")
+    p_client, p = _host(tmp, "host-p", media, instruction="Which do you prefer?")
+    before = _unchanged(p_client)
+    for into in (None, p.id):
+        with pytest.raises(BoardMismatchError, match=r"asks 'Which do you prefer\?' \(both: the "
+                           r"chosen one ranks higher\): refusing .* --allow-different-instruction"):
+            import_votes(p_client, path, into=into)
+    runner = CliRunner()
+    args = ["--db", str(p_client.db_path), "import-votes", str(path)]
+    assert runner.invoke(cli, args).exit_code == 1 and _unchanged(p_client) == before
+    merged = runner.invoke(cli, [*args, "--allow-different-instruction"])
+    assert merged.exit_code == 0, merged.output
+    assert merged.stdout == f"imported 40 votes and 40 matchups into {p.id} (0 votes were already here)\n"
+    assert merged.stderr.startswith("warning: ") and "merged anyway" in merged.stderr
+    again = import_votes(p_client, path, allow_instruction_mismatch=True)
+    assert (again.votes_added, again.votes_present, len(again.warnings)) == (0, 40, 1)
+    assert _votes(p_client, p.id) == _votes(a_client, a.id)
+    p_client.close()
+    # Case and spacing alone are not a different question.
+    s_client, _ = _host(tmp, "host-s", media, instruction="  which is\tBETTER? ")
+    assert import_votes(s_client, path).warnings == ()
+    s_client.close()
+
+
+def _old_format(lines: list[dict[str, Any]]) -> None:
+    """What the previous rater wrote: version 1, no instruction or direction in the header."""
+    lines[0]["version"] = 1
+    del lines[0]["leaderboard"]["instruction"], lines[0]["leaderboard"]["inverse_ranking"]
+
+
+def test_old_files_import_with_an_unverified_direction(hosts) -> None:
+    tmp, media, (_, a), (b_client, b) = hosts
+    export_votes(a, path := tmp / "a.jsonl")
+    old = _rewrite(path, tmp / "old.jsonl", _old_format)
+    first = CliRunner().invoke(cli, ["--db", str(b_client.db_path), "import-votes", str(old)])
+    assert first.exit_code == 0, first.output
+    assert first.stdout == f"imported 40 votes and 40 matchups into {b.id} (0 votes were already here)\n"
+    assert first.stderr.startswith(f"warning: {old} was written by an older rater (format version 1)")
+    assert "could not verify that its votes answer 'Which is better?'" in first.stderr
+    before = _unchanged(b_client)
+    again = import_votes(b_client, old, into=b.id)
+    assert (again.votes_added, again.votes_present) == (0, 40) and "could not" in again.warnings[0]
+    assert _unchanged(b_client) == before

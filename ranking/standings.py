@@ -54,9 +54,10 @@ STANDINGS_COLUMNS = [
 
 
 def _check_options(confidence: float, n_bootstrap: int) -> None:
-    if not 0.0 < confidence < 1.0:
+    if not isinstance(confidence, (int, float)) or isinstance(confidence, bool) or not 0.0 < confidence < 1.0:
         raise RankingError(f"confidence={confidence!r} must be between 0 and 1, e.g. 0.95.")
-    if n_bootstrap < 0 or int(n_bootstrap) != n_bootstrap:
+    if (not isinstance(n_bootstrap, (int, float, np.integer)) or isinstance(n_bootstrap, bool)
+            or n_bootstrap < 0 or int(n_bootstrap) != n_bootstrap):
         raise RankingError(
             f"n_bootstrap={n_bootstrap!r} must be a whole number >= 0 "
             "(0 uses the fast sandwich interval)."
@@ -89,7 +90,8 @@ def compute_standings(
         models whose interval lies wholly above this one's, ``rank_high`` (worst plausible)
         is the number of models minus those wholly below; ``tied_group`` numbers groups of
         models whose intervals reach their group leader's (1 = top group).
-        Models without votes come last (by name) with ``NaN`` score and interval,
+        Intervals are never narrower than the fit's own (Fisher) interval ``z +- q * sigma``.
+        Models without votes come last (by name) with ``NaN`` score, interval and win rate,
         ``mu``/``sigma`` at OpenSkill's prior, ``rank_low=1`` and ``rank_high`` = number of
         models, and one shared last ``tied_group``. ``df.attrs`` holds ``votes`` (votes used),
         ``excluded_votes``, ``method``, ``link``, ``c`` (OpenSkill ``sqrt(2)*beta``),
@@ -132,6 +134,10 @@ def compute_standings(
             half = norm.ppf(0.5 + confidence / 2.0) * se
             low, high = z - half, z + half
             interval_method = f"{unit_name} sandwich"
+        # Never narrower than the model's own (Fisher) interval: resampling sees no spread on a
+        # board of only ties or of a handful of identical votes, which is not certainty.
+        floor = norm.ppf(0.5 + confidence / 2.0) * sigma_z
+        low, high = np.minimum(low, z - floor), np.maximum(high, z + floor)
 
     rank, rank_low, rank_high = rank_ranges(z, low, high) if m else (np.zeros(0, int),) * 3
     group = tied_groups(rank, low, high) if m else np.zeros(0, dtype=np.int64)
@@ -163,7 +169,7 @@ def _frame(prep: Prepared, scale: OpenSkillScale, z: np.ndarray, low: np.ndarray
     nan = np.full(n - m, np.nan)
     wins, losses, ties = prep.wins[model_index], prep.losses[model_index], prep.ties[model_index]
     total = wins + losses + ties
-    win_rate = np.divide(wins + 0.5 * ties, total, out=np.zeros(n), where=total > 0)
+    win_rate = np.divide(wins + 0.5 * ties, total, out=np.full(n, np.nan), where=total > 0)
     last_group = (int(group.max()) if m else 0) + 1
     return pd.DataFrame(
         {

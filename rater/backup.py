@@ -39,6 +39,9 @@ class BackupResult:
     votes: int
     media_copied: int
     seconds: float
+    #: Media the database refers to that were missing from the source's media folder (so not
+    #: copied); the votes are backed up all the same, since they are what cannot be redone.
+    media_missing: tuple[Path, ...] = ()
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -73,6 +76,11 @@ def backup(
     :param overwrite: replace an existing ``dest``; by default an existing file is refused.
     :raises DatabaseError: ``dest`` is the live database, exists, is a directory, or the copy
         failed its checks (nothing is left at ``dest`` then).
+
+    Media files missing from the source (deleted by hand, a damaged disk) do not stop the
+    backup: the database is still copied whole, and :attr:`BackupResult.media_missing` lists
+    them. The database copy gets its final name only after the media are copied, so an
+    interrupted backup never looks finished.
     """
     started = time.perf_counter()
     source = client.store.path
@@ -103,15 +111,27 @@ def backup(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, target)
-    copied = 0
-    if media:
-        source_media, target_media = client.store.media_dir, target.parent / "media"
-        if not _same_file(source_media, target_media):
-            for sha256, ext in stats["blobs"]:
-                copied += _copy_blob(blob_path(source_media, sha256, ext),
-                                     blob_path(target_media, sha256, ext))
+    copied, missing = 0, []
+    try:
+        if media:
+            source_media, target_media = client.store.media_dir, target.parent / "media"
+            if not _same_file(source_media, target_media):
+                for sha256, ext in stats["blobs"]:
+                    source_blob = blob_path(source_media, sha256, ext)
+                    if not source_blob.is_file():
+                        missing.append(source_blob)
+                        continue
+                    copied += _copy_blob(source_blob, blob_path(target_media, sha256, ext))
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DatabaseError(f"backup of {source} to {target} failed while copying media: {exc} "
+                            "(no backup was written)") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return BackupResult(
         path=target, bytes=target.stat().st_size, matchups=int(stats["matchups"]),
         votes=int(stats["votes"]), media_copied=copied, seconds=time.perf_counter() - started,
+        media_missing=tuple(missing),
     )

@@ -185,6 +185,10 @@ def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
     else:
         for row in df.itertuples():
             ranks = f"{row.rank_low}-{row.rank_high}" if row.rank_low != row.rank_high else str(row.rank)
+            if row.total_matches == 0:  # unrated: no score, interval or win rate to show
+                click.echo(f"{row.rank:>3} ({ranks:>5})  {'-':>7}  {'not rated yet':<18}"
+                           f"  {0:>6} votes  {'-':>5}  {row.name}")
+                continue
             click.echo(f"{row.rank:>3} ({ranks:>5})  {row.score:7.1f}  [{row.ci_low:7.1f}, {row.ci_high:7.1f}]"
                        f"  {row.total_matches:>6} votes  {row.win_rate:5.1%}  {row.name}")
         excluded = int(df.attrs.get("excluded_votes", 0))

@@ -145,12 +145,14 @@ class LeaderboardManager:
     def _check_tags(tags: Sequence[Sequence[str]] | None, n: int) -> list[list[str]]:
         if tags is None:
             return [[] for _ in range(n)]
-        if isinstance(tags, str) or len(tags) != n:
-            raise ValidationError(f"tags must be one list of tags per prompt ({n} lists)")
+        if not isinstance(tags, (list, tuple)) or len(tags) != n:
+            raise ValidationError(f"tags must be a list with one list of tags per prompt ({n} lists)")
         out = []
         for i, group in enumerate(tags):
             if isinstance(group, str):
                 raise ValidationError(f"tags[{i}] must be a list of tags, got the text {group!r}")
+            if not isinstance(group, (list, tuple, set, frozenset)):
+                raise ValidationError(f"tags[{i}] must be a list of tags, got {type(group).__name__}")
             out.append([check_name(t, f"tags[{i}] entry", max_length=60) for t in group])
         return out
 
@@ -159,8 +161,15 @@ class LeaderboardManager:
     ) -> list[MediaFile | None]:
         if assets is None:
             return [None] * n
-        if isinstance(assets, (str, os.PathLike)) or len(assets) != n:
-            raise ValidationError(f"prompt_assets must be one media path per prompt ({n} paths)")
+        if not isinstance(assets, (list, tuple)) or len(assets) != n:
+            raise ValidationError(
+                f"prompt_assets must be a list with one media path (or None) per prompt ({n} paths)"
+            )
+        for i, a in enumerate(assets):
+            if a is not None and not isinstance(a, (str, os.PathLike)):
+                raise ValidationError(
+                    f"prompt_assets[{i}] must be a file path or None, got {type(a).__name__}"
+                )
         return [
             None if a is None else inspect_media(a, max_bytes=self._client.max_media_bytes)
             for a in assets

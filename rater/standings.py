@@ -79,10 +79,17 @@ def get_standings(
     counts votes left out by quality control. ``options`` go to
     :func:`ranking.compute_standings` (``method``, ``n_bootstrap``, ``seed``, ...).
     """
+    if tags is not None and not isinstance(tags, str) and (
+        not isinstance(tags, (list, tuple, set, frozenset)) or not all(isinstance(t, str) for t in tags)
+    ):
+        raise ValidationError(f"tags must be a tag or a list of tags, got {tags!r}")
     arrays = load_votes(board._client.store, board.id)
     if tags:
         arrays = arrays.subset(tag_mask(board, arrays, [tags] if isinstance(tags, str) else list(tags)))
-    return ranking.compute_standings(arrays, inverse=board.inverse_ranking, **options)
+    try:
+        return ranking.compute_standings(arrays, inverse=board.inverse_ranking, **options)
+    except ranking.RankingError as exc:  # a bad option: method, confidence, n_bootstrap, ...
+        raise ValidationError(str(exc)) from exc
 
 
 def get_win_loss_matrix(board: Leaderboard) -> pd.DataFrame:

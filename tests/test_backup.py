@@ -125,3 +125,35 @@ def test_backup_without_media_and_into_a_new_folder(tmp_path: Path, png) -> None
     with Client(full.path) as copy:
         [path] = copy.mri.list_leaderboards()[0].model_media("m")["p"]
         assert path.read_bytes() == png(1).read_bytes()
+
+
+def test_a_missing_media_file_does_not_stop_the_votes_being_backed_up(tmp_path: Path, png) -> None:
+    with Client(tmp_path / "live" / "lb.db") as client:
+        lb = client.mri.create_new_leaderboard("B", "Which?", ["p"], False)
+        lb.evaluate_model("m1", [png(1)], ["p"])
+        lb.evaluate_model("m2", [png(2)], ["p"])
+        matchup = lb.next_matchup("ann")
+        lb.record_vote(matchup.id, "left", "ann")
+        [lost] = lb.model_media("m1")["p"]
+        lost.unlink()  # damaged media folder: exactly when a backup matters
+        result = backup(client, tmp_path / "copy" / "lb.db")
+    assert result.media_missing == (lost,)
+    assert result.media_copied == 1 and result.votes == 1
+    with Client(result.path) as copy:
+        board = copy.mri.list_leaderboards()[0]
+        assert board.summary()["votes"] == 1
+        [kept] = board.model_media("m2")["p"]
+        assert kept.read_bytes() == png(2).read_bytes()
+    assert not list((tmp_path / "copy").glob(".*partial*"))
+
+
+def test_a_failed_media_copy_leaves_no_backup(tmp_path: Path, png) -> None:
+    with Client(tmp_path / "live" / "lb.db") as client:
+        lb = client.mri.create_new_leaderboard("B", "Which?", ["p"], False)
+        lb.evaluate_model("m1", [png(1)], ["p"])
+        dest = tmp_path / "copy" / "lb.db"
+        dest.parent.mkdir()
+        (dest.parent / "media").write_text("a file where the media folder should go")
+        with pytest.raises(DatabaseError, match="failed while copying media.*no backup was written"):
+            backup(client, dest)
+    assert not dest.exists() and not list(dest.parent.glob(".*partial*"))

@@ -127,3 +127,23 @@ def test_prompts_file_keeps_unicode_line_separators_inside_a_prompt(tmp_path: Pa
     prompts.write_text("first\u2028still first\r\nsecond\n", encoding="utf-8")
     board_id = run(db, "create", "--name", "B", "--instruction", "Which?", "--prompts-file", str(prompts)).output.strip()
     assert Client(db).mri.get_leaderboard_by_id(board_id).prompts == ["first\u2028still first", "second"]
+
+
+def test_standings_table_says_when_a_model_is_not_rated_yet(tmp_path: Path, png) -> None:
+    db = tmp_path / "lb.db"
+    with Client(db) as client:
+        lb = client.mri.create_new_leaderboard("B", "Which?", ["p"], False)
+        for k in range(2):
+            lb.evaluate_model(f"m{k}", [png(k)], ["p"])
+        for rater in ("ann", "bob", "cy"):
+            matchup = lb.next_matchup(rater, continue_when_settled=True)
+            lb.record_vote(matchup.id, "left", rater)
+        lb.evaluate_model("m2", [png(2)], ["p"])  # arrives after the votes
+        board_id = lb.id
+    table = run(db, "standings", board_id)
+    assert table.exit_code == 0, table.output
+    assert "nan" not in table.output.lower()
+    [unrated] = [line for line in table.output.splitlines() if line.endswith("m2")]
+    assert "not rated yet" in unrated and "0 votes" in unrated
+    rows = json.loads(run(db, "standings", board_id, "--format", "json").output)["standings"]
+    assert [r["win_rate"] for r in rows if r["name"] == "m2"] == [None]

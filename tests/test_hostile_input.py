@@ -227,6 +227,18 @@ API_CASES: list[Case] = [
      ValidationError, r"leaderboard name contains control characters"),
     ("whitespace-only prompt", lambda w: w.client.mri.create_new_leaderboard("B", "Which?", ["a", "  "], False),
      ValidationError, r"prompts\[1\] is empty \(only whitespace\)"),
+    ("tags entry is not a list", lambda w: w.client.mri.create_new_leaderboard("B", "Which?", ["a"], False, tags=[None]),
+     ValidationError, r"tags\[0\] must be a list of tags, got NoneType"),
+    ("tags given as a generator", lambda w: w.client.mri.create_new_leaderboard(
+        "B", "Which?", ["a"], False, tags=(t for t in [["x"]])), ValidationError, r"tags must be a list"),
+    ("prompt asset is a number", lambda w: w.client.mri.create_new_leaderboard(
+        "B", "Which?", ["a"], False, prompt_assets=[5]), ValidationError, r"prompt_assets\[0\] must be a file path or None"),
+    # standings options
+    ("standings tags not text", lambda w: w.lb.get_standings(tags=5), ValidationError, r"tags must be a tag or a list"),
+    ("standings unknown method", lambda w: w.lb.get_standings(method="nope"), ValidationError, r"Unknown rating method 'nope'"),
+    ("standings confidence above 1", lambda w: w.lb.get_standings(confidence=2), ValidationError, r"confidence=2 must be between 0 and 1"),
+    ("standings n_bootstrap not a number", lambda w: w.lb.get_standings(n_bootstrap="x"), ValidationError,
+     r"n_bootstrap='x' must be a whole number"),
     # manifests
     ("manifest CSV missing column", lambda w: w.manifest("m.csv", "media\n1.png\n"),
      ValidationError, r"missing column\(s\) prompt"),

@@ -87,7 +87,7 @@ def test_models_without_votes_are_ranked_last() -> None:
     assert new["rank_low"].tolist() == [1, 1] and new["rank_high"].tolist() == [4, 4]
     assert new["score"].isna().all() and new["ci_low"].isna().all()
     assert new["mu"].tolist() == [25.0, 25.0] and new["sigma"].tolist() == [_OS.sigma] * 2
-    assert new["win_rate"].tolist() == [0.0, 0.0] and new["total_matches"].tolist() == [0, 0]
+    assert new["win_rate"].isna().all() and new["total_matches"].tolist() == [0, 0]
     assert new["tied_group"].nunique() == 1
     assert new["tied_group"].iloc[0] > table["tied_group"].iloc[:2].max()
 
@@ -204,3 +204,13 @@ def test_confidence_level_widens_intervals() -> None:
     sandwich = compute_standings(votes, n_bootstrap=0)
     assert sandwich.attrs["interval_method"] == "prompt sandwich"
     assert ((sandwich["ci_low"] < sandwich["score"]) & (sandwich["score"] < sandwich["ci_high"])).all()
+
+
+@pytest.mark.parametrize("n_bootstrap", [200, 0])
+def test_a_board_of_only_ties_is_not_certain(n_bootstrap: int) -> None:
+    """Resampling sees no spread when every vote is a tie; the interval must still be wide."""
+    table = compute_standings([Vote("x", "y", "tie", prompt=f"p{k % 4}") for k in range(20)],
+                              n_bootstrap=n_bootstrap)
+    width = table["ci_high"] - table["ci_low"]
+    assert (width > 50).all(), table[["name", "score", "ci_low", "ci_high"]]
+    assert table["rank_low"].tolist() == [1, 1] and table["rank_high"].tolist() == [2, 2]

@@ -136,3 +136,21 @@ def test_release_thread_closes_only_this_threads_connection(client: Client) -> N
     assert client.store.conn is first and first.execute("SELECT 1").fetchone() == (1,)
     client.store.release_thread()
     assert client.store.conn is not first  # reopened on demand
+
+
+def test_change_marker_moves_on_every_change_a_cached_page_depends_on(client: Client, png) -> None:
+    from rater.rating_session import standings_key
+
+    lb = client.mri.create_new_leaderboard("Cached", "Which?", ["p1"], False)
+    seen = [standings_key(lb)]
+    lb.evaluate_model("m1", [png(1)], ["p1"])  # a new model: the Standings page must show it
+    seen.append(standings_key(lb))
+    lb.evaluate_model("m2", [png(2)], ["p1"])
+    seen.append(standings_key(lb))
+    matchup = lb.next_matchup("r")
+    lb.record_vote(matchup.id, "left", "r")
+    seen.append(standings_key(lb))
+    lb.exclude_rater("r")
+    seen.append(standings_key(lb))
+    assert len(set(seen)) == len(seen), seen
+    assert standings_key(lb) == seen[-1]  # and stays put while nothing changes

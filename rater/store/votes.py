@@ -229,13 +229,15 @@ def insert_voted_matchups(
     )
 
 
-def change_marker(conn: sqlite3.Connection) -> tuple[int, int, str]:
-    """``(highest vote id, number of votes, excluded raters)`` over the whole database: a cheap
-    probe (no join, no scan of matchups) that changes whenever a vote is stored or a rater is
-    excluded or included on any board."""
+def change_marker(conn: sqlite3.Connection) -> tuple[int, int, str, int, int]:
+    """``(highest vote id, number of votes, excluded raters, highest model id, highest media
+    id)`` over the whole database: a cheap probe (no join, no scan of matchups) that changes
+    whenever a vote is stored, a rater is excluded or included, or a model or media is added on
+    any board."""
     row = conn.execute(
         "SELECT (SELECT coalesce(max(id), 0) FROM votes), (SELECT count(*) FROM votes), "
         "(SELECT coalesce(group_concat(leaderboard_id || char(31) || name, char(30)), '') FROM "
-        "(SELECT leaderboard_id, name FROM raters WHERE excluded = 1 ORDER BY 1, 2))"
+        "(SELECT leaderboard_id, name FROM raters WHERE excluded = 1 ORDER BY 1, 2)), "
+        "(SELECT coalesce(max(id), 0) FROM models), (SELECT coalesce(max(id), 0) FROM media)"
     ).fetchone()
-    return int(row[0]), int(row[1]), str(row[2])
+    return int(row[0]), int(row[1]), str(row[2]), int(row[3]), int(row[4])

@@ -31,6 +31,11 @@ def backup(dest: Path, no_media: bool, force: bool) -> None:
     click.echo(f"backed up {result.votes} votes and {result.matchups} matchups to {result.path} "
                f"({result.bytes:,} bytes, {result.media_copied} media files copied, "
                f"{result.seconds:.1f} s)")
+    if result.media_missing:
+        shown = "\n  ".join(str(p) for p in result.media_missing[:20])
+        more = f"\n  ... and {len(result.media_missing) - 20} more" if len(result.media_missing) > 20 else ""
+        click.echo(f"warning: {len(result.media_missing)} media files the database refers to are "
+                   f"missing here and were not copied (the votes were):\n  {shown}{more}", err=True)
 
 
 @click.command(name="export-votes")

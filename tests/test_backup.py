@@ -157,3 +157,21 @@ def test_a_failed_media_copy_leaves_no_backup(tmp_path: Path, png) -> None:
         with pytest.raises(DatabaseError, match="failed while copying media.*no backup was written"):
             backup(client, dest)
     assert not dest.exists() and not list(dest.parent.glob(".*partial*"))
+
+
+def test_backup_command_warns_about_missing_media(tmp_path: Path, png) -> None:
+    from click.testing import CliRunner
+
+    from rater.cli import cli
+
+    db = tmp_path / "live" / "lb.db"
+    with Client(db) as client:
+        lb = client.mri.create_new_leaderboard("B", "Which?", ["p"], False)
+        lb.evaluate_model("m1", [png(1)], ["p"])
+        [lost] = lb.model_media("m1")["p"]
+    lost.unlink()
+    result = CliRunner().invoke(cli, ["--db", str(db), "backup", str(tmp_path / "copy.db")])
+    assert result.exit_code == 0, result.output
+    assert "backed up 0 votes" in result.stdout
+    assert "warning: 1 media files the database refers to are missing" in result.stderr
+    assert str(lost) in result.stderr

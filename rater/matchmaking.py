@@ -215,10 +215,10 @@ def _plan_row(state: BoardState, plan: Plan, leaderboard_id: str, rater: str) ->
 def _repeat_row(state: BoardState, conn: Any, leaderboard_id: str, rater: str) -> dict[str, Any] | None:
     """A repeat of a pair this rater voted on (not one of their latest), sides swapped."""
     candidates = matchup_sql.rater_repeat_candidates(conn, leaderboard_id, rater)
-    candidates = [
-        c for c in candidates if c["left_model"] in state.model_index
-        and c["right_model"] in state.model_index
-    ][: max(0, len(candidates) - _RECENT_NOT_REPEATED)]
+    candidates = [  # leave out the latest pairs first, then those of models not matchable now
+        c for c in candidates[: max(0, len(candidates) - _RECENT_NOT_REPEATED)]
+        if c["left_model"] in state.model_index and c["right_model"] in state.model_index
+    ]
     if not candidates:
         return None
     original = candidates[int(state.rng.integers(len(candidates)))]

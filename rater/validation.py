@@ -34,6 +34,8 @@ def _check(value: object, what: str, max_length: int, allowed: str) -> str:
         raise ValidationError(f"{what} must be text, got {type(value).__name__}")
     if not value.strip():
         raise ValidationError(f"{what} is empty" + (" (only whitespace)" if value else ""))
+    if all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in value):
+        raise ValidationError(f"{what} has nothing visible (only invisible formatting characters)")
     if len(value) > max_length:
         raise ValidationError(
             f"{what} is {len(value):,} characters long; the limit is {max_length:,}"

@@ -210,6 +210,8 @@ API_CASES: list[Case] = [
      ValidationError, r"model name is 10,000 characters long; the limit is 200"),
     ("model name control characters", lambda w: w.add([w.png(10)], [PROMPTS[0]], name="evil\x00\x1b[31m"),
      ValidationError, r"model name contains control characters \('\\x00', '\\x1b'\)"),
+    ("model name only invisible characters", lambda w: w.add([w.png(10)], [PROMPTS[0]], name="\u200b\u202e\u2060"),
+     ValidationError, r"model name has nothing visible"),
     ("model name not text", lambda w: w.add([w.png(10)], [PROMPTS[0]], name=None),
      ValidationError, r"model name must be text"),
     # leaderboards

@@ -62,6 +62,8 @@ class BuildResult:
     pages: int = 0
     media: SiteMedia | None = None
     fingerprint: str = ""
+    #: One line per chart that could not be drawn and was left out of its page.
+    warnings: list[str] = field(default_factory=list)
 
 
 def _stderr(message: str) -> None:
@@ -164,7 +166,9 @@ def build_site(
     result.out = out_path
     result.seconds = time.perf_counter() - start
     say(f"{out_path}: built {len(result.rebuilt)} of {len(boards)} boards, {result.pages} pages "
-        f"in {result.seconds:.1f} s; open {out_path / 'index.html'}")
+        f"in {result.seconds:.1f} s; open {out_path / 'index.html'}"
+        + (f" ({len(result.warnings)} chart(s) left out, see the warnings above)"
+           if result.warnings else ""))
     return result
 
 
@@ -204,6 +208,9 @@ def _build_into(tmp: Path, client: Client, boards: list[Leaderboard], defs: dict
         _place_items(data, tmp, published, media, say, label)
         say(f"{label}: writing pages and charts")
         ctx = write_board(env, data, tmp, media, history, settings, pseudonyms, common)
+        for warning in ctx["chart_warnings"]:
+            say(f"{label}: warning: {warning}")
+        result.warnings += ctx["chart_warnings"]
         card = _card(ctx, folder)
         card.update(vote_log_sha256=data.vote_hash)
         cards.append(card)

@@ -2,10 +2,12 @@
 
 Every chart is made at build time, so no page needs JavaScript or a network request to show
 one. The SVG that vl-convert writes is trusted output (it escapes text such as model names),
-but it is still checked by :func:`_clean` before it is embedded: no scripts, no event
-handlers, no external references. Cleaning also makes it compact and embeddable several times
-in one page (ids are prefixed per chart, ARIA noise and white backgrounds are dropped, so the
-page's CSS can restyle text and axes for the dark colour scheme).
+but its markup (never its text) is still checked by :func:`_clean` before it is embedded: no
+scripts, no event handlers, no external references. Cleaning also makes it compact and
+embeddable several times in one page (ids are prefixed per chart, ARIA noise and white
+backgrounds are dropped, so the page's CSS can restyle text and axes for the dark colour
+scheme). Model names are shortened here, on character boundaries, before Vega sees them (see
+:mod:`site_builder.labels`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import itertools
 import re
 import time
 from collections.abc import Sequence
+from xml.etree import ElementTree
 
 import altair as alt
 import numpy as np
@@ -21,8 +24,11 @@ import pandas as pd
 import vl_convert as vlc
 from markupsafe import Markup
 
+from .labels import unique_labels
+
 __all__ = [
     "ChartError",
+    "Unavailable",
     "heatmap",
     "rank_history_chart",
     "render",
@@ -35,12 +41,29 @@ ACCENT = "#4f7cf7"
 #: Charts are laid out by vl-convert with its own font metrics; Arial and Liberation Sans share
 #: them, so labels measured at build time fit when the browser draws them.
 _FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+#: How long a model name may be in each kind of chart, in average letters (see
+#: :func:`~site_builder.labels.shorten`). Names are cut here, not by Vega's ``labelLimit``,
+#: which is off (0) wherever names are shown: Vega cuts inside UTF-16 surrogate pairs, and
+#: vl-convert fails on the broken text (a long name made of emoji).
+_UNITS = {"axis": 28.0, "matrix": 20.0, "legend": 28.0}
 _counter = itertools.count(1)
 _timings: list[float] = []
 
 
 class ChartError(RuntimeError):
-    """vl-convert produced something that is not safe to embed in a page."""
+    """A chart could not be drawn, or what vl-convert drew is not safe to embed in a page."""
+
+
+class Unavailable:
+    """Stands in for a chart that failed (see :class:`ChartError`); the page says so.
+
+    It is false, like a missing chart, so a template that does not know it shows its empty note.
+    """
+
+    unavailable = True
+
+    def __bool__(self) -> bool:
+        return False
 
 
 def render_seconds() -> list[float]:
@@ -54,17 +77,22 @@ def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
                         padding={"left": 8, "right": 8, "top": 4, "bottom": 4})
         .configure_mark(aria=False)
         .configure_view(stroke=None)
-        .configure_axis(labelFontSize=11, titleFontSize=11, labelLimit=180, domainColor="#888",
+        .configure_axis(labelFontSize=11, titleFontSize=11, labelLimit=0, domainColor="#888",
                         tickColor="#888", gridColor="#8884")
-        .configure_legend(labelFontSize=11, titleFontSize=11)
+        .configure_legend(labelFontSize=11, titleFontSize=11, labelLimit=0)
     )
 
 
-_UNSAFE = re.compile(
-    r"<\s*(script|foreignObject|image|iframe|a|use|style)\b|\son[a-z]+\s*=|javascript:|"
-    r"(?:href|src)\s*=|@import|url\((?!#)",
-    re.IGNORECASE,
-)
+#: The SVG elements vl-convert draws charts with; anything else (script, foreignObject, image,
+#: a, use, style, title, …) is refused.
+_ELEMENTS = frozenset({"svg", "g", "path", "rect", "line", "circle", "ellipse", "polygon",
+                       "polyline", "text", "tspan", "defs", "clipPath", "linearGradient",
+                       "radialGradient", "stop"})
+_SVG_NS = "{http://www.w3.org/2000/svg}"
+_LINKS = frozenset({"href", "src", "srcset", "action", "formaction"})
+_UNSAFE_VALUE = re.compile(r"javascript:|data:|://|@import|expression\(|url\((?!#)", re.IGNORECASE)
+#: One tag with its attributes (quoted values may hold ``>``); text between tags is user text.
+_TAG = re.compile(r"""<(?:[^<>"']|"[^"]*"|'[^']*')*>""")
 _GEOMETRY = re.compile(r'(?: d| transform| points)="[^"]*"')
 _DECIMALS = re.compile(r"(\d\.\d)\d+")  # a tenth of a pixel is precise enough
 _RGB = re.compile(r"rgb\((\d+), ?(\d+), ?(\d+)\)")
@@ -72,31 +100,71 @@ _NOISE = re.compile(r' (?:aria-hidden="true"|role="graphics-[a-z-]+"|aria-rolede
                     r'|pointer-events="none"|aria-label="[^"]*")')
 
 
+def _compact(tag: str, prefix: str) -> str:
+    """One start or end tag made smaller, its ids prefixed (text is never touched)."""
+    tag = tag.replace(' xmlns:xlink="http://www.w3.org/1999/xlink"', "")
+    tag = _NOISE.sub("", tag)
+    tag = _RGB.sub(lambda m: "#%02x%02x%02x" % tuple(int(g) for g in m.groups()), tag)
+    tag = _GEOMETRY.sub(lambda m: _DECIMALS.sub(r"\1", m.group(0)), tag)
+    tag = re.sub(r' id="([^"]+)"', lambda m: f' id="{prefix}{m.group(1)}"', tag)
+    return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", tag)
+
+
+def _check_markup(body: str) -> None:
+    """Refuse markup that could run code or fetch anything; text content is not looked at.
+
+    The SVG is parsed as XML and every element and attribute is checked. Comments, CDATA,
+    doctypes and processing instructions are refused outright, so an HTML parser reading the
+    page sees the same elements as this check (a ``<`` in text is always escaped as ``&lt;``).
+
+    :raises ChartError: what was found.
+    """
+    if "<!" in body or "<?" in body:
+        raise ChartError("refusing to embed a chart: unexpected '<!' or '<?' markup")
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError as exc:
+        raise ChartError(f"refusing to embed a chart: not well-formed SVG ({exc})") from None
+    for element in root.iter():
+        name = element.tag if isinstance(element.tag, str) else repr(element.tag)
+        if not name.startswith(_SVG_NS) or name[len(_SVG_NS):] not in _ELEMENTS:
+            raise ChartError(f"refusing to embed a chart: unexpected element {name!r}")
+        for attribute, value in element.attrib.items():
+            local = attribute.rpartition("}")[2].lower()
+            if (attribute.startswith("{") or local.startswith("on") or local in _LINKS
+                    or _UNSAFE_VALUE.search(value)):
+                raise ChartError(f"refusing to embed a chart: unexpected attribute "
+                                 f"{attribute}={value!r} on {name[len(_SVG_NS):]!r}")
+
+
 def _clean(svg: str, label: str) -> Markup:
     """Check and compact vl-convert's SVG; return it ready to embed inline.
+
+    Only the markup is compacted and checked: text such as model names inside ``<text>``
+    elements is left as vl-convert escaped it, whatever it says (``onclick=``, ``http://``).
 
     :param label: the accessible name of the figure (our own text, escaped here anyway).
     :raises ChartError: the SVG holds anything that could run code or fetch a resource.
     """
-    body = svg.replace(' xmlns:xlink="http://www.w3.org/1999/xlink"', "")
-    body = _NOISE.sub("", body)
-    body = _RGB.sub(lambda m: "#%02x%02x%02x" % tuple(int(g) for g in m.groups()), body)
-    body = _GEOMETRY.sub(lambda m: _DECIMALS.sub(r"\1", m.group(0)), body)
     prefix = f"c{next(_counter)}-"
-    body = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', body)
-    body = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", body)
-    unsafe = _UNSAFE.search(body)
-    if unsafe or body.count("http://") != 1:  # the one allowed is the SVG namespace
-        raise ChartError(f"refusing to embed a chart: unexpected {unsafe.group(0) if unsafe else 'URL'!r}")
+    body = _TAG.sub(lambda m: _compact(m.group(0), prefix), svg.strip())
+    _check_markup(body)
     escaped = str(Markup.escape(label))
     body = body.replace("<svg ", f'<svg role="img" aria-label="{escaped}" ', 1)
     return Markup(body)
 
 
 def render(chart: alt.TopLevelMixin, label: str) -> Markup:
-    """Render an Altair chart to cleaned inline SVG (see :func:`_clean`)."""
+    """Render an Altair chart to cleaned inline SVG (see :func:`_clean`).
+
+    :raises ChartError: vl-convert failed, or its SVG is not safe to embed.
+    """
     start = time.perf_counter()
-    svg = vlc.vegalite_to_svg(_configure(chart).to_dict())
+    try:
+        svg = vlc.vegalite_to_svg(_configure(chart).to_dict())
+    except ValueError as exc:  # vl-convert reports every failure of its JavaScript as one
+        reason = " ".join(str(exc).split()[:24])
+        raise ChartError(f"vl-convert could not draw the chart: {reason}") from exc
     _timings.append(time.perf_counter() - start)
     return _clean(svg, label)
 
@@ -107,14 +175,14 @@ def score_chart(standings: pd.DataFrame, score_label: str = "Score") -> Markup |
     if rated.empty:
         return None
     df = pd.DataFrame({
-        "model": rated["name"].astype(str),
+        "model": unique_labels(list(rated["name"].astype(str)), _UNITS["axis"]),
         "score": rated["score"].round(1),
         "low": rated["ci_low"].round(1),
         "high": rated["ci_high"].round(1),
         "group": (rated["tied_group"] % 2).astype(str),
     })
     order = list(df["model"])
-    y = alt.Y("model:N", sort=order, title=None, axis=alt.Axis(labelLimit=160))
+    y = alt.Y("model:N", sort=order, title=None, axis=alt.Axis(labelLimit=0))
     lo, hi = float(df["low"].min()), float(df["high"].max())
     pad = max((hi - lo) * 0.05, 5.0)
     x_scale = alt.Scale(domain=[lo - pad, hi + pad], zero=False, nice=False)
@@ -145,13 +213,14 @@ def heatmap(matrix: pd.DataFrame, order: Sequence[str], *, kind: str) -> Markup 
         rows, cols = rows[keep], cols[keep]
     if len(rows) == 0:
         return None
+    names = unique_labels(names, _UNITS["matrix"])
     df = pd.DataFrame({"row": [names[i] for i in rows], "col": [names[j] for j in cols],
                        "v": np.round(values[rows, cols], 3)})
     cell = min(44, max(7, 440 // len(names))) if len(names) > 12 else min(44, 330 // len(names))
     font = 10 if len(names) > 20 else 11
-    axis = alt.Axis(labelLimit=130, labelFontSize=font, ticks=False, domain=False)
+    axis = alt.Axis(labelLimit=0, labelFontSize=font, ticks=False, domain=False)
     x = alt.X("col:N", sort=names, title="opponent", axis=alt.Axis(
-        labelAngle=-50, labelLimit=110, labelFontSize=font, orient="top", ticks=False,
+        labelAngle=-50, labelLimit=0, labelFontSize=font, orient="top", ticks=False,
         domain=False))
     y = alt.Y("row:N", sort=names, title=None, axis=axis)
     if kind == "win_rate":
@@ -189,7 +258,8 @@ def rank_history_chart(history: pd.DataFrame, order: Sequence[str], *, x_title: 
     df = history[history["name"].astype(str).isin(shown)][["period", "name", "rank"]].copy()
     if df.empty:
         return None
-    df["name"] = df["name"].astype(str)
+    labels = dict(zip(shown, unique_labels(shown, _UNITS["legend"])))
+    df["name"] = df["name"].astype(str).map(labels)
     stamps = pd.to_datetime(df["period"].astype(str).str.split("/").str[-1], utc=True)
     df["period"] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     worst = int(df["rank"].max())
@@ -201,8 +271,8 @@ def rank_history_chart(history: pd.DataFrame, order: Sequence[str], *, x_title: 
         x=alt.X("period:T", title=x_title, axis=axis),
         y=alt.Y("rank:Q", scale=alt.Scale(reverse=True, domain=[1, max(worst, 2)], nice=False),
                 title="rank", axis=alt.Axis(tickMinStep=1, format="d")),
-        color=alt.Color("name:N", sort=shown, title=None,
+        color=alt.Color("name:N", sort=[labels[n] for n in shown], title=None,
                         scale=alt.Scale(scheme="tableau10"),
-                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=170)),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)),
     )
     return render(chart.properties(width=400, height=200), f"Rank over time ({x_title})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,24 +25,39 @@ from .render import write_page
 __all__ = ["write_board"]
 
 
+class _Charts:
+    """Draws one board's charts; a chart that fails is left out, with a warning, not the build."""
+
+    def __init__(self, board: str) -> None:
+        self.board = board
+        self.warnings: list[str] = []
+
+    def __call__(self, name: str, draw: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return draw(*args, **kwargs)
+        except charts.ChartError as exc:
+            self.warnings.append(f"board {self.board!r}: chart {name!r} left out: {exc}")
+            return charts.Unavailable()
+
+
 def _charts(data: BoardData, ctx: dict[str, Any], settings: Settings,
-            history: History) -> dict[str, Any]:
+            history: History, draw: _Charts) -> dict[str, Any]:
     entries = ctx["entries"]
     order = [e["name"] for e in entries]
     rated = [e["name"] for e in entries if e["rated"]]
     top = order[: settings.heatmap_models]
     inverse = data.board.inverse_ranking
     found = {
-        "scores": charts.score_chart(data.standings),
-        "win_rate": charts.heatmap(data.win_rate, top, kind="win_rate"),
-        "counts": charts.heatmap(data.counts, top, kind="count"),
-        "by_day": charts.rank_history_chart(data.history, rated,
-                                            x_title=f"{data.history.attrs.get('freq', 'day')} of votes",
-                                            max_models=settings.history_models)
+        "scores": draw("scores", charts.score_chart, data.standings),
+        "win_rate": draw("win rates", charts.heatmap, data.win_rate, top, kind="win_rate"),
+        "counts": draw("votes per pair", charts.heatmap, data.counts, top, kind="count"),
+        "by_day": draw("rank by day", charts.rank_history_chart, data.history, rated,
+                       x_title=f"{data.history.attrs.get('freq', 'day')} of votes",
+                       max_models=settings.history_models)
         if data.history is not None else None,
-        "by_build": charts.rank_history_chart(history.frame(data.board.id), rated,
-                                              x_title="site build", time_format="%b %d %H:%M",
-                                              max_models=settings.history_models),
+        "by_build": draw("rank by build", charts.rank_history_chart, history.frame(data.board.id),
+                         rated, x_title="site build", time_format="%b %d %H:%M",
+                         max_models=settings.history_models),
         "heatmap_models": len(top),
         "all_models": len(order),
         "inverse": inverse,
@@ -49,9 +65,11 @@ def _charts(data: BoardData, ctx: dict[str, Any], settings: Settings,
     return found
 
 
-def _matrix_charts(data: BoardData, order: list[str]) -> dict[str, Any]:
-    return {"win_rate": charts.heatmap(data.win_rate, order, kind="win_rate"),
-            "counts": charts.heatmap(data.counts, order, kind="count")}
+def _matrix_charts(data: BoardData, order: list[str], draw: _Charts) -> dict[str, Any]:
+    return {
+        "win_rate": draw("all win rates", charts.heatmap, data.win_rate, order, kind="win_rate"),
+        "counts": draw("all votes per pair", charts.heatmap, data.counts, order, kind="count"),
+    }
 
 
 def write_board(
@@ -67,7 +85,8 @@ def write_board(
     """Write every page and download of one board under ``site``.
 
     :param common: context shared by every page (site title, build facts).
-    :return: the board's context (the index card is made from it) plus ``pages`` and ``bytes``.
+    :return: the board's context (the index card is made from it) plus ``pages``, ``bytes``
+        and ``chart_warnings`` (one line per chart that failed and was left out).
     """
     ctx = board_context(data, media, history.previous_ranks(data.board.id))
     folder = site / ctx["folder"]
@@ -78,7 +97,8 @@ def write_board(
     prompts = prompt_contexts(data, media, ctx["entries"])
     models = model_contexts(data, ctx["entries"], prompts)
     ctx["prompts"] = prompts
-    ctx["charts"] = _charts(data, ctx, settings, history)
+    draw = _Charts(data.board.name)
+    ctx["charts"] = _charts(data, ctx, settings, history, draw)
     ctx["matrix_page"] = "matrix.html" if len(ctx["entries"]) > settings.heatmap_models else None
     ctx["tag_pages"] = {t: f"tags/{slug(t)}.html" for t in data.tag_standings}
 
@@ -103,8 +123,9 @@ def write_board(
     if ctx["matrix_page"]:
         order = [e["name"] for e in ctx["entries"]]
         size += write_page(env, "matrix.html", folder / "matrix.html",
-                           matrix=_matrix_charts(data, order), **top)
+                           matrix=_matrix_charts(data, order, draw), **top)
         pages += 1
     ctx["pages"] = pages
+    ctx["chart_warnings"] = draw.warnings
     ctx["bytes"] = size
     return ctx

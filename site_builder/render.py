@@ -63,6 +63,13 @@ def movement(delta: Any) -> str:
     return f"▲{int(delta)}" if int(delta) > 0 else f"▼{-int(delta)}"
 
 
+def isolate(value: Any) -> str:
+    """User text wrapped in FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE, for places that
+    cannot hold a ``<bdi>`` (the page title, attribute values): right-to-left text or an
+    unterminated U+202E in it cannot reorder the text around it."""
+    return f"\u2068{value}\u2069"
+
+
 def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
     """The environment every page is rendered with (autoescape on, undefined is an error).
 
@@ -83,7 +90,7 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(score=fmt_score, pct=fmt_pct, int=fmt_int, time=fmt_time,
-                       isotime=iso_time, movement=movement)
+                       isotime=iso_time, movement=movement, isolate=isolate)
     env.globals.update(rank_range=rank_range)
     return env
 

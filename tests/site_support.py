@@ -90,6 +90,43 @@ def make_database(folder: Path) -> tuple[Path, Leaderboard, Leaderboard]:
     return db, client.mri.get_leaderboard_by_id(images_id), client.mri.get_leaderboard_by_id(audio_id)
 
 
+#: Model names that once broke the charts: text that looks like unsafe SVG markup, long emoji
+#: names (Vega cut their surrogate pairs), and two long names that differ only at the end.
+CHART_MODELS = [
+    "see http://example.com",
+    "model x onclick=1",
+    "javascript:alert(1)",
+    "href=x src=y url(http://evil.example/x)",
+    "<svg onload=alert(1)>",
+    "🎨" * 100,
+    "a😀" * 40,
+    "p" * 100 + " first",
+    "p" * 100 + " second",
+    "\u202eevil override",
+    "שלום עולם",
+]
+RTL_BOARD = "\u202eלוח draob"
+RTL_TAG = "\u202eגת"
+RTL_PROMPTS = ["\u202ereversed prompt", "חתול אדום"]
+
+
+def make_chart_names_database(folder: Path) -> tuple[Path, Leaderboard]:
+    """One image board whose models are :data:`CHART_MODELS`, with right-to-left text and
+    unterminated U+202E in its name, prompts and tags."""
+    media = folder / "inputs"
+    db = folder / "db" / "leaderboards.db"
+    client = Client(db)
+    board = client.mri.create_new_leaderboard(RTL_BOARD, "Which is better? \u202e", RTL_PROMPTS,
+                                              True, tags=[[RTL_TAG], ["plain"]])
+    for m, name in enumerate(CHART_MODELS):
+        board.evaluate_model(name, [make_png(media / f"m{m}-{p}.png", 100 * m + p, size=16)
+                                    for p in range(len(RTL_PROMPTS))], RTL_PROMPTS)
+    vote_until(board, 90, CHART_MODELS)
+    board_id = board.id
+    client.close()
+    return db, Client(db).mri.get_leaderboard_by_id(board_id)
+
+
 def parse(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html5lib")
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import AlertBase, HeadingBase, Markdown, Toast
 
 from rater import Client, Leaderboard
 from rater.rating_session import RatingSession
@@ -118,3 +120,25 @@ def progress(at: AppTest) -> str:
     """The progress line ("Your votes this session: ...")."""
     [line] = [c.value for c in at.caption if c.value.startswith("Your votes this session")]
     return line
+
+
+def markdown_sources(at: AppTest) -> list[str]:
+    """The Markdown source of everything Streamlit renders as Markdown, main area, sidebar and
+    toasts: texts and captions, headings, alerts, toasts and widget labels. (Selectbox options,
+    table cells and text input values are plain text, and are left out.)"""
+    sources = []
+    for node in [*at.main, *at.sidebar, *at.toast]:
+        if isinstance(node, (Markdown, HeadingBase, AlertBase, Toast)):
+            sources.append(node.value)
+        elif isinstance(getattr(node, "label", None), str):
+            sources.append(node.label)
+    return sources
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(source: str) -> str:
+    """What a reader sees of escaped Markdown source: the text without its backslash escapes
+    and the invisible word joiners that keep emoji, icons and bare links as typed."""
+    return _ESCAPED.sub(r"\1", source).replace("\u2060", "")

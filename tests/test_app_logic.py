@@ -26,7 +26,7 @@ from rater.rating_session import (
 )
 from rater.store import votes
 
-from app_support import make_board
+from app_support import make_board, shown
 
 
 def status(settled=False, votes_=0, models=(("m1", "placed", 10, 1), ("m2", "placing", 4, 2)),
@@ -74,9 +74,41 @@ def test_nothing_left_messages() -> None:
     assert "seen every pair" in nothing_left_message(status())
 
 
-def test_markdown_is_shown_literally() -> None:
-    assert escape_markdown("**bold** [x](http://y) $x$ # h") == (
-        r"\*\*bold\*\* \[x\]\(http://y\) \$x\$ \# h")
+WJ = "\u2060"  # the invisible word joiner escape_markdown puts inside emoji, icons and bare links
+
+
+@pytest.mark.parametrize(("text", "source"), [
+    ("**bold** [x](http://y) $x$ # h", rf"\*\*bold\*\* \[x\]\(http\:{WJ}//y\) \$x\$ \# h"),
+    ("Is it $5 or $10?", r"Is it \$5 or \$10?"),
+    ("_x_ ~~s~~ `c` | a | <b>x</b> &amp;", r"\_x\_ \~\~s\~\~ \`c\` \| a \| \<b\>x\</b\> \&amp;"),
+    (":red[alert] :smile: :+1:", rf"\:{WJ}red\[alert\] \:{WJ}smile: \:{WJ}\+1\:"),
+    (":material/home: :streamlit:", rf"\:{WJ}material/home: \:{WJ}streamlit\:"),
+    ("www.x.org a@b.org mailto:c", rf"www{WJ}\.x\.org a@{WJ}b\.org mailto\:{WJ}c"),
+    ("a -> b <= c --", rf"a \-{WJ}\> b \<{WJ}\= c \-{WJ}\-"),
+    ("x->y model--v2", r"x\-\>y model\-\-v2"),  # arrows only between spaces: left alone
+    ("Votes: 3, time 10:30", rf"Votes: 3, time 10\:{WJ}30"),  # ": " starts nothing
+    ("Title\n===", r"Title \=\=\="),  # no setext heading: one line
+    ("  1. a\n\n    code\r\n- b  ", r"1\. a code \- b"),  # no list, no code block
+    ("plain text", "plain text"),
+])
+def test_markdown_is_shown_literally(text, source) -> None:
+    assert escape_markdown(text) == source
+
+
+def test_escaped_lines() -> None:
+    assert escape_markdown("# one\n  two\n\n\n- three\r\n", lines=True) == (
+        "\\# one  \ntwo\n\n\\- three")
+    assert escape_markdown("one line", lines=True) == "one line"
+
+
+@pytest.mark.parametrize("text", [
+    "**bold** _x_ [click](https://evil.example) :red[alert] <b>x</b> $5 or $10",
+    "\\ ` * _ { } [ ] ( ) # + - . ! | < > ~ $ : = & ' \" % , / ; ? @ ^",
+    "naïve café 模型 🎨 a->b x:y",
+])
+def test_escaping_keeps_every_character(text) -> None:
+    """Only backslashes and invisible joiners are added: the reader sees the text as typed."""
+    assert shown(escape_markdown(text)) == text
 
 
 @pytest.mark.parametrize(("name", "mime", "kind"), [

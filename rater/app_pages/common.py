@@ -8,7 +8,13 @@ import streamlit as st
 
 from rater.client import Client
 from rater.leaderboard import Leaderboard
-from rater.rating_session import board_from_query, board_label, passcode_ok, pick_board
+from rater.rating_session import (
+    board_from_query,
+    board_label,
+    escape_markdown,
+    passcode_ok,
+    pick_board,
+)
 from rater.serve import ServerConfig
 
 __all__ = [
@@ -111,11 +117,12 @@ def board_picker(db: Client, label: str = "Leaderboard") -> Leaderboard | None:
         return None
     current, problem = chosen_board(db)
     if problem:
-        st.warning(problem)
+        st.warning(escape_markdown(problem))  # it quotes the link's ?leaderboard= value
     by_id = {b.id: b for b in boards}
     index = pick_board(boards, current.id if current else None)
     picked_id = st.selectbox(
         label, list(by_id), index=index if index is not None else 0,
+        # Options are plain text (only labels are Markdown): the name is shown unescaped.
         format_func=lambda board_id: board_label(by_id[board_id]), key="board-picker",
     )
     picked = by_id.get(picked_id) if picked_id is not None else None

@@ -10,7 +10,7 @@ from rater.app_pages import common
 from rater.client import Client
 from rater.errors import LeaderboardError, ValidationError
 from rater.leaderboard import Leaderboard
-from rater.matchmaking import Matchup
+from rater.matchmaking import BoardStatus, Matchup
 from rater.rating_session import (
     RatingSession,
     board_label,
@@ -52,7 +52,7 @@ def _start_form(db: Client, board: Leaderboard | None, problem: str | None) -> N
     st.write("You will see two results side by side. Pick the one that answers the question "
              "better; your name is stored with each vote.")
     if problem:
-        st.warning(problem)
+        st.warning(escape_markdown(problem))  # quotes the link's values
     boards = db.mri.list_leaderboards()
     if not boards:
         st.info("There are no leaderboards in this database yet: create one with `rater create` "
@@ -72,7 +72,7 @@ def _start_form(db: Client, board: Leaderboard | None, problem: str | None) -> N
         try:
             st.session_state[RATER_KEY] = check_rater_name(name)
         except ValidationError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(str(exc)))
             return
         st.query_params["rater"] = st.session_state[RATER_KEY]  # a refresh resumes rating
         common.remember_board(by_id[chosen])
@@ -128,30 +128,35 @@ def _sidebar(board: Leaderboard, rater: str) -> None:
         st.caption("Keys: ← A, → B, ↓ can't decide, S skip.")
 
 
+def _progress(status: BoardStatus, session: RatingSession) -> None:
+    """The progress strip; it may name a model being placed, so it is escaped."""
+    st.caption(escape_markdown(" · ".join(progress_lines(status, session.session_votes))))
+
+
 def _rate(board: Leaderboard, rater: str) -> None:
     sessions = st.session_state.setdefault(SESSIONS_KEY, {})
     session = sessions.get(board.id)
     if session is None or session.rater != rater:
         session = sessions[board.id] = RatingSession(board, rater)
     _sidebar(board, rater)
-    st.header(board.instruction, anchor=False)
+    st.header(escape_markdown(board.instruction), anchor=False)
     error = st.session_state.pop(ERROR_KEY, None)
     if error:
-        st.error(error)
+        st.error(escape_markdown(error))
     try:
         pair = session.pair()
     except LeaderboardError as exc:
-        st.error(f"Cannot serve a pair: {exc}")
+        st.error(escape_markdown(f"Cannot serve a pair: {exc}"))
         return
     if pair is None:
         status = session.status()
         st.info(nothing_left_message(status, session.keep_going))
         if status.settled and not session.keep_going:
             st.button("Keep rating anyway", on_click=session.keep_rating)
-        st.caption(" · ".join(progress_lines(status, session.session_votes)))
+        _progress(status, session)
         return
     if board.show_prompt:
-        st.markdown(f"**Prompt:** {escape_markdown(pair.prompt)}")
+        st.markdown(f"**Prompt:** {escape_markdown(pair.prompt, lines=True)}")
     if board.show_prompt_asset and pair.prompt_asset is not None:
         with st.columns([1, 2, 1])[1]:
             st.caption("Given")
@@ -177,7 +182,7 @@ def _rate(board: Leaderboard, rater: str) -> None:
     except LeaderboardError:
         pass  # served on demand after the vote instead
     _warm_browser_cache(session.upcoming)
-    st.caption(" · ".join(progress_lines(session.status(), session.session_votes)))
+    _progress(session.status(), session)
 
 
 def main() -> None:

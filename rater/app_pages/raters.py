@@ -9,7 +9,7 @@ import streamlit as st
 from rater.app_pages import common
 from rater.errors import LeaderboardError
 from rater.quality import RaterStats
-from rater.rating_session import rater_rows, standings_key
+from rater.rating_session import escape_markdown, rater_rows, standings_key
 
 RATER_COLUMNS = {
     "Agreement %": st.column_config.NumberColumn(format="%.0f%%", help="Same judgement on repeats"),
@@ -31,7 +31,8 @@ def _set_excluded(board_id: str, name: str, excluded: bool) -> None:
     except LeaderboardError as exc:
         st.session_state["raters_error"] = str(exc)
         return
-    st.toast(f"{name} is {'excluded from' if excluded else 'counted again in'} the standings.")
+    st.toast(escape_markdown(
+        f"{name} is {'excluded from' if excluded else 'counted again in'} the standings."))
 
 
 def main() -> None:
@@ -53,7 +54,7 @@ def main() -> None:
     )
     error = st.session_state.pop("raters_error", None)
     if error:
-        st.error(error)
+        st.error(escape_markdown(error))
     st.subheader("Exclude or include a rater", anchor=False)
     if not common.owner_gate(common.config()):
         return

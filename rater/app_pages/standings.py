@@ -9,7 +9,7 @@ import streamlit as st
 
 from rater.app_pages import common
 from rater.errors import LeaderboardError
-from rater.rating_session import standings_key, standings_rows
+from rater.rating_session import escape_markdown, standings_key, standings_rows
 
 STANDINGS_COLUMNS = {
     "rank": st.column_config.NumberColumn("Rank", width="small"),
@@ -42,7 +42,7 @@ def main() -> None:
     try:
         df, excluded = _standings(standings_key(board), board)
     except LeaderboardError as exc:
-        st.error(f"Cannot compute standings: {exc}")
+        st.error(escape_markdown(f"Cannot compute standings: {exc}"))
         return
     if df.empty:
         st.info("This leaderboard has no models yet.")

@@ -206,11 +206,14 @@ class Client:
     :param db_path: the SQLite file; created when missing. Defaults to ``$RATER_DB`` or
         ``data/leaderboards.db``.
     :param max_media_bytes: media files larger than this are refused.
+    :raises ValidationError: ``max_media_bytes`` is not a positive whole number.
     """
 
     def __init__(
         self, db_path: str | os.PathLike[str] | None = None, *, max_media_bytes: int = DEFAULT_MAX_BYTES
     ) -> None:
+        if isinstance(max_media_bytes, bool) or not isinstance(max_media_bytes, int) or max_media_bytes < 1:
+            raise ValidationError(f"max_media_bytes must be a whole number of bytes >= 1, got {max_media_bytes!r}")
         path = db_path if db_path is not None else os.environ.get("RATER_DB", DEFAULT_DB_PATH)
         self.store = Store(Path(path))
         self.max_media_bytes = max_media_bytes

@@ -194,3 +194,10 @@ def test_unknown_id_and_error_hierarchy(client: Client) -> None:
         client.mri.get_leaderboard_by_id("nope")
     assert issubclass(LeaderboardNotFound, LeaderboardError)
     assert issubclass(UnregisteredPromptError, LeaderboardError) and issubclass(MediaError, LeaderboardError)
+
+
+@pytest.mark.parametrize("limit", ["x", 0, -5, 1.5, True])
+def test_a_bad_media_size_limit_is_refused_before_anything_is_opened(tmp_path: Path, limit) -> None:
+    with pytest.raises(ValidationError, match="max_media_bytes must be a whole number of bytes >= 1"):
+        Client(tmp_path / "lb.db", max_media_bytes=limit)
+    assert not (tmp_path / "lb.db").exists()

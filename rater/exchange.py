@@ -248,8 +248,17 @@ def _merge(client: Client, parsed: ParsedFile, board: Leaderboard, path: Any) ->
                 f"different content (nothing was imported): {_short(conflicts)}"
             )
         known = set(stored) | {m["id"] for m in parsed.matchups}
+        originals = exchange.existing_matchups(
+            conn, [m["repeat_of"] for m in parsed.matchups if m.get("repeat_of") and m["repeat_of"] not in known])
         dangling = [m["id"] for m in parsed.matchups if m.get("repeat_of") and m["repeat_of"] not in known
-                    and not exchange.existing_matchups(conn, [m["repeat_of"]])]
+                    and m["repeat_of"] not in originals]
+        elsewhere = [m["id"] for m in parsed.matchups if m.get("repeat_of") in originals
+                     and originals[m["repeat_of"]]["leaderboard_id"] != board.id]
+        if elsewhere:
+            raise ExchangeError(
+                f"{path} has quality-control repeats of matchups on another leaderboard (nothing "
+                f"was imported): {_short(elsewhere)}"
+            )
         orphans = [v["matchup"] for v in parsed.votes if v["matchup"] not in known]
         if dangling or orphans:
             raise ExchangeError(

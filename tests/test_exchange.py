@@ -397,3 +397,18 @@ def test_old_files_import_with_an_unverified_direction(hosts) -> None:
     again = import_votes(b_client, old, into=b.id)
     assert (again.votes_added, again.votes_present) == (0, 40) and "could not" in again.warnings[0]
     assert _unchanged(b_client) == before
+
+
+def test_a_repeat_of_a_matchup_on_another_board_is_refused(hosts) -> None:
+    tmp, media, (a_client, a), (b_client, b) = hosts
+    other = b_client.mri.create_new_leaderboard("Other board", "Which?", PROMPTS, False)
+    for model in MODELS[:2]:
+        other.evaluate_model(model, media[model], PROMPTS)
+    elsewhere = other.next_matchup("ann").id  # a matchup on host B, but not on the merged board
+    path = tmp / "a.jsonl"
+    export_votes(a, path)
+    bad = _rewrite(path, tmp / "bad.jsonl", _set("repeat_of", elsewhere, "matchup"))
+    before = _dump(b_client)
+    with pytest.raises(ExchangeError, match="repeats of matchups on another leaderboard"):
+        import_votes(b_client, bad)
+    assert _dump(b_client) == before

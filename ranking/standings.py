@@ -122,6 +122,7 @@ def compute_standings(
         centre = np.eye(m) - 1.0 / m
         sigma_z = np.sqrt(np.maximum(np.diag(centre @ cov @ centre), 0.0))
         units = resampling_units(pair_idx, s_lo, prompt_clusters(prep), len(table))
+        q = norm.ppf(0.5 + confidence / 2.0)  # two-sided normal quantile
         unit_name = "prompt" if units.by_prompt else "vote"
         if n_bootstrap:
             reps = bootstrap_ratings(table, units, z, scale.link, scale.prior_precision,
@@ -131,13 +132,11 @@ def compute_standings(
             interval_method = f"{unit_name} bootstrap"
         else:
             se = np.sqrt(np.maximum(np.diag(sandwich_covariance(table, units, z, scale.link, cov)), 0))
-            half = norm.ppf(0.5 + confidence / 2.0) * se
-            low, high = z - half, z + half
+            low, high = z - q * se, z + q * se
             interval_method = f"{unit_name} sandwich"
         # Never narrower than the model's own (Fisher) interval: resampling sees no spread on a
         # board of only ties or of a handful of identical votes, which is not certainty.
-        floor = norm.ppf(0.5 + confidence / 2.0) * sigma_z
-        low, high = np.minimum(low, z - floor), np.maximum(high, z + floor)
+        low, high = np.minimum(low, z - q * sigma_z), np.maximum(high, z + q * sigma_z)
 
     rank, rank_low, rank_high = rank_ranges(z, low, high) if m else (np.zeros(0, int),) * 3
     group = tied_groups(rank, low, high) if m else np.zeros(0, dtype=np.int64)

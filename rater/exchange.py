@@ -248,12 +248,14 @@ def _merge(client: Client, parsed: ParsedFile, board: Leaderboard, path: Any) ->
                 f"different content (nothing was imported): {_short(conflicts)}"
             )
         known = set(stored) | {m["id"] for m in parsed.matchups}
-        originals = exchange.existing_matchups(
-            conn, [m["repeat_of"] for m in parsed.matchups if m.get("repeat_of") and m["repeat_of"] not in known])
-        dangling = [m["id"] for m in parsed.matchups if m.get("repeat_of") and m["repeat_of"] not in known
-                    and m["repeat_of"] not in originals]
-        elsewhere = [m["id"] for m in parsed.matchups if m.get("repeat_of") in originals
-                     and originals[m["repeat_of"]]["leaderboard_id"] != board.id]
+        # Repeats of matchups the file does not carry: their originals must be stored here,
+        # on this board.
+        outside = {m["id"]: m["repeat_of"] for m in parsed.matchups
+                   if m.get("repeat_of") and m["repeat_of"] not in known}
+        originals = exchange.existing_matchups(conn, outside.values())
+        dangling = [i for i, o in outside.items() if o not in originals]
+        elsewhere = [i for i, o in outside.items()
+                     if o in originals and originals[o]["leaderboard_id"] != board.id]
         if elsewhere:
             raise ExchangeError(
                 f"{path} has quality-control repeats of matchups on another leaderboard (nothing "

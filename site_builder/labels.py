@@ -75,11 +75,12 @@ def unique_labels(names: Sequence[str], units: float) -> list[str]:
     taken = {s for s in short if counts[s] == 1}
     labels: list[str] = []
     for name, label in zip(names, short):
-        number = 0
-        while counts[short[len(labels)]] > 1 and (number == 0 or label in taken):
-            number += 1
-            suffix = f" #{number}"
-            label = shorten(str(name), units - len(suffix)) + suffix
+        if counts[label] > 1:  # shared with another name: number it, skipping labels in use
+            number = 0
+            while number == 0 or label in taken:
+                number += 1
+                suffix = f" #{number}"
+                label = shorten(str(name), units - len(suffix)) + suffix
         taken.add(label)
         labels.append(label)
     return labels

@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "speed.db"
         existed = path.exists()
-        client = Client(path)
+        client = Client(path, create=True)
         boards = client.mri.find_leaderboards("speed")
         if existed and boards:
             lb = boards[0]

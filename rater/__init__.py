@@ -9,6 +9,8 @@
 from .client import DEFAULT_DB_PATH, Client, LeaderboardManager
 from .errors import (
     DatabaseError,
+    DatabaseGone,
+    DatabaseNotFound,
     LeaderboardError,
     LeaderboardNotFound,
     MatchupNotFound,
@@ -27,6 +29,8 @@ __all__ = [
     "DEFAULT_DB_PATH",
     "Client",
     "DatabaseError",
+    "DatabaseGone",
+    "DatabaseNotFound",
     "Leaderboard",
     "LeaderboardError",
     "LeaderboardManager",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from rater.app_pages import common
+from rater.errors import DatabaseError
+from rater.rating_session import escape_markdown
 
 st.set_page_config(page_title="Rater", page_icon=":material/balance:", layout="wide")
 
@@ -40,5 +42,7 @@ try:
             ],
             position="top",
         ).run()
+except DatabaseError as exc:  # e.g. the file was deleted under the server: say so, save nothing
+    st.error(escape_markdown(str(exc)))
 finally:
     common.release_connection()

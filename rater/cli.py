@@ -13,7 +13,7 @@ from .client import DEFAULT_DB_PATH, Client
 from .cli_exchange import COMMANDS as EXCHANGE_COMMANDS
 from .cli_serve import serve
 from .cli_simulate import simulate
-from .cli_support import friendly_errors, open_client
+from .cli_support import db_path, friendly_errors, open_client
 from .manifest import read_manifest
 
 @click.group()
@@ -35,6 +35,29 @@ def cli(ctx: click.Context, db: Path) -> None:
         rater demo && rater list
     """
     ctx.obj = {"db": db}
+
+
+@cli.command()
+@friendly_errors
+def init() -> None:
+    """Create an empty database at --db (and its folder); an existing one is left as it is.
+
+    Only init, create, demo make a database: every other command refuses a missing one, so a
+    mistyped --db is an error, never a new empty database.
+
+    Example:
+
+        rater --db data/leaderboards.db init
+    """
+    path = db_path()
+    existed = path.exists()
+    client = open_client(create=True)
+    boards = len(client.mri.list_leaderboards())
+    client.close()
+    if existed:
+        click.echo(f"{path} already exists ({boards} leaderboards); left as it is")
+    else:
+        click.echo(f"created an empty database at {path}")
 
 
 @cli.command()
@@ -66,7 +89,7 @@ def create(name: str, instruction: str, prompts_file: Path | None, prompt_list: 
         prompts += [line.removesuffix("\r") for line in lines if line.strip()]
     if not prompts:
         raise click.UsageError("give prompts with --prompts-file FILE or --prompt TEXT")
-    lb = open_client().mri.create_new_leaderboard(
+    lb = open_client(lazy=True).mri.create_new_leaderboard(
         name, instruction, prompts, show_prompt, inverse_ranking=inverse, strategy=strategy,
         repeat_share=repeat_share,
     )
@@ -151,9 +174,10 @@ def demo(source: Path) -> None:
 
         rater --db data/leaderboards.db demo
     """
-    from .demo import load_demo
+    from .demo import demo_manifest, load_demo
 
-    client = open_client()
+    demo_manifest(source)  # a missing demo folder creates no database
+    client = open_client(create=True)
     for line in load_demo(client, source, progress=lambda msg: click.echo(msg, err=True)):
         click.echo(line)
 
@@ -194,6 +218,55 @@ def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
         excluded = int(df.attrs.get("excluded_votes", 0))
         if excluded:
             click.echo(f"({excluded} votes from excluded raters left out)")
+
+
+def _size(n: int) -> str:
+    """``532 bytes``, ``12.3 MB``."""
+    if n < 1000:
+        return f"{n} bytes"
+    value = float(n)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 1000 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+@cli.command()
+@click.option("--delete", is_flag=True, help="Remove what is listed (default: only list it).")
+@friendly_errors
+def gc(delete: bool) -> None:
+    """List (with --delete: remove) leftovers of interrupted uploads in the media folder.
+
+    Leftovers are unfinished uploads (.incoming-* files over an hour old), blob files no
+    database row knows (over an hour old), and blobs no media or prompt uses. A blob any row
+    uses is never touched; the final decision is taken under the database's write lock, so
+    an upload running meanwhile keeps its files.
+
+    Example:
+
+    \b
+        rater gc            # what would be removed, with sizes
+        rater gc --delete
+    """
+    from .gc import collect_garbage
+
+    client = open_client()
+    result = collect_garbage(client.store, delete=delete)
+    client.close()
+    if not result.leftovers and not result.unused_rows:
+        click.echo(f"nothing to clean in {client.store.media_dir}")
+        return
+    for item in result.leftovers:
+        click.echo(f"{_size(item.size):>12}  {item.path}  ({item.reason}, "
+                   f"{item.age / 3600:.1f} h old)")
+    rows = f" and {result.unused_rows} unused blob rows" if result.unused_rows else ""
+    count = len(result.leftovers)
+    files = f"{count} file{'' if count == 1 else 's'}, {_size(result.bytes)}{rows}"
+    if delete:
+        click.echo(f"deleted {files}")
+    else:
+        click.echo(f"would delete {files}: run `rater gc --delete` to remove them", err=True)
 
 
 # Commands that live beside the modules they drive.

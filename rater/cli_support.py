@@ -37,6 +37,19 @@ def db_path() -> Path:
     return Path(click.get_current_context().find_root().obj["db"])
 
 
-def open_client() -> Client:
-    """The Client for the group's ``--db``."""
-    return Client(db_path())
+def open_client(*, create: bool = False, lazy: bool = False) -> Client:
+    """The Client for the group's ``--db``.
+
+    Only the commands that make a database (``init``, ``demo``) pass ``create``; ``create``
+    makes one through :meth:`~rater.client.LeaderboardManager.create_new_leaderboard`, once its
+    arguments passed. Every other command refuses a missing database here, naming the path,
+    and creates nothing (no file, no folder).
+
+    :param create: create a missing database now.
+    :param lazy: do not open yet (a missing database is then created by a creating call).
+    :raises DatabaseNotFound: no database at the path (unless ``create`` or ``lazy``).
+    """
+    client = Client(db_path(), create=create)
+    if not lazy:
+        client.store.require()
+    return client

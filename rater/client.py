@@ -125,7 +125,7 @@ class LeaderboardManager:
         }
         created: list[Path] = []
         try:
-            with self._store.write() as conn:
+            with self._store.write(create=True) as conn:  # the one call that may make the file
                 while catalog.get_leaderboard(conn, board["id"]) is not None:
                     board["id"] = new_leaderboard_id()
                 for asset in assets:
@@ -203,19 +203,27 @@ class LeaderboardManager:
 class Client:
     """A handle on one local database (and the media folder beside it).
 
-    :param db_path: the SQLite file; created when missing. Defaults to ``$RATER_DB`` or
-        ``data/leaderboards.db``.
+    Opening never creates anything: an existing file is opened (and checked) at once; a
+    missing one is only made by a creating call, :meth:`LeaderboardManager.create_new_leaderboard`,
+    or by ``create=True``. Until then every other call raises
+    :class:`~rater.errors.DatabaseNotFound` naming the path, so a mistyped path is an error,
+    never a new empty database.
+
+    :param db_path: the SQLite file. Defaults to ``$RATER_DB`` or ``data/leaderboards.db``.
+    :param create: create a missing database (and its folder) now, as ``rater init`` does.
     :param max_media_bytes: media files larger than this are refused.
     :raises ValidationError: ``max_media_bytes`` is not a positive whole number.
+    :raises DatabaseError: the file exists but is not a usable rater database.
     """
 
     def __init__(
-        self, db_path: str | os.PathLike[str] | None = None, *, max_media_bytes: int = DEFAULT_MAX_BYTES
+        self, db_path: str | os.PathLike[str] | None = None, *, create: bool = False,
+        max_media_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         if isinstance(max_media_bytes, bool) or not isinstance(max_media_bytes, int) or max_media_bytes < 1:
             raise ValidationError(f"max_media_bytes must be a whole number of bytes >= 1, got {max_media_bytes!r}")
         path = db_path if db_path is not None else os.environ.get("RATER_DB", DEFAULT_DB_PATH)
-        self.store = Store(Path(path))
+        self.store = Store(Path(path), create=_flag(create, "create"))
         self.max_media_bytes = max_media_bytes
         self.mri = LeaderboardManager(self)
         self.leaderboard = self.mri

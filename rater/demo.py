@@ -20,13 +20,24 @@ from .jsonl import json_objects
 from .leaderboard import Leaderboard
 from .store import catalog, votes
 
-__all__ = ["load_demo"]
+__all__ = ["demo_manifest", "load_demo"]
 
 _CHOICE = {"a": "left", "b": "right", "tie": "tie"}
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def demo_manifest(source: str | Path) -> Path:
+    """The demo manifest in ``source``.
+
+    :raises ValidationError: the folder has no ``demo.json``.
+    """
+    path = Path(source) / "demo.json"
+    if not path.is_file():
+        raise ValidationError(f"no demo manifest at {path} (run from the project's root folder)")
+    return path
 
 
 def load_demo(
@@ -39,10 +50,7 @@ def load_demo(
     :raises ValidationError: the folder has no ``demo.json``.
     """
     source = Path(source)
-    manifest_path = source / "demo.json"
-    if not manifest_path.is_file():
-        raise ValidationError(f"no demo manifest at {manifest_path} (run from the project's root folder)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = json.loads(demo_manifest(source).read_text(encoding="utf-8"))
     say = progress or (lambda _msg: None)
     for spec in manifest["leaderboards"]:
         existing = [b for b in client.mri.find_leaderboards(spec["name"], amount=1000) if b.name == spec["name"]]

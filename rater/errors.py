@@ -17,6 +17,8 @@ __all__ = [
     "MediaError",
     "VoteError",
     "DatabaseError",
+    "DatabaseNotFound",
+    "DatabaseGone",
     "SchemaTooNewError",
 ]
 
@@ -55,6 +57,14 @@ class VoteError(LeaderboardError):
 
 class DatabaseError(LeaderboardError):
     """The database file cannot be used (not SQLite, corrupt, read-only, ...)."""
+
+
+class DatabaseNotFound(DatabaseError):
+    """No database file at the given path (only creating calls make one)."""
+
+
+class DatabaseGone(DatabaseError):
+    """The database file was deleted or replaced while it was open: nothing is written."""
 
 
 class SchemaTooNewError(DatabaseError):

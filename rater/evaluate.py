@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import MediaError, ValidationError
+from .gc import remove_stale_temp_files
 from .media import DEFAULT_MAX_BYTES, MediaFile, inspect_media, remove_created, store_blob
 from .store import Store, catalog
 from .validation import check_name, unregistered_prompt_error
@@ -50,6 +51,7 @@ def add_model_media(
         the same file twice for one prompt, or a media file that is missing or unsupported.
     """
     name = check_name(name, "model name")
+    remove_stale_temp_files(store.media_dir)  # what killed uploads left, an hour or more ago
     media_list = _as_list(media, "media")
     prompt_list = _as_list(prompts, "prompts")
     if not media_list:

@@ -45,7 +45,7 @@ def make_wav(path: Path, freq: float = 440.0, seconds: float = 0.1, rate: int = 
 @pytest.fixture
 def client(tmp_path: Path) -> Client:
     """A Client on a fresh database file in tmp_path."""
-    c = Client(tmp_path / "db" / "leaderboards.db")
+    c = Client(tmp_path / "db" / "leaderboards.db", create=True)
     yield c
     c.close()
 

@@ -133,7 +133,7 @@ def test_standings_page(client, board, monkeypatch):
 def test_pages_without_any_board(tmp_path, monkeypatch):
     from rater import Client
 
-    Client(tmp_path / "empty.db").close()
+    Client(tmp_path / "empty.db", create=True).close()
     at = open_app(monkeypatch, tmp_path / "empty.db")
     assert "no leaderboards" in at.info[0].value
     for page in (RATERS, STANDINGS):

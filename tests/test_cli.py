@@ -68,6 +68,7 @@ def test_create_list_show_add_model(tmp_path: Path, png) -> None:
     (["add-model", "nope", "--name", "m", "--manifest", "x.csv"], "Error: no leaderboard with id 'nope'"),
 ])
 def test_errors_are_one_line_without_traceback(tmp_path: Path, args: list[str], message: str) -> None:
+    assert run(tmp_path / "lb.db", "init").exit_code == 0
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "lb.db"), *args])
     assert result.exit_code in (1, 2)
     assert message in result.output and "Traceback" not in result.output
@@ -116,9 +117,18 @@ def test_demo_loads_once(tmp_path: Path) -> None:
 
 def test_console_script_runs_with_env_db(tmp_path: Path) -> None:
     env = {"RATER_DB": str(tmp_path / "env.db"), "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "rater", "list"], env=env, capture_output=True, text=True)
+    def rater(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "rater", *args], env=env, capture_output=True, text=True)
+
+    out = rater("list")  # a missing database is refused, never created
+    assert out.returncode == 1 and out.stderr == f"Error: no database at {tmp_path / 'env.db'}: " \
+        "check the path (--db, $RATER_DB) or create one with `rater init` (`rater create` and " \
+        "`rater demo` create one too)\n"
+    assert not (tmp_path / "env.db").exists()
+    out = rater("init")
+    assert out.returncode == 0 and out.stdout == f"created an empty database at {tmp_path / 'env.db'}\n"
+    out = rater("list")
     assert out.returncode == 0 and "no leaderboards" in out.stderr
-    assert (tmp_path / "env.db").exists()
 
 
 def test_prompts_file_keeps_unicode_line_separators_inside_a_prompt(tmp_path: Path) -> None:

@@ -55,7 +55,9 @@ def test_leaderboard_alias_and_default_path(tmp_path: Path, monkeypatch) -> None
     monkeypatch.chdir(tmp_path)
     c = Client()
     assert c.leaderboard is c.mri
-    assert c.db_path == Path("data/leaderboards.db") and (tmp_path / "data/leaderboards.db").exists()
+    assert c.db_path == Path("data/leaderboards.db") and not (tmp_path / "data").exists()
+    c.mri.create_new_leaderboard("B", "Which?", ["p"])  # a creating call makes the file
+    assert (tmp_path / "data/leaderboards.db").is_file()
     monkeypatch.setenv("RATER_DB", str(tmp_path / "env.db"))
     assert Client().db_path == tmp_path / "env.db"
 

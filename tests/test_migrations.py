@@ -108,7 +108,7 @@ def test_v1_database_is_migrated_in_place_keeping_every_row(v1_copy: Path) -> No
 
 def test_migrated_schema_equals_a_fresh_one(v1_copy: Path, tmp_path: Path) -> None:
     Client(v1_copy).close()
-    Client(tmp_path / "fresh.db").close()
+    Client(tmp_path / "fresh.db", create=True).close()
     migrated, fresh = sqlite3.connect(v1_copy), sqlite3.connect(tmp_path / "fresh.db")
     try:
         assert _shape(migrated) == _shape(fresh)

@@ -112,7 +112,7 @@ def test_refuses_files_that_are_not_our_database(tmp_path) -> None:
 
 def test_refuses_a_newer_schema_without_touching_it(tmp_path) -> None:
     path = tmp_path / "future.db"
-    Client(path).close()
+    Client(path, create=True).close()
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -5,6 +5,12 @@ connection with the settings every caller relies on (WAL, a long busy timeout, f
 durable commits), checks the schema version recorded in ``PRAGMA user_version`` and migrates an
 older database forward in place, one ordered step at a time. A database written by a newer
 version of the tool is refused, never migrated down.
+
+A missing database is created only when the caller says so (``create=True``): a mistyped path
+is an error naming it, never a new empty database. A :class:`Store` remembers which file it
+opened (device and inode) and refuses to read or write through a new connection, or to commit,
+once that file was deleted or replaced: the write would otherwise land in a new empty database
+or in an unlinked file nobody will read again.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-from ..errors import DatabaseError, SchemaTooNewError
+from ..errors import DatabaseError, DatabaseGone, SchemaTooNewError
+from .files import check_header, file_identity, is_read_only, missing_database
 from .schema import MIGRATIONS, SCHEMA_VERSION
 from .write_queue import WriteQueue
 
@@ -29,6 +36,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "Store",
     "connect",
+    "file_identity",
+    "missing_database",
     "migrate",
     "transaction",
 ]
@@ -145,9 +154,11 @@ def _refuse_foreign(conn: sqlite3.Connection, path: Path | str) -> None:
         )
 
 
-def connect(path: Path | str) -> sqlite3.Connection:
-    """Open (creating if needed) the database at ``path``, migrated to the current schema.
+def connect(path: Path | str, *, create: bool = False) -> sqlite3.Connection:
+    """Open the database at ``path``, migrated to the current schema.
 
+    :param create: make the file (and its folder) when it does not exist.
+    :raises DatabaseNotFound: there is no file at ``path`` and ``create`` is false.
     :raises DatabaseError: the file is not SQLite, is corrupt, read-only where a write was
         needed, or has a newer schema version.
     """
@@ -156,18 +167,23 @@ def connect(path: Path | str) -> sqlite3.Connection:
         raise DatabaseError(f"{path} is a directory, not a database file")
     read_only = False
     if path.exists():
-        _check_header(path)
-        read_only = _is_read_only(path)
+        check_header(path)
+        read_only = is_read_only(path)
+    elif not create:
+        raise missing_database(path)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
+    # mode=rw never creates the file, should it vanish after the check above; a read-only
+    # file is opened read-only: root could write to it anyway, but must not.
+    mode = "ro" if read_only else "rwc" if create else "rw"
     try:
-        # A read-only file is opened read-only: root could write to it anyway, but must not.
         conn = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro" if read_only else path,
-            timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False,
-            uri=read_only,
+            f"{path.resolve().as_uri()}?mode={mode}", timeout=BUSY_TIMEOUT_SECONDS,
+            isolation_level=None, check_same_thread=False, uri=True,
         )
     except sqlite3.Error as exc:
+        if not create and not path.exists():
+            raise missing_database(path) from None
         raise _translate(path, exc) from exc
     try:
         _configure(conn, path, read_only)
@@ -198,59 +214,81 @@ def _configure(conn: sqlite3.Connection, path: Path, read_only: bool = False) ->
         migrate(conn, path)
 
 
-def _is_read_only(path: Path) -> bool:
-    """No write permission bit, or no write access: ``os.access`` alone says yes to root, who
-    would then silently write to a file its owner marked read-only."""
-    return not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222
-
-
-def _check_header(path: Path) -> None:
-    size = path.stat().st_size
-    if size == 0:
-        return  # an empty file is a valid, empty SQLite database
-    with open(path, "rb") as fh:
-        header = fh.read(100)
-    if not header.startswith(b"SQLite format 3\x00"):
-        raise DatabaseError(f"{path} is not an SQLite database (refusing to touch it)")
-    if len(header) < 100:
-        raise DatabaseError(f"{path} is truncated ({size} bytes): not a usable SQLite database")
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(header[28:32], "big")
-    if page_size and pages and size < page_size * pages and not Path(f"{path}-wal").exists():
-        raise DatabaseError(
-            f"{path} is truncated: {size} bytes where its header promises {page_size * pages}"
-        )
-
-
 class Store:
     """A database file plus the media folder beside it, with one connection per thread.
 
     Streamlit serves each browser session from its own thread, and SQLite connections are
     cheapest used by one thread at a time, so :attr:`conn` hands each thread its own.
+
+    :param path: the database file. An existing file is opened (and checked) at once.
+    :param create: create the file (and its folder) now when it does not exist. Otherwise a
+        missing file is only made by ``write(create=True)``; any other use raises
+        :class:`DatabaseNotFound`.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, create: bool = False) -> None:
         self.path = Path(path)
         self.media_dir = self.path.parent / "media"
+        self._identity: tuple[int, int] | None = None  # the file we opened, once we have
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._queues: list[WriteQueue] = []
         self._lock = threading.Lock()
+        self._opening = threading.Lock()
         self._synchronous = "FULL"
-        _ = self.conn  # open now so a bad file fails at construction
+        if create or os.path.lexists(self.path):
+            self._open(create)  # open now so a bad file fails at construction
 
     @property
     def conn(self) -> sqlite3.Connection:
-        """This thread's connection."""
+        """This thread's connection.
+
+        :raises DatabaseNotFound: there is no database file (and the store may not create it).
+        :raises DatabaseGone: the file this store opened was deleted or replaced since.
+        """
+        return self._thread_conn(False)
+
+    def require(self) -> None:
+        """Open this thread's connection now, so a missing or unusable file fails here."""
+        _ = self.conn
+
+    def check_identity(self) -> None:
+        """Refuse to go on when the file at :attr:`path` is no longer the one this store opened.
+
+        :raises DatabaseGone: it was deleted, or another file took its name.
+        """
+        if self._identity is not None:
+            self._refuse_other(file_identity(self.path))
+
+    def _refuse_other(self, found: tuple[int, int] | None) -> None:
+        if self._identity is None or found == self._identity:
+            return
+        what = "deleted" if found is None else "replaced by another file"
+        raise DatabaseGone(
+            f"database {self.path} was {what} while in use; nothing was saved: put the database "
+            "back (e.g. from a backup) or restart with --db naming the right file"
+        )
+
+    def _thread_conn(self, create: bool) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect(self.path)
-            if self._synchronous != "FULL":
-                conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+        return conn if conn is not None else self._open(create)
+
+    def _open(self, create: bool) -> sqlite3.Connection:
+        with self._opening:
+            self._refuse_other(file_identity(self.path))
+            conn = connect(self.path, create=create)
+            try:
+                found = file_identity(self.path)
+                self._refuse_other(found)  # replaced while we were opening it
+                self._identity = self._identity or found
+                if self._synchronous != "FULL":
+                    conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            except BaseException:
+                conn.close()
+                raise
+        self._local.conn = conn
+        with self._lock:
+            self._all.append(conn)
         return conn
 
     def release_thread(self) -> None:
@@ -270,16 +308,33 @@ class Store:
         if queue is not None:
             queue.close()
 
-    def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+    def write(self, *, create: bool = False) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A write transaction on this thread's connection (see :func:`transaction`), taken in
-        turn with the other writers of this database (see :mod:`rater.store.write_queue`)."""
-        return _guarded(self.path, self._in_turn(transaction(self.conn)))
+        turn with the other writers of this database (see :mod:`rater.store.write_queue`).
+
+        The file is checked to be the one this store opened once the write lock is held and
+        again just before ``COMMIT``, so nothing is acknowledged that went to a deleted file.
+
+        :param create: create the database file if there is none yet (a creating call).
+        :raises DatabaseGone: the database file was deleted or replaced; nothing was written.
+        """
+        conn = self._thread_conn(create)
+        return _guarded(self.path, self._in_turn(conn, self._checked(transaction(conn))))
+
+    @contextlib.contextmanager
+    def _checked(
+        self, inner: contextlib.AbstractContextManager[sqlite3.Connection]
+    ) -> Iterator[sqlite3.Connection]:
+        with inner as conn:
+            self.check_identity()
+            yield conn
+            self.check_identity()  # raising here rolls the transaction back
 
     @contextlib.contextmanager
     def _in_turn(
-        self, inner: contextlib.AbstractContextManager[sqlite3.Connection]
+        self, conn: sqlite3.Connection, inner: contextlib.AbstractContextManager[sqlite3.Connection]
     ) -> Iterator[sqlite3.Connection]:
-        if self.conn.in_transaction:  # nested: the outer block holds our turn
+        if conn.in_transaction:  # nested: the outer block holds our turn
             with inner as conn:
                 yield conn
             return

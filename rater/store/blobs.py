@@ -1,0 +1,47 @@
+"""SQL for garbage collection: which stored blobs any row still uses.
+
+A blob is in use when any column declared ``REFERENCES blobs(sha256)`` names it (today
+``media.sha256`` and ``prompts.asset_sha256``). The columns are read from the schema itself,
+so a table added by a later migration protects its blobs without a change here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+__all__ = ["all_blobs", "delete_blobs", "referencing_columns", "used_blobs"]
+
+
+def referencing_columns(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """``(table, column)`` of every foreign key onto ``blobs``."""
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )]
+    found = []
+    for table in tables:
+        for fk in conn.execute("SELECT \"table\", \"from\" FROM pragma_foreign_key_list(?)", (table,)):
+            if fk[0] == "blobs":
+                found.append((table, fk[1]))
+    return found
+
+
+def used_blobs(conn: sqlite3.Connection) -> set[str]:
+    """The sha256 of every blob some row refers to."""
+    used: set[str] = set()
+    for table, column in referencing_columns(conn):
+        used.update(r[0] for r in conn.execute(
+            f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'
+        ))
+    return used
+
+
+def all_blobs(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every blob row: ``sha256 -> ext``."""
+    return {sha: ext for sha, ext in conn.execute("SELECT sha256, ext FROM blobs")}
+
+
+def delete_blobs(conn: sqlite3.Connection, sha256s: Iterable[str]) -> int:
+    """Delete these blob rows; a row still referred to is refused by its foreign key."""
+    cur = conn.executemany("DELETE FROM blobs WHERE sha256 = ?", [(s,) for s in sha256s])
+    return cur.rowcount

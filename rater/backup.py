@@ -74,6 +74,7 @@ def backup(
     :param dest: the new database file. Its media go to ``media/`` beside it.
     :param media: also copy the media blobs the copy refers to (skipped when already there).
     :param overwrite: replace an existing ``dest``; by default an existing file is refused.
+    :raises DatabaseNotFound: the client's database does not exist (nothing is made at ``dest``).
     :raises DatabaseError: ``dest`` is the live database, exists, is a directory, or the copy
         failed its checks (nothing is left at ``dest`` then).
 
@@ -83,6 +84,7 @@ def backup(
     interrupted backup never looks finished.
     """
     started = time.perf_counter()
+    client.store.require()  # a missing source is refused before anything is made at dest
     source = client.store.path
     target = Path(dest)
     if _same_file(source, target):

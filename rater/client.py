@@ -123,9 +123,10 @@ class LeaderboardManager:
             "repeat_share": float(repeat_share), "max_pair_votes": max_pair_votes,
             "created_at": time.time(),
         }
+        self._store.require(create=True)  # the one call that makes a database, once all is valid
         created: list[Path] = []
         try:
-            with self._store.write(create=True) as conn:  # the one call that may make the file
+            with self._store.write() as conn:
                 while catalog.get_leaderboard(conn, board["id"]) is not None:
                     board["id"] = new_leaderboard_id()
                 for asset in assets:

@@ -11,7 +11,8 @@ What is removed, and what never is:
   being written right now);
 - blob rows no row refers to (see :mod:`rater.store.blobs`), with their files;
 - files named like blobs (``<media>/<ab>/<ab...64 hex>.<ext>``) that have no blob row, older
-  than the grace period.
+  than the grace period, and the previews made beside blobs (``<sha256>.preview-N.<ext>``)
+  whose blob is unused or has no row.
 
 A blob that any row uses is never touched, nor a file whose name is not ours. The decision is
 made again while holding the database's write lock, so an upload that commits meanwhile keeps
@@ -38,7 +39,8 @@ __all__ = ["GRACE_SECONDS", "GcResult", "Leftover", "collect_garbage", "remove_s
 GRACE_SECONDS = 3600.0
 
 TEMP_PREFIX = ".incoming-"
-_BLOB_NAME = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]{1,8})$")
+# A blob, ``<sha256>.<ext>``, or the preview made beside it, ``<sha256>.preview-1460.<ext>``.
+_BLOB_NAME = re.compile(r"^([0-9a-f]{64})\.(preview-[0-9]+\.)?([a-z0-9]{1,8})$")
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,8 @@ def _judge(
     match = _BLOB_NAME.match(path.name)
     if match is None or path.parent.name != match[1][:2] or path.parent.parent != media_dir:
         return None  # not a name we give: not ours to judge
-    sha, ext = match[1], match[2]
-    if rows.get(sha) != ext:
+    sha, preview, ext = match[1], match[2], match[3]
+    if sha not in rows or not preview and rows[sha] != ext:
         return Leftover(path, st.st_size, age, "no database row") if age > grace else None
     return None if sha in used else Leftover(path, st.st_size, age, "unused blob")
 

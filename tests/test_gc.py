@@ -39,6 +39,12 @@ def _loose_blob(client: Client, png_path: Path) -> Path:
     return blob_path(client.store.media_dir, media.sha256, media.ext)
 
 
+def _copy(path: Path, name: str) -> Path:
+    target = path.with_name(name)
+    target.write_bytes(path.read_bytes())
+    return target
+
+
 def _temp(folder: Path, name: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f".incoming-{name}"
@@ -71,11 +77,14 @@ def setup(tmp_path: Path):
         "old loose blob": _age(_loose_blob(client, make_png(tmp_path / "in" / "loose.png", 600))),
         "unused blob": blob_path(media, unused_media.sha256, unused_media.ext),
     }
+    loose = leftovers["old loose blob"]
+    leftovers["preview of a loose blob"] = _age(_copy(loose, loose.name.replace(".png", ".preview-1460.png")))
     kept = {
         "fresh temp": _temp(media / used[1].parent.name, "fresh"),  # may be an upload under way
         "fresh loose blob": _loose_blob(client, make_png(tmp_path / "in" / "young.png", 700)),
         "not ours": media / "notes.txt",
         "misfiled": media / "zz" / f"{'ab' * 32}.png",  # a blob name, but not where we put it
+        "preview of a used blob": _age(_copy(used[0], used[0].name.replace(".png", ".preview-1460.png"))),
     }
     kept["not ours"].write_text("the owner's own file", encoding="utf-8")
     kept["misfiled"].parent.mkdir()
@@ -95,13 +104,13 @@ def test_gc_lists_by_default_and_deletes_only_leftovers_with_delete(setup, tmp_p
     for path in [*used, *kept.values()]:
         assert str(path) not in listing.output
     lines = listing.stdout.splitlines()
-    assert len(lines) == 3 and "(unfinished upload, 2.0 h old)" in listing.stdout
+    assert len(lines) == 4 and "(unfinished upload, 2.0 h old)" in listing.stdout
     [temp_line] = [line for line in lines if str(leftovers["old temp"]) in line]
     assert temp_line.split()[:2] == ["1.4", "KB"]  # 1,400 bytes
-    assert "would delete 3 files" in listing.stderr and "1 unused blob rows" in listing.stderr
+    assert "would delete 4 files" in listing.stderr and "1 unused blob rows" in listing.stderr
 
     deleted = CliRunner().invoke(cli, [*db, "gc", "--delete"])
-    assert deleted.exit_code == 0 and "deleted 3 files" in deleted.output
+    assert deleted.exit_code == 0 and "deleted 4 files" in deleted.output
     assert not any(p.exists() for p in leftovers.values())
     assert all(p.is_file() for p in [*used, *kept.values()])  # every used blob survives
     conn = client.store.conn

@@ -58,6 +58,14 @@ def test_invalid_create_leaves_no_database(tmp_path: Path) -> None:
     assert not path.exists()
 
 
+def test_backup_of_a_missing_database_makes_nothing_at_the_destination(tmp_path: Path) -> None:
+    from rater.backup import backup
+
+    with pytest.raises(DatabaseNotFound, match=_missing(tmp_path / "lb.db")):
+        backup(Client(tmp_path / "lb.db"), tmp_path / "copies" / "lb.db")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_create_true_makes_an_empty_database_now(tmp_path: Path) -> None:
     path = tmp_path / "new" / "lb.db"
     with Client(path, create=True) as client:

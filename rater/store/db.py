@@ -222,7 +222,7 @@ class Store:
 
     :param path: the database file. An existing file is opened (and checked) at once.
     :param create: create the file (and its folder) now when it does not exist. Otherwise a
-        missing file is only made by ``write(create=True)``; any other use raises
+        missing file is only made by ``require(create=True)``; any other use raises
         :class:`DatabaseNotFound`.
     """
 
@@ -243,14 +243,17 @@ class Store:
     def conn(self) -> sqlite3.Connection:
         """This thread's connection.
 
-        :raises DatabaseNotFound: there is no database file (and the store may not create it).
+        :raises DatabaseNotFound: there is no database file.
         :raises DatabaseGone: the file this store opened was deleted or replaced since.
         """
         return self._thread_conn(False)
 
-    def require(self) -> None:
-        """Open this thread's connection now, so a missing or unusable file fails here."""
-        _ = self.conn
+    def require(self, *, create: bool = False) -> None:
+        """Open this thread's connection now, so a missing or unusable file fails here.
+
+        :param create: make the file (and its folder) if there is none: for creating calls.
+        """
+        self._thread_conn(create)
 
     def check_identity(self) -> None:
         """Refuse to go on when the file at :attr:`path` is no longer the one this store opened.
@@ -265,8 +268,8 @@ class Store:
             return
         what = "deleted" if found is None else "replaced by another file"
         raise DatabaseGone(
-            f"database {self.path} was {what} while in use; nothing was saved: put the database "
-            "back (e.g. from a backup) or restart with --db naming the right file"
+            f"database {self.path} was {what} while in use; nothing was saved: restore the file "
+            "and restart (reopen it), or point --db at the right file"
         )
 
     def _thread_conn(self, create: bool) -> sqlite3.Connection:
@@ -308,17 +311,17 @@ class Store:
         if queue is not None:
             queue.close()
 
-    def write(self, *, create: bool = False) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+    def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A write transaction on this thread's connection (see :func:`transaction`), taken in
         turn with the other writers of this database (see :mod:`rater.store.write_queue`).
 
         The file is checked to be the one this store opened once the write lock is held and
         again just before ``COMMIT``, so nothing is acknowledged that went to a deleted file.
 
-        :param create: create the database file if there is none yet (a creating call).
+        :raises DatabaseNotFound: there is no database file (see :meth:`require`).
         :raises DatabaseGone: the database file was deleted or replaced; nothing was written.
         """
-        conn = self._thread_conn(create)
+        conn = self.conn
         return _guarded(self.path, self._in_turn(conn, self._checked(transaction(conn))))
 
     @contextlib.contextmanager

@@ -37,8 +37,8 @@ __all__ = [
     "Store",
     "connect",
     "file_identity",
-    "missing_database",
     "migrate",
+    "missing_database",
     "transaction",
 ]
 

@@ -19,7 +19,7 @@ Main entry points:
 
 from ranking.arena import arena_elo
 from ranking.errors import RankingError
-from ranking.history import HISTORY_COLUMNS, standings_history
+from ranking.history import HISTORY_COLUMNS, HistoryWarning, standings_history
 from ranking.matrices import predicted_win_matrix, vote_count_matrix, win_rate_matrix
 from ranking.online import RatingState
 from ranking.openskill_models import METHODS, OpenSkillModel, replay_openskill
@@ -29,6 +29,7 @@ from ranking.votes import OUTCOMES, Vote, VoteArrays, as_vote_arrays, prompt_mas
 
 __all__ = [
     "HISTORY_COLUMNS",
+    "HistoryWarning",
     "METHODS",
     "OUTCOMES",
     "OpenSkillModel",

@@ -5,10 +5,16 @@ prior and canonical order, so the last snapshot's ranks equal the published rank
 intervals, warm-started from the previous snapshot. Periods are calendar days (weeks,
 months) in UTC. At most ``max_periods`` snapshots are computed, evenly spread over the
 periods that have votes and always including the first and the last.
+
+A vote whose time cannot be placed on a calendar (not a number, before 1970, or after 2261,
+where pandas' timestamps end: say an imported year 3000 or 1e300) is left out of the history
+with a :class:`HistoryWarning`; the count is in the result's ``attrs["untimed_votes"]``.
+Standings do not depend on times, so such votes still count there.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -21,11 +27,24 @@ from ranking.pairs import PairTable, pair_table
 from ranking.prepare import prepare
 from ranking.votes import Vote, VoteArrays, as_vote_arrays
 
-__all__ = ["HISTORY_COLUMNS", "standings_history"]
+__all__ = ["HISTORY_COLUMNS", "HistoryWarning", "datable", "standings_history"]
 
 #: Columns of :func:`standings_history`.
 HISTORY_COLUMNS = ["period", "name", "rank", "score", "mu", "matches_so_far", "votes_so_far"]
 _FREQ = {"day": "D", "week": "W", "month": "M"}
+#: Vote times (Unix seconds) a calendar period can hold: 1970-01-01 up to 2262-01-01 UTC.
+TIME_RANGE = (0.0, 9_214_646_400.0)
+
+
+class HistoryWarning(UserWarning):
+    """Some votes were left out of a history because their times cannot be dated."""
+
+
+def datable(times: np.ndarray) -> np.ndarray:
+    """True for each Unix time inside :data:`TIME_RANGE` (NaN and infinities are not)."""
+    times = np.asarray(times, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return (times >= TIME_RANGE[0]) & (times < TIME_RANGE[1])
 
 
 def _snapshot_indices(n_periods: int, max_periods: int) -> np.ndarray:
@@ -79,9 +98,17 @@ def standings_history(
         raise RankingError(f"max_periods={max_periods!r} must be at least 1.")
     va = as_vote_arrays(votes)
     scale = resolve_scale(method)
-    prep = prepare(va, inverse)
+    dated = datable(va.time)
+    untimed = int((~dated & ~va.excluded).sum())
+    if untimed:
+        warnings.warn(f"{untimed} vote(s) with a time outside 1970-2261 (e.g. "
+                      f"{float(va.time[~dated][0])!r}) left out of the standings history",
+                      HistoryWarning, stacklevel=2)
+    prep = prepare(va, inverse, rows=np.flatnonzero(dated))
     if len(prep.rows) == 0:
-        return pd.DataFrame(columns=HISTORY_COLUMNS)
+        empty = pd.DataFrame(columns=HISTORY_COLUMNS)
+        empty.attrs["untimed_votes"] = untimed
+        return empty
 
     stamps = pd.to_datetime(va.time[prep.rows], unit="s", utc=True).tz_localize(None)
     periods = pd.PeriodIndex(stamps, freq=_FREQ[freq])
@@ -133,4 +160,6 @@ def standings_history(
         )
     out = pd.concat(frames, ignore_index=True)
     out["name"] = out["name"].astype(str)
-    return out[HISTORY_COLUMNS]
+    out = out[HISTORY_COLUMNS]
+    out.attrs["untimed_votes"] = untimed
+    return out

@@ -14,6 +14,7 @@ from .cli_exchange import COMMANDS as EXCHANGE_COMMANDS
 from .cli_serve import serve
 from .cli_simulate import simulate
 from .cli_support import db_path, friendly_errors, open_client
+from .csv_cells import safe_cell
 from .manifest import read_manifest
 
 @click.group()
@@ -200,8 +201,9 @@ def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
     columns = ["rank", "rank_low", "rank_high", "name", "score", "ci_low", "ci_high", "wins",
                "losses", "ties", "total_matches", "win_rate", "mu", "sigma"]
     df = df[columns]
-    if fmt == "csv":
-        df.to_csv(sys.stdout, index=False, quoting=csv.QUOTE_MINIMAL)
+    if fmt == "csv":  # names that look like formulas are neutralised (rater.csv_cells)
+        df.assign(name=df["name"].map(safe_cell)).to_csv(sys.stdout, index=False,
+                                                         quoting=csv.QUOTE_MINIMAL)
     elif fmt == "json":
         click.echo(json.dumps({"leaderboard": lb.id, "excluded_votes": int(df.attrs.get("excluded_votes", 0)),
                                "standings": json.loads(df.to_json(orient="records"))}, indent=2,

@@ -13,7 +13,7 @@ from .build import build_site as _build
 from .build import default_db_path
 from .data import Settings
 from .publish import SiteError
-from .watch import watch
+from .watch import report_failures, watch
 
 __all__ = ["build_site"]
 
@@ -23,9 +23,13 @@ __all__ = ["build_site"]
               help="The database.  [default: $RATER_DB or data/leaderboards.db]")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("site"), show_default=True,
-              help="The site folder (replaced atomically; must be new, empty or a previous site).")
+              help="The site folder (replaced atomically; must be new, empty or a previous site; "
+              "a symlink is followed and kept).")
 @click.option("--leaderboard", "leaderboards", multiple=True, metavar="ID",
-              help="Only this leaderboard (repeatable).  [default: all]")
+              help="Build only this leaderboard (repeatable); other boards already published "
+              "are kept as they are.  [default: all]")
+@click.option("--only", is_flag=True, help="Publish exactly the chosen boards (all of the "
+              "database's without --leaderboard), dropping every other published board.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
               default=None, help="A folder of templates that override ours (same file names; "
               "extend ours with {% extends \"default/base.html\" %}).")
@@ -39,14 +43,15 @@ __all__ = ["build_site"]
 @click.option("--method", type=click.Choice(["plackett_luce", "bradley_terry_full",
                                              "thurstone_mosteller_full"]),
               default=Settings.method, show_default=True, help="OpenSkill model to fit.")
-def build_site(db: Path | None, out: Path, leaderboards: tuple[str, ...],
+def build_site(db: Path | None, out: Path, leaderboards: tuple[str, ...], only: bool,
                templates: Path | None, every: float | None, force: bool, bootstrap: int,
                method: str) -> None:
     """Render every leaderboard (or those named) to a static website.
 
     The site works from any static host or opened straight from disk: plain HTML with
     charts drawn at build time, no request leaves the folder. Nothing is rebuilt when no
-    vote, model or setting changed. Progress goes to stderr.
+    vote, model or setting changed. Progress goes to stderr. A board that cannot be built
+    gets a page saying why, the others build as usual, and the exit code is 1.
 
     Example:
 
@@ -56,17 +61,21 @@ def build_site(db: Path | None, out: Path, leaderboards: tuple[str, ...],
     """
     settings = Settings(method=method, n_bootstrap=bootstrap)
     options = {"db_path": db if db is not None else default_db_path(), "out": out,
-               "leaderboard_ids": list(leaderboards) or None, "templates": templates,
-               "settings": settings}
+               "leaderboard_ids": list(leaderboards) or None, "only": only,
+               "templates": templates, "settings": settings}
     try:
         result = _build(force=force, **options)
         if result.skipped:
             click.echo(f"{out}: up to date (nothing changed since it was built)", err=True)
+        report_failures(result)
         if every is not None:
             click.echo(f"watching {options['db_path']} every {every:g} s (Ctrl-C stops)", err=True)
             watch(every, **options)
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
+        return
     except (LeaderboardError, SiteError, FileNotFoundError) as exc:
         click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    if result.failed:
         sys.exit(1)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -17,14 +19,30 @@ import numpy as np
 from .data import BoardData
 from .media import MediaItem, SiteMedia
 
-__all__ = ["board_folder", "board_context", "model_file", "slug"]
+__all__ = ["board_folder", "board_context", "slug", "unique_slugs"]
 
 
-def slug(text: str, limit: int = 40) -> str:
+def slug(text: str, limit: int = 40, digits: int = 6) -> str:
     """A safe file-name stem: lowercase ASCII words joined by dashes, plus a short hash."""
     words = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].strip("-")
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:digits]
     return f"{words}-{digest}" if words else digest
+
+
+def unique_slugs(texts: Iterable[str]) -> dict[str, str]:
+    """A :func:`slug` per distinct text, distinct within the set: texts whose slugs coincide
+    (the words are cut at 40 letters and the hash is short) get longer hashes. A text keeps
+    its slug from build to build unless another text's slug collides with it."""
+    texts = list(dict.fromkeys(texts))
+    found = {t: slug(t) for t in texts}
+    for digits in range(8, 41, 2):
+        counts = Counter(found.values())
+        clashing = [t for t in texts if counts[found[t]] > 1]
+        if not clashing:
+            break
+        for text in clashing:
+            found[text] = slug(text, digits=digits)
+    return found
 
 
 def board_folder(board_id: str) -> str:
@@ -32,8 +50,9 @@ def board_folder(board_id: str) -> str:
     return board_id if re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", board_id) else slug(board_id)
 
 
-def model_file(name: str) -> str:
-    return f"models/{slug(name)}.html"
+def tag_href(data: BoardData, tag: str) -> str:
+    """The page of one of the board's tags, relative to the board's folder."""
+    return f"tags/{unique_slugs(data.tags)[tag]}.html"
 
 
 def _num(value: Any) -> float | None:
@@ -78,6 +97,7 @@ def model_entries(data: BoardData, media: SiteMedia,
     kinds = _kinds(data)
     groups = data.standings["tied_group"].to_numpy()
     sizes = {g: int((groups == g).sum()) for g in set(groups.tolist())}
+    slugs = unique_slugs(str(n) for n in data.standings["name"])
     entries = []
     for row in data.standings.to_dict("records"):
         name = row["name"]
@@ -85,7 +105,7 @@ def model_entries(data: BoardData, media: SiteMedia,
         before = (previous_ranks or {}).get(name)
         entries.append({
             "name": name,
-            "href": model_file(name),
+            "href": f"models/{slugs[name]}.html",
             "rank": int(row["rank"]),
             "rank_low": int(row["rank_low"]),
             "rank_high": int(row["rank_high"]),
@@ -113,7 +133,7 @@ def tag_table(data: BoardData, entries: list[dict[str, Any]]) -> dict[str, Any] 
     """Rank of every model within each tag: rows in overall order, one column per tag."""
     if not data.tag_standings:
         return None
-    tags = [{"name": t, "href": f"tags/{slug(t)}.html",
+    tags = [{"name": t, "href": tag_href(data, t),
              "votes": int(df.attrs.get("votes", 0))} for t, df in data.tag_standings.items()]
     ranks: dict[str, dict[str, Any]] = {}
     for tag, df in data.tag_standings.items():
@@ -158,7 +178,7 @@ def prompt_contexts(data: BoardData, media: SiteMedia,
             "number": p + 1,
             "href": f"prompts/{p + 1}.html",
             "text": text if board.show_prompt else None,
-            "tags": [{"name": t, "href": f"tags/{slug(t)}.html"} for t in board.tags[p]],
+            "tags": [{"name": t, "href": tag_href(data, t)} for t in board.tags[p]],
             "asset": media_entry(asset_row, media) if asset_row is not None and
             board.show_prompt_asset else None,
             "votes": int(tally.votes[:, p].sum() // 2),

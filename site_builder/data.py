@@ -10,10 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from warnings import catch_warnings, simplefilter
+
 import numpy as np
 import pandas as pd
 
 import ranking
+from ranking import HistoryWarning
+from ranking.history import datable
 from rater import Client, Leaderboard
 from rater.media import blob_path
 from rater.standings import load_votes, tag_mask
@@ -76,6 +80,8 @@ class BoardData:
     prompt_rows: list[dict[str, Any]]  # catalog.list_prompts rows, with "asset" MediaItem|None
     tag_standings: dict[str, pd.DataFrame] = field(default_factory=dict)
     history: pd.DataFrame | None = None
+    #: Problems worth telling the owner that did not stop the board (one line each).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def model_status(self) -> dict[str, str]:
@@ -103,11 +109,13 @@ def database_marker(client: Client) -> list[Any]:
 
 
 def summarize(raw: ranking.VoteArrays) -> dict[str, Any]:
-    """Votes, excluded votes, raters and the last vote time, from the loaded votes."""
+    """Votes, excluded votes, raters and the last vote time, from the loaded votes (times
+    that no calendar can show, such as year 3000, are not taken as the last vote)."""
+    dated = raw.time[datable(raw.time)]
     return {
         "votes": len(raw),
         "excluded_votes": int(raw.excluded.sum()),
-        "last_vote_at": float(raw.time.max()) if len(raw) else None,
+        "last_vote_at": float(dated.max()) if len(dated) else None,
         "raters": int(len(np.unique(raw.rater))) if len(raw) else 0,
     }
 
@@ -149,11 +157,20 @@ def load_board(client: Client, board: Leaderboard, settings: Settings,
             subset, inverse=board.inverse_ranking, **{**options, "n_bootstrap": settings.tag_bootstrap})
 
     history = None
-    if len(used):
-        freq = "day" if np.ptp(used.time) <= 90 * 86400 else "week"
-        history = ranking.standings_history(raw, freq=freq, method=settings.method,
-                                            inverse=board.inverse_ranking)
+    warnings: list[str] = []
+    dated = used.time[datable(used.time)]
+    if len(dated):
+        freq = "day" if np.ptp(dated) <= 90 * 86400 else "week"
+        with catch_warnings():
+            simplefilter("ignore", HistoryWarning)  # counted in attrs, reported below
+            history = ranking.standings_history(raw, freq=freq, method=settings.method,
+                                                inverse=board.inverse_ranking)
         history.attrs["freq"] = freq
+    untimed = int(len(used) - len(dated))
+    if untimed:
+        warnings.append(f"{untimed} vote(s) have a time no calendar can show (such as "
+                        f"{float(used.time[~datable(used.time)][0])!r}): counted in the "
+                        "standings, left out of the rank history")
 
     media_rows = catalog.list_media(conn, board.id)
     for row in media_rows:
@@ -161,7 +178,7 @@ def load_board(client: Client, board: Leaderboard, settings: Settings,
     prompt_rows = catalog.list_prompts(conn, board.id)
     for row in prompt_rows:
         row["asset"] = (media_item(store.media_dir, row["asset_sha256"], row["asset_ext"],
-                                    row["asset_kind"], "")
+                                    row["asset_kind"], row["asset_mime"])
                         if row["asset_sha256"] else None)
 
     return BoardData(
@@ -181,4 +198,5 @@ def load_board(client: Client, board: Leaderboard, settings: Settings,
         prompt_rows=prompt_rows,
         tag_standings=tag_standings,
         history=history,
+        warnings=warnings,
     )

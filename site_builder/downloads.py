@@ -5,7 +5,11 @@ Rater names never leave the database. In ``votes.csv`` each rater appears as a p
 bytes kept in a file beside the database (``<db>.pseudonym-key``, created on first use,
 readable by its owner only). The same rater gets the same pseudonym in every build and on
 every board of that database, yet without the key nobody can test guesses such as common
-first names against the pseudonyms. Delete the key file to re-pseudonymise everything.
+first names against the pseudonyms. Delete the key file to re-pseudonymise everything (the
+key is one of the build's inputs, so the next build rewrites every board).
+
+Text cells that a spreadsheet would read as a formula get a leading ``'`` (see
+:mod:`rater.csv_cells`); ``standings.json`` keeps the exact names.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from rater.csv_cells import csv_field, safe_cell
 
 from .data import BoardData
 
@@ -86,7 +92,9 @@ def write_downloads(data: BoardData, folder: Path, pseudonyms: Pseudonyms,
     """
     board = data.board
     records = standings_records(data)
-    pd.DataFrame(records, columns=[*STANDINGS_FIELDS, "status"]).to_csv(
+    table = pd.DataFrame(records, columns=[*STANDINGS_FIELDS, "status"])
+    table["name"] = table["name"].map(safe_cell)
+    table.to_csv(
         folder / "standings.csv", index=False, float_format="%.4f")
     document = {
         "leaderboard": {"id": board.id, "name": board.name, "instruction": board.instruction,
@@ -105,13 +113,6 @@ def write_downloads(data: BoardData, folder: Path, pseudonyms: Pseudonyms,
             "votes_csv": "votes.csv"}
 
 
-def _csv_field(text: str) -> str:
-    """One CSV field, quoted when it holds a comma, quote or line break (RFC 4180)."""
-    if any(c in text for c in ',"\r\n'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
 def _write_votes(data: BoardData, path: Path, pseudonyms: Pseudonyms) -> None:
     """One row per stored vote, excluded ones flagged; choices as the rater clicked them.
 
@@ -119,8 +120,8 @@ def _write_votes(data: BoardData, path: Path, pseudonyms: Pseudonyms) -> None:
     seconds per million rows; this takes about one).
     """
     raw = data.raw
-    models = [_csv_field(m) for m in raw.models]
-    prompts = [_csv_field(p) if data.board.show_prompt else f"prompt {i + 1}"
+    models = [csv_field(m) for m in raw.models]
+    prompts = [csv_field(p) if data.board.show_prompt else f"prompt {i + 1}"
                for i, p in enumerate(raw.prompts)]
     raters = [pseudonyms(r) for r in raw.raters]
     choices = {1.0: "left", 0.5: "tie", 0.0: "right"}

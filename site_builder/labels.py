@@ -5,6 +5,10 @@ can split an emoji's surrogate pair, and vl-convert then fails on the broken str
 therefore shorten labels here, in Python, and turn Vega's truncation off. A cut never lands
 inside a character, and it avoids splitting a grapheme: combining marks, variation selectors,
 emoji modifiers and zero-width-joiner sequences stay with their base character or go with it.
+
+Labels are also made drawable: line and paragraph separators (U+2028, U+2029) break Vega's
+expression parser and control characters crash vl-convert's SVG text layout (the whole
+process, not just the chart), so :func:`printable` turns them into spaces first.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
-__all__ = ["shorten", "unique_labels"]
+__all__ = ["printable", "shorten", "unique_labels"]
 
 ELLIPSIS = "…"
 _ZWJ = "\u200d"
@@ -65,12 +69,28 @@ def shorten(text: str, units: float) -> str:
     return text[:_boundary(text, cut)].rstrip() + ELLIPSIS
 
 
+def printable(text: str) -> str:
+    """``text`` with each control character, line or paragraph separator, lone surrogate or
+    noncharacter replaced by a space (or U+FFFD for the last two)."""
+    out = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Zl", "Zp"):
+            out.append(" ")
+        elif category == "Cs" or (ord(ch) & 0xFFFE) == 0xFFFE or 0xFDD0 <= ord(ch) <= 0xFDEF:
+            out.append("\ufffd")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def unique_labels(names: Sequence[str], units: float) -> list[str]:
     """One short label per name; names whose labels would coincide get " #1", " #2", …
 
     Distinct names always get distinct labels, so a chart keyed by the label keeps them apart.
     """
-    short = [shorten(str(n), units) for n in names]
+    names = [printable(str(n)) for n in names]
+    short = [shorten(n, units) for n in names]
     counts = Counter(short)
     taken = {s for s in short if counts[s] == 1}
     labels: list[str] = []

@@ -1,6 +1,8 @@
 """Media in the site: content-hash names, copied once, with thumbnails for large images.
 
-Files live at ``media/<sha[:2]>/<sha256>.<ext>`` and thumbnails at
+Files live at ``media/<sha[:2]>/<sha256>.<ext>``, ``ext`` named by the content type the
+store recorded for the blob (never by an extension a file arrived with; a type we do not
+publish as media gets ``.bin``, which hosts serve as a download), and thumbnails at
 ``thumbs/<sha[:2]>/<sha256>-<size>.webp``. Because names are content hashes, a file of the
 previous build is the same file in the next one: it is hard-linked from the previous site
 (copied where links are not possible), so a rebuild copies only media that changed.
@@ -14,7 +16,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["MediaItem", "SiteMedia", "link_or_copy", "place_media"]
+__all__ = ["HEADERS", "MIME_EXTENSIONS", "MediaItem", "SiteMedia", "link_or_copy", "place_media",
+           "write_headers"]
+
+#: The published extension of each content type the store accepts.
+MIME_EXTENSIONS = {
+    "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",
+    "image/bmp": "bmp", "video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm",
+    "video/x-matroska": "mkv", "video/x-msvideo": "avi", "video/ogg": "ogv",
+    "audio/ogg": "ogg", "audio/wav": "wav", "audio/mpeg": "mp3", "audio/flac": "flac",
+    "audio/mp4": "m4a",
+}
+#: ``_headers`` for hosts that read one (Netlify, Cloudflare Pages): browsers must take each
+#: file's type from its extension, never guess it from the content.
+HEADERS = "/*\n  X-Content-Type-Options: nosniff\n"
 
 #: Thumbnails fit in this many pixels; images of at least this many bytes get one.
 THUMB_PX = 360
@@ -33,8 +48,8 @@ class MediaItem:
 
     @property
     def href(self) -> str:
-        """Path of the full file, relative to the site root."""
-        return f"media/{self.sha256[:2]}/{self.sha256}.{self.ext}"
+        """Path of the full file, relative to the site root (its extension from ``mime``)."""
+        return f"media/{self.sha256[:2]}/{self.sha256}.{MIME_EXTENSIONS.get(self.mime, 'bin')}"
 
     @property
     def thumb_href(self) -> str:
@@ -58,6 +73,11 @@ class SiteMedia:
         return self.thumbs.get(item.sha256, item.href)
 
 
+def write_headers(site: Path) -> None:
+    """Write ``_headers`` (see :data:`HEADERS`) at the top of ``site``."""
+    (site / "_headers").write_text(HEADERS, encoding="ascii")
+
+
 def link_or_copy(source: Path, target: Path) -> bool:
     """Hard-link ``source`` to ``target`` (True) or copy it when linking fails (False)."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +92,7 @@ def link_or_copy(source: Path, target: Path) -> bool:
 def _needs_thumb(item: MediaItem) -> bool:
     """Thumbnails exist to save bytes: only images of at least ``THUMB_MIN_BYTES`` get one
     (decided without decoding, so small images cost nothing)."""
-    if item.kind != "image" or item.ext == "gif":  # keep animations as they are
+    if item.kind != "image" or item.mime == "image/gif":  # keep animations as they are
         return False
     try:
         return item.source.stat().st_size >= THUMB_MIN_BYTES

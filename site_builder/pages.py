@@ -13,8 +13,8 @@ from .context import (
     board_context,
     model_contexts,
     prompt_contexts,
-    slug,
     tag_entries,
+    tag_href,
 )
 from .data import BoardData, Settings
 from .downloads import Pseudonyms, write_downloads
@@ -100,7 +100,7 @@ def write_board(
     draw = _Charts(data.board.name)
     ctx["charts"] = _charts(data, ctx, settings, history, draw)
     ctx["matrix_page"] = "matrix.html" if len(ctx["entries"]) > settings.heatmap_models else None
-    ctx["tag_pages"] = {t: f"tags/{slug(t)}.html" for t in data.tag_standings}
+    ctx["tag_pages"] = {t: tag_href(data, t) for t in data.tag_standings}
 
     pages = 0
     size = 0

@@ -4,7 +4,10 @@ A build writes into ``.<out>.building-<pid>`` next to ``out``. Only when everyth
 does it take the place of ``out``: on Linux with ``renameat2(RENAME_EXCHANGE)``, which swaps
 the two folders in one step, so a reader (or a web server) sees the old site or the new one
 and never a mix or a gap. Elsewhere two renames are used (a gap of microseconds). A failed
-build deletes its temporary folder and leaves the published site untouched.
+build deletes its temporary folder and leaves the published site untouched; a build that
+was killed leaves its folder behind, and the next build removes it (see :func:`remove_stale`).
+
+An ``out`` that is a symlink is followed: the folder it points to is replaced, the link kept.
 """
 
 from __future__ import annotations
@@ -13,21 +16,43 @@ import ctypes
 import ctypes.util
 import json
 import os
+import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from .media import link_or_copy
 
-__all__ = ["MARKER_GENERATOR", "SiteError", "check_target", "clone_tree", "swap_in", "temp_folder"]
+__all__ = ["MARKER_GENERATOR", "SITE_ENTRIES", "SiteError", "check_target", "clone_tree",
+           "remove_stale", "resolve_out", "swap_in", "temp_folder"]
 
 MARKER_GENERATOR = "rater build-site"
+#: Everything a build writes at the top of the site; anything else there is someone's file.
+SITE_ENTRIES = frozenset({"index.html", "build.json", "history.json", "_headers", "static",
+                          "boards", "media", "thumbs"})
+#: A temporary folder whose process is still alive is removed only after this long.
+STALE_SECONDS = 24 * 3600
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
 class SiteError(RuntimeError):
     """The output folder cannot be used (it holds something that is not a built site)."""
+
+
+def resolve_out(out: Path) -> Path:
+    """The folder a build replaces: ``out``, or the folder it links to when it is a symlink.
+
+    :raises SiteError: ``out`` is the current folder or one that holds it (replacing it would
+        pull the folder out from under the shell, and it holds more than a site).
+    """
+    target = Path(os.path.realpath(out)) if out.is_symlink() else out
+    here = Path.cwd().resolve()
+    if target.resolve() == here or target.resolve() in here.parents:
+        raise SiteError(f"--out {out} is the current folder or holds it: build-site replaces "
+                        "its --out folder whole, so give it a folder of its own, such as site/")
+    return target
 
 
 def check_target(out: Path) -> bool:
@@ -40,8 +65,14 @@ def check_target(out: Path) -> bool:
         return False
     if not out.is_dir():
         raise SiteError(f"--out {out} is a file, not a folder: choose a folder for the site")
-    if not any(out.iterdir()):
+    names = sorted(p.name for p in out.iterdir())
+    if not names:
         return False
+    foreign = [n for n in names if n not in SITE_ENTRIES]
+    if foreign and (out / "build.json").is_file():
+        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+        raise SiteError(f"--out {out} holds {foreign[0]!r}{more}, which build-site did not "
+                        "make: it would be deleted when the site is replaced; move it out first")
     try:
         marker = json.loads((out / "build.json").read_text(encoding="utf-8"))
         ok = marker.get("generator") == MARKER_GENERATOR
@@ -52,6 +83,39 @@ def check_target(out: Path) -> bool:
             f"--out {out} is not empty and was not made by build-site (no build.json of ours): "
             "it would be replaced, so choose a new or empty folder")
     return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return pid > 0  # someone else's process (or an impossible number: not alive)
+    return True
+
+
+def remove_stale(out: Path) -> list[Path]:
+    """Delete the temporary folders that killed builds left beside ``out``.
+
+    A folder is stale when the process named in it is gone, or after :data:`STALE_SECONDS`
+    (a process id can be reused); the folder of a build still running is left alone.
+    """
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(?:building|old)-(\d+)")
+    removed = []
+    for path in out.parent.glob(f".{out.name}.*-*"):
+        found = pattern.fullmatch(path.name)
+        if not found or not path.is_dir() or path.is_symlink():
+            continue
+        pid = int(found.group(1))
+        try:
+            age = time.time() - path.stat().st_mtime
+        except OSError:
+            continue
+        if pid != os.getpid() and (not _alive(pid) or age > STALE_SECONDS):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def temp_folder(out: Path) -> Path:

@@ -40,14 +40,22 @@ def fmt_time(value: Any) -> str:
     """Unix seconds as ``2025-11-23 12:55 UTC`` (absolute, so pages do not go stale)."""
     if _missing(value):
         return "never"
-    return datetime.fromtimestamp(float(value), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return _stamp(value, "%Y-%m-%d %H:%M UTC") or "unknown"
+
+
+def _stamp(value: Any, layout: str) -> str:
+    """Unix seconds in ``layout``; "" for a time no calendar holds (inf, 1e300)."""
+    try:
+        return datetime.fromtimestamp(float(value), timezone.utc).strftime(layout)
+    except (OverflowError, OSError, ValueError):
+        return ""
 
 
 def iso_time(value: Any) -> str:
     """Unix seconds as a valid ``datetime`` attribute value."""
     if _missing(value):
         return ""
-    return datetime.fromtimestamp(float(value), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _stamp(value, "%Y-%m-%dT%H:%M:%SZ")
 
 
 def rank_range(low: Any, high: Any) -> str:

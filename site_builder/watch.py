@@ -9,7 +9,14 @@ from typing import Any
 
 from .build import BuildResult, build_site
 
-__all__ = ["watch"]
+__all__ = ["report_failures", "watch"]
+
+
+def report_failures(result: BuildResult) -> None:
+    """One line on stderr per board that could not be built."""
+    for board_id, message in result.failed.items():
+        print(f"Error: board {board_id} could not be built: {message}", file=sys.stderr,
+              flush=True)
 
 
 def watch(
@@ -24,7 +31,9 @@ def watch(
     """Call :func:`build_site` every ``seconds``; each call rebuilds only if something changed.
 
     A build that fails (say the database is busy) is reported and retried next time; the
-    published site stays as it was. Returns the number of builds that wrote a site.
+    published site stays as it was. A board that fails is reported when a build writes the
+    site (its page says why); the other boards are published. Returns the number of builds
+    that wrote a site.
 
     :param seconds: pause between checks (the check itself reads a few counters).
     :param max_builds: stop after this many checks (for tests); None runs until Ctrl-C.
@@ -40,6 +49,8 @@ def watch(
         try:
             result = build(**options)
             written += not result.skipped
+            if not result.skipped:
+                report_failures(result)
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # keep watching: the next change may fix it

@@ -147,3 +147,39 @@ def local_targets(page: Path, soup: BeautifulSoup) -> Iterator[tuple[str, Path]]
                 yield value, Path("/nonexistent-external")
                 continue
             yield value, (page.parent / unquote(parts.path)).resolve()
+
+
+def make_named_database(folder: Path, models: list[str], *, votes: int = 40,
+                        tags: list[list[str]] | None = None) -> tuple[Path, Leaderboard]:
+    """One small image board with these model names (best first) and two prompts."""
+    media = folder / "inputs"
+    db = folder / "db" / "leaderboards.db"
+    client = Client(db)
+    prompts = ["first prompt", "second prompt"]
+    board = client.mri.create_new_leaderboard("Named", "Which is better?", prompts, True,
+                                              tags=tags)
+    for m, name in enumerate(models):
+        board.evaluate_model(name, [make_png(media / f"n{m}-{p}.png", 500 + 10 * m + p, size=16)
+                                    for p in range(len(prompts))], prompts)
+    vote_until(board, votes, models)
+    board_id = board.id
+    client.close()
+    return db, Client(db).mri.get_leaderboard_by_id(board_id)
+
+
+def set_vote_time(db: Path, board_id: str, value: object) -> None:
+    """Write ``value`` as the time of the board's first vote, straight into the SQLite file
+    (as a vote imported before times were checked would be)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE votes SET voted_at = ? WHERE id = (SELECT min(v.id) FROM votes v "
+                     "JOIN matchups m ON m.id = v.matchup_id WHERE m.leaderboard_id = ?)",
+                     (value, board_id))
+    conn.close()
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative path -> bytes)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}

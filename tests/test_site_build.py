@@ -194,22 +194,6 @@ def test_rebuild_skips_when_nothing_changed_and_rebuilds_on_a_vote(tmp_path: Pat
     assert not list(tmp_path.glob(".site.*")), "no temporary folders are left behind"
 
 
-def test_failed_build_leaves_the_previous_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db, _images, _audio = make_database(tmp_path)
-    site = tmp_path / "site"
-    build_site(db, site, progress=None)
-    before = (site / "index.html").read_bytes()
-
-    def boom(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(site_builder.build, "write_board", boom)
-    with pytest.raises(RuntimeError, match="disk full"):
-        build_site(db, site, force=True, progress=None)
-    assert (site / "index.html").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["db", "inputs", "site"]
-
-
 def test_refuses_to_replace_a_folder_it_did_not_build(built: dict, tmp_path: Path) -> None:
     precious = tmp_path / "documents"
     precious.mkdir()

@@ -82,11 +82,13 @@ def find_leaderboards(conn: sqlite3.Connection, name: str, amount: int) -> list[
 
 
 def list_prompts(conn: sqlite3.Connection, leaderboard_id: str) -> list[dict[str, Any]]:
-    """The registered prompts in order: ``id, position, text, tags (list), asset_sha256, asset_ext``."""
+    """The registered prompts in order: ``id, position, text, tags (list), asset_sha256,
+    asset_ext, asset_kind, asset_mime``."""
     rows = _rows(
         conn.execute(
             "SELECT p.id, p.position, p.text, p.tags, p.asset_sha256, b.ext AS asset_ext, "
-            "b.kind AS asset_kind FROM prompts p LEFT JOIN blobs b ON b.sha256 = p.asset_sha256 "
+            "b.kind AS asset_kind, b.mime AS asset_mime FROM prompts p "
+            "LEFT JOIN blobs b ON b.sha256 = p.asset_sha256 "
             "WHERE p.leaderboard_id = ? ORDER BY p.position",
             (leaderboard_id,),
         )

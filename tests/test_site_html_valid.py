@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from site_builder import build_site
-from site_support import make_chart_names_database, make_database
+from site_support import make_chart_names_database, make_database, set_vote_time
 
 CACHE = Path(__file__).resolve().parent / ".vnu"
 JAR = CACHE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -62,4 +62,13 @@ def test_pages_with_hostile_and_right_to_left_names_pass_the_checker(tmp_path: P
     db, _board = make_chart_names_database(tmp_path)
     site = tmp_path / "site"
     assert not build_site(db, site, progress=None).warnings
+    check_pages(site)
+
+
+@pytest.mark.slow
+def test_a_failed_board_and_its_index_card_pass_the_checker(tmp_path: Path) -> None:
+    db, _images, audio = make_database(tmp_path)
+    set_vote_time(db, audio.id, "yesterday")  # unreadable: this board fails to build
+    site = tmp_path / "site"
+    assert list(build_site(db, site, progress=None).failed) == [audio.id]
     check_pages(site)

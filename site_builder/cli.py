@@ -74,7 +74,7 @@ def build_site(db: Path | None, out: Path, leaderboards: tuple[str, ...], only: 
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
         return
-    except (LeaderboardError, SiteError, FileNotFoundError) as exc:
+    except (LeaderboardError, SiteError, OSError) as exc:  # one line, never a traceback
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
     if result.failed:

@@ -11,7 +11,7 @@ import click
 
 from .client import DEFAULT_DB_PATH, Client
 from .cli_exchange import COMMANDS as EXCHANGE_COMMANDS
-from .cli_serve import serve
+from .cli_serve import COMMANDS as SERVE_COMMANDS
 from .cli_simulate import simulate
 from .cli_support import db_path, friendly_errors, open_client
 from .csv_cells import safe_cell
@@ -74,9 +74,12 @@ def init() -> None:
               show_default=True, help="Default matchmaking strategy.")
 @click.option("--repeat-share", type=float, default=0.05, show_default=True,
               help="Share of quality-control repeats shown to raters (0 turns them off).")
+@click.option("--show-standings/--hide-standings", default=False, show_default=True,
+              help="Whether raters see the live standings in the app (owners always do).")
 @friendly_errors
 def create(name: str, instruction: str, prompts_file: Path | None, prompt_list: tuple[str, ...],
-           show_prompt: bool, inverse: bool, strategy: str, repeat_share: float) -> None:
+           show_prompt: bool, inverse: bool, strategy: str, repeat_share: float,
+           show_standings: bool) -> None:
     """Create a leaderboard and print its id.
 
     Example:
@@ -92,7 +95,7 @@ def create(name: str, instruction: str, prompts_file: Path | None, prompt_list: 
         raise click.UsageError("give prompts with --prompts-file FILE or --prompt TEXT")
     lb = open_client(lazy=True).mri.create_new_leaderboard(
         name, instruction, prompts, show_prompt, inverse_ranking=inverse, strategy=strategy,
-        repeat_share=repeat_share,
+        repeat_share=repeat_share, show_standings=show_standings,
     )
     click.echo(lb.id)
 
@@ -132,7 +135,8 @@ def show(leaderboard_id: str) -> None:
     click.echo(f"{lb.name}  [{lb.id}]")
     click.echo(f"instruction: {lb.instruction}")
     click.echo(f"show prompt: {'yes' if lb.show_prompt else 'no'}   inverse: {'yes' if lb.inverse_ranking else 'no'}"
-               f"   strategy: {lb.strategy}   votes: {summary['votes']}")
+               f"   strategy: {lb.strategy}   votes: {summary['votes']}"
+               f"   standings shown to raters: {'yes' if lb.show_standings else 'no'}")
     click.echo(f"prompts ({len(lb.prompts)}):")
     for i, (prompt, tags) in enumerate(zip(lb.prompts, lb.tags), 1):
         click.echo(f"  {i:>3}. {prompt}" + (f"  [{', '.join(tags)}]" if tags else ""))
@@ -272,5 +276,5 @@ def gc(delete: bool) -> None:
 
 
 # Commands that live beside the modules they drive.
-for _command in (serve, simulate, *EXCHANGE_COMMANDS):
+for _command in (*SERVE_COMMANDS, simulate, *EXCHANGE_COMMANDS):
     cli.add_command(_command)

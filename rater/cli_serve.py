@@ -1,40 +1,85 @@
-"""The ``rater serve`` command (registered on the ``rater`` group by :mod:`rater.cli`)."""
+"""The ``rater serve`` and ``rater update`` commands (registered on the ``rater`` group by
+:mod:`rater.cli`): starting the rating app, and what it shows raters."""
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import click
 
-from .cli_support import db_path, friendly_errors
-from .serve import ENV_ADMIN_PASSCODE, ENV_PASSCODE, serve as run_server
+from .cli_support import db_path, friendly_errors, open_client
+from .errors import ValidationError
+from .serve import ENV_ADMIN_PASSCODE, ENV_PASSCODE, read_passcode_file, serve as run_server
 
-__all__ = ["serve"]
+__all__ = ["COMMANDS", "serve", "update"]
+
+_FILE = click.Path(dir_okay=False, path_type=Path)
 
 
 @click.command("serve")
 @click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True,
               help="TCP port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; 0.0.0.0 lets others on the network rate (needs a passcode).")
-@click.option("--passcode", envvar=ENV_PASSCODE, show_envvar=True, default=None,
-              help="Asked of everyone before any media is shown or a vote is taken.")
-@click.option("--admin-passcode", envvar=ENV_ADMIN_PASSCODE, show_envvar=True, default=None,
-              help="Asked before excluding or including raters (default: the passcode).")
+              help="Address to listen on; 0.0.0.0 lets others on the network rate (needs both "
+                   "passcodes).")
+@click.option("--passcode-file", type=_FILE, default=None,
+              help=f"File whose first line is the raters' passcode (instead of ${ENV_PASSCODE}).")
+@click.option("--admin-passcode-file", type=_FILE, default=None,
+              help=f"File whose first line is the owner's passcode (instead of ${ENV_ADMIN_PASSCODE}).")
+@click.option("--passcode", "argv_passcode", hidden=True, default=None)
+@click.option("--admin-passcode", "argv_admin_passcode", hidden=True, default=None)
 @friendly_errors
-def serve(port: int, host: str, passcode: str | None, admin_passcode: str | None) -> None:
+def serve(port: int, host: str, passcode_file: Path | None, admin_passcode_file: Path | None,
+          argv_passcode: str | None, argv_admin_passcode: str | None) -> None:
     """Start the rating app: raters judge pairs in the browser; Raters and Standings pages.
 
-    By default it listens on 127.0.0.1 only. Listening on another address (such as 0.0.0.0, to let
-    people on the network rate) requires a passcode, which everyone enters before seeing anything.
-    Excluding or including raters asks for --admin-passcode, or the passcode when there is no
-    admin passcode; with no passcode at all, whoever can open the page (this machine only) is
-    the owner.
+    By default it listens on 127.0.0.1 only, and whoever opens the page is the owner. Listening
+    on another address (such as 0.0.0.0, to let people on the network rate) needs two
+    passcodes, from the environment or a file, never the command line (where `ps` shows them):
+    RATER_PASSCODE, which everyone enters before seeing anything, and RATER_ADMIN_PASSCODE (a
+    different one), which the owner pages ask for: the Raters page, excluding or including
+    raters, and standings a board hides from raters.
 
     Example:
 
     \b
         rater --db data/leaderboards.db serve --port 8501
-        RATER_PASSCODE=let-me-rate rater --db data/leaderboards.db serve --host 0.0.0.0
+        read -rs RATER_PASSCODE; read -rs RATER_ADMIN_PASSCODE; export RATER_PASSCODE RATER_ADMIN_PASSCODE
+        rater --db data/leaderboards.db serve --host 0.0.0.0
+        rater serve --host 0.0.0.0 --passcode-file rate.txt --admin-passcode-file admin.txt
     """
-    code = run_server(db_path(), port=port, host=host, passcode=passcode, admin_passcode=admin_passcode)
+    if argv_passcode is not None or argv_admin_passcode is not None:
+        raise ValidationError(
+            "passcodes on the command line are readable by every user of this machine (ps): "
+            f"set {ENV_PASSCODE} / {ENV_ADMIN_PASSCODE} or use --passcode-file / "
+            "--admin-passcode-file"
+        )
+    passcode = read_passcode_file(passcode_file) if passcode_file else None
+    admin = read_passcode_file(admin_passcode_file, "admin passcode") if admin_passcode_file else None
+    code = run_server(db_path(), port=port, host=host, passcode=passcode, admin_passcode=admin)
     click.get_current_context().exit(code)
+
+
+@click.command("update")
+@click.argument("leaderboard_id")
+@click.option("--show-standings/--hide-standings", default=None,
+              help="Whether raters see the live standings in the rating app (owners always do).")
+@friendly_errors
+def update(leaderboard_id: str, show_standings: bool | None) -> None:
+    """Change a leaderboard's settings.
+
+    Raters do not see the live standings unless the board shows them (they would learn which
+    model is which, and judge by the table); owners always see them.
+
+    Example:
+
+    \b
+        rater update k7gq2mxa --show-standings
+    """
+    if show_standings is None:
+        raise click.UsageError("nothing to change: give --show-standings or --hide-standings")
+    lb = open_client().mri.get_leaderboard_by_id(leaderboard_id).update(show_standings=show_standings)
+    click.echo(f"{lb.id}: raters {'see' if lb.show_standings else 'do not see'} the standings")
+
+
+COMMANDS = (serve, update)

@@ -72,6 +72,7 @@ class LeaderboardManager:
         strategy: str = "information",
         repeat_share: float = 0.05,
         max_pair_votes: int = 60,
+        show_standings: bool = False,
     ) -> Leaderboard:
         """Create a leaderboard with a fixed list of registered prompts.
 
@@ -86,6 +87,8 @@ class LeaderboardManager:
         :param strategy: default matchmaking, ``"information"`` or ``"uniform"``.
         :param repeat_share: share of quality-control repeats shown to raters (0 turns them off).
         :param max_pair_votes: votes after which an unresolved adjacent pair counts as settled.
+        :param show_standings: whether raters see the live standings in the rating app (owners
+            always do); change it later with :meth:`Leaderboard.update`.
         :raises ValidationError: any argument is malformed; nothing is stored then.
         """
         name = check_name(name, "leaderboard name")
@@ -104,7 +107,7 @@ class LeaderboardManager:
             first[text] = i
         tag_lists = self._check_tags(tags, len(texts))
         for value, what in ((show_prompt, "show_prompt"), (show_prompt_asset, "show_prompt_asset"),
-                            (inverse_ranking, "inverse_ranking")):
+                            (inverse_ranking, "inverse_ranking"), (show_standings, "show_standings")):
             _flag(value, what)
         if strategy not in STRATEGIES:
             raise ValidationError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
@@ -121,7 +124,7 @@ class LeaderboardManager:
             "show_prompt": int(show_prompt), "show_prompt_asset": int(show_prompt_asset),
             "inverse_ranking": int(inverse_ranking), "strategy": strategy,
             "repeat_share": float(repeat_share), "max_pair_votes": max_pair_votes,
-            "created_at": time.time(),
+            "created_at": time.time(), "show_standings": int(show_standings),
         }
         self._store.require(create=True)  # the one call that makes a database, once all is valid
         created: list[Path] = []

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import matchmaking, quality, standings
+from .errors import LeaderboardNotFound
 from .evaluate import EvaluationResult, add_model_media
 from .matchmaking import BoardStatus, Matchup, VoteReceipt
 from .media import blob_path
@@ -54,6 +55,7 @@ class Leaderboard:
     repeat_share: float
     max_pair_votes: int
     created_at: float
+    show_standings: bool
     _client: Client = field(repr=False, compare=False)
 
     @classmethod
@@ -78,8 +80,26 @@ class Leaderboard:
             repeat_share=float(row["repeat_share"]),
             max_pair_votes=int(row["max_pair_votes"]),
             created_at=float(row["created_at"]),
+            show_standings=bool(row.get("show_standings", 0)),
             _client=client,
         )
+
+    def update(self, *, show_standings: bool) -> Leaderboard:
+        """Change the board's settings; returns the board as it now is.
+
+        :param show_standings: whether raters see the live standings in the rating app (owners
+            always do). Off by default, so that raters judge the pairs, not the table.
+        :raises ValidationError: not True or False.
+        :raises LeaderboardNotFound: the board was deleted.
+        """
+        from .client import _flag
+
+        _flag(show_standings, "show_standings")
+        with self._client.store.write() as conn:
+            found = catalog.set_show_standings(conn, self.id, show_standings)
+        if not found:
+            raise LeaderboardNotFound(f"no leaderboard with id {self.id!r} (it was deleted)")
+        return self._client.mri.get_leaderboard_by_id(self.id)
 
     # -- models and media ---------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ on screen and the one prepared after it. Its rules keep every vote safe:
 from __future__ import annotations
 
 import hmac
+import logging
 import mimetypes
 import re
 import threading
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import LeaderboardNotFound, ValidationError
+from .errors import LeaderboardNotFound, MediaError, ValidationError
 from .store import votes
 from .validation import check_name
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHOICES",
+    "MISSING_MEDIA_MESSAGE",
     "ButtonLabels",
     "RatingSession",
     "board_from_query",
@@ -46,6 +48,7 @@ __all__ = [
     "image_output_format",
     "media_format",
     "media_kind",
+    "missing_media",
     "nothing_left_message",
     "passcode_ok",
     "pick_board",
@@ -57,6 +60,13 @@ __all__ = [
 
 CHOICES = ("left", "right", "tie")
 MAX_RATER_NAME = 60
+#: Pairs with a missing media file skipped in a row before the rater is told to come back later.
+MISSING_MEDIA_TRIES = 20
+
+MISSING_MEDIA_MESSAGE = ("media files of this leaderboard are missing on the server, so some "
+                         "pairs cannot be shown (the owner can see which on the Raters page)")
+
+log = logging.getLogger("rater.app")
 
 
 def check_rater_name(value: object) -> str:
@@ -202,12 +212,23 @@ def nothing_left_message(status: BoardStatus, keep_going: bool = False) -> str:
 
 def progress_lines(status: BoardStatus, session_votes: int) -> list[str]:
     """Short lines for the progress strip: votes this session, on the board, and its state
-    (e.g. "placing MyModel_v2: 14 votes so far" or "settled: thank you")."""
+    (e.g. "Placing a new model: fewer than 10 votes so far" or "Settled: thank you").
+
+    The strip is shown beside a blind pair, so it never names a model: the matchmaker's
+    "placing NAME" becomes "placing a new model", and that model's votes are given in steps of
+    ten, so the count does not move with each vote and cannot tell whether the pair just judged
+    had the new model in it.
+    """
     lines = [
         f"Your votes this session: {session_votes}",
         f"Votes on this leaderboard: {int(status.votes):,}",
     ]
     message = str(getattr(status, "message", "") or "")
+    if message.startswith("placing "):
+        placing = [m for m in status.models if m.status == "placing" and m.rank is not None]
+        count = int(placing[-1].votes) if placing else 0
+        message = "placing a new model: " + (
+            "fewer than 10" if count < 10 else f"{count // 10 * 10}+") + " votes so far"
     if message:
         lines.append(message[:1].upper() + message[1:])
     return lines
@@ -273,19 +294,46 @@ class RatingSession:
         self.upcoming: Matchup | None = None
         self.session_votes = 0
         self.keep_going = False
+        self.missing_skipped = 0  # pairs not shown because a media file was missing
         self._answered: dict[str, str] = {}
         # Streamlit may start the next run (a click) while the previous one is still preparing
         # the next pair, on another thread: one change at a time.
         self._lock = threading.RLock()
 
+    def _missing(self, matchup: Matchup) -> list[Path]:
+        """The files of ``matchup`` that are not on disk (a backup restored without its media)."""
+        paths = [matchup.left.path, matchup.right.path]
+        if self.board.show_prompt_asset and matchup.prompt_asset is not None:
+            paths.append(matchup.prompt_asset)
+        return [p for p in paths if not Path(p).is_file()]
+
+    def _usable(self, matchup: Matchup | None) -> Matchup | None:
+        missing = self._missing(matchup) if matchup is not None else []
+        if missing:  # the matchup stays unvoted, and is never served to this rater again
+            log.warning("leaderboard %s: pair skipped, media file(s) missing: %s",
+                        self.board.id, ", ".join(str(p) for p in missing))
+            self.missing_skipped += 1
+            return None
+        return matchup
+
     def _fetch(self) -> Matchup | None:
-        return self.board.next_matchup(self.rater, continue_when_settled=self.keep_going)
+        """The next servable pair; pairs whose media files are missing are skipped (logged).
+
+        :raises MediaError: :data:`MISSING_MEDIA_TRIES` pairs in a row had a file missing.
+        """
+        for _ in range(MISSING_MEDIA_TRIES):
+            matchup = self.board.next_matchup(self.rater, continue_when_settled=self.keep_going)
+            if matchup is None or self._usable(matchup) is not None:
+                return matchup
+        raise MediaError(MISSING_MEDIA_MESSAGE)
 
     def pair(self) -> Matchup | None:
         """The pair to show now (the prepared one if there is one); None when nothing is left."""
         with self._lock:
+            self.current = self._usable(self.current)
             if self.current is None:
-                self.current, self.upcoming = (self.upcoming or self._fetch()), None
+                upcoming, self.upcoming = self._usable(self.upcoming), None
+                self.current = upcoming or self._fetch()
             return self.current
 
     def prepare_next(self) -> None:
@@ -346,6 +394,19 @@ class RatingSession:
     def _move_on(self, matchup_id: str) -> None:
         if self.current is not None and self.current.id == matchup_id:
             self.current = None
+
+
+def missing_media(board: Leaderboard) -> list[str]:
+    """The board's media files missing from disk, one line each: the model and prompt (or
+    "prompt asset") and the path; for the owner (the Raters page)."""
+    out = []
+    for prompt, asset in zip(board.prompts, board.prompt_assets):
+        if asset is not None and not asset.is_file():
+            out.append(f"prompt asset of {prompt!r}: {asset}")
+    for model in board.models():
+        for prompt, paths in board.model_media(model.name).items():
+            out.extend(f"{model.name}, {prompt!r}: {p}" for p in paths if not p.is_file())
+    return out
 
 
 def pick_board(boards: Sequence[Leaderboard], board_id: str | None) -> int | None:

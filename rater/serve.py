@@ -1,15 +1,18 @@
 """Starting the rating app: ``streamlit run rater/app.py`` as a child process.
 
-The database path and the passcodes reach the app through environment variables (never the
-command line, where other users of the machine could read them with ``ps``):
+The database path, the address and the passcodes reach the app through environment variables,
+never a command line (``ps`` shows every process's command line to every user of the machine;
+a process's environment is readable only by its owner and root):
 
-- ``RATER_DB``: the database file.
+- ``RATER_DB``: the database file; ``RATER_HOST``: the address the server listens on.
 - ``RATER_PASSCODE``: when set, nobody sees media or votes before entering it.
-- ``RATER_ADMIN_PASSCODE``: when set, excluding or including raters asks for it; otherwise those
-  controls ask for ``RATER_PASSCODE`` (when there is one). With no passcode at all the server only
-  listens on a loopback address, so whoever can reach it is the person running it: the owner.
+- ``RATER_ADMIN_PASSCODE``: the owner's: the Raters page, excluding or including raters and
+  standings a board hides from raters ask for it.
 
-A server on a non-loopback address (``--host 0.0.0.0``) refuses to start without a passcode.
+On a loopback address (the default) whoever can open the page is on this machine: without an
+admin passcode the owner pages are open (or ask for ``RATER_PASSCODE`` again when there is one).
+A server on any other address (``--host 0.0.0.0``) refuses to start without both passcodes, and
+with two equal ones, so that a rater is never an owner.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "app_url",
     "check_access",
     "is_loopback",
+    "read_passcode_file",
     "serve",
     "streamlit_command",
 ]
@@ -41,17 +45,23 @@ __all__ = [
 APP_PATH = Path(__file__).with_name("app.py")
 
 ENV_DB = "RATER_DB"
+ENV_HOST = "RATER_HOST"
 ENV_PASSCODE = "RATER_PASSCODE"
 ENV_ADMIN_PASSCODE = "RATER_ADMIN_PASSCODE"
 
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """What the app needs to know about how it was started (read from the environment)."""
+    """What the app needs to know about how it was started (read from the environment).
+
+    ``host`` is None when the app was not started by :func:`serve` (then it counts as reachable
+    from the network: the owner pages need the admin passcode).
+    """
 
     db_path: Path
     passcode: str | None = None
     admin_passcode: str | None = None
+    host: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerConfig:
@@ -62,23 +72,51 @@ class ServerConfig:
             db_path=Path(env.get(ENV_DB) or DEFAULT_DB_PATH),
             passcode=env.get(ENV_PASSCODE) or None,
             admin_passcode=env.get(ENV_ADMIN_PASSCODE) or None,
+            host=env.get(ENV_HOST) or None,
         )
 
     @property
+    def local(self) -> bool:
+        """Whether only this machine can reach the server (a loopback address)."""
+        return self.host is not None and is_loopback(self.host)
+
+    @property
     def owner_passcode(self) -> str | None:
-        """The passcode guarding the exclude/include controls (None: they are open)."""
-        return self.admin_passcode or self.passcode
+        """The passcode the owner pages ask for; None with :attr:`owner_open` (no question) or
+        when they are closed (off the loopback without an admin passcode)."""
+        return self.admin_passcode or (self.passcode if self.local else None)
+
+    @property
+    def owner_open(self) -> bool:
+        """Whether the owner pages need no passcode: a loopback server without passcodes."""
+        return self.local and not self.passcode and not self.admin_passcode
 
     def environ(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """``base`` (default: this process's environment) with this configuration applied."""
         env = dict(os.environ if base is None else base)
         env[ENV_DB] = str(self.db_path)
-        for key, value in ((ENV_PASSCODE, self.passcode), (ENV_ADMIN_PASSCODE, self.admin_passcode)):
+        for key, value in ((ENV_PASSCODE, self.passcode), (ENV_ADMIN_PASSCODE, self.admin_passcode),
+                           (ENV_HOST, self.host)):
             if value:
                 env[key] = value
             else:
                 env.pop(key, None)
         return env
+
+
+def read_passcode_file(path: str | os.PathLike[str], what: str = "passcode") -> str:
+    """The passcode in a file: its first line, surrounding spaces removed.
+
+    :raises ValidationError: the file cannot be read or its first line is empty.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            first = handle.readline(4096)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"cannot read the {what} file {path}: {exc}") from None
+    if not first.strip():
+        raise ValidationError(f"the {what} file {path} is empty: put the {what} on its first line")
+    return first.strip()
 
 
 def is_loopback(host: str) -> bool:
@@ -91,15 +129,29 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_access(host: str, passcode: str | None) -> None:
-    """Refuse to expose the app beyond this machine without a passcode.
+def check_access(host: str, passcode: str | None, admin_passcode: str | None = None) -> None:
+    """Refuse to expose the app beyond this machine without a raters' and an owner's passcode.
 
-    :raises ValidationError: ``host`` is not a loopback address and no passcode is set.
+    :raises ValidationError: ``host`` is not a loopback address and a passcode is missing, or
+        the two passcodes are the same (anywhere: every rater would be an owner).
     """
-    if not is_loopback(host) and not passcode:
+    if passcode and admin_passcode and passcode == admin_passcode:
         raise ValidationError(
-            f"--host {host} lets anyone on the network rate: set a passcode with --passcode "
-            f"or the {ENV_PASSCODE} environment variable"
+            f"{ENV_ADMIN_PASSCODE} equals {ENV_PASSCODE}: every rater would be an owner; "
+            "choose a different admin passcode"
+        )
+    if is_loopback(host):
+        return
+    if not passcode:
+        raise ValidationError(
+            f"--host {host} lets anyone on the network rate: set the raters' passcode in the "
+            f"{ENV_PASSCODE} environment variable (or --passcode-file FILE)"
+        )
+    if not admin_passcode:
+        raise ValidationError(
+            f"--host {host} needs an owner's passcode too, or every rater could exclude votes "
+            f"and see the raters and hidden standings: set {ENV_ADMIN_PASSCODE} "
+            "(or --admin-passcode-file FILE)"
         )
 
 
@@ -162,12 +214,13 @@ def prepare(
 ) -> tuple[list[str], dict[str, str]]:
     """Check everything :func:`serve` needs and return the command and its environment.
 
-    :raises ValidationError: no passcode on a non-loopback host, bad or busy port.
+    :raises ValidationError: a passcode missing on a non-loopback host, equal passcodes, bad or
+        busy port.
     :raises DatabaseError: the database is missing or unusable.
     """
     passcode = passcode or os.environ.get(ENV_PASSCODE) or None
     admin_passcode = admin_passcode or os.environ.get(ENV_ADMIN_PASSCODE) or None
-    check_access(host, passcode)
+    check_access(host, passcode, admin_passcode)
     path = Path(db_path).expanduser().resolve()
     if not path.is_file():
         raise DatabaseError(
@@ -179,7 +232,7 @@ def prepare(
     with Client(path):  # fails early on a corrupt or too-new file
         pass
     _check_port(host, port)
-    config = ServerConfig(path, passcode, admin_passcode)
+    config = ServerConfig(path, passcode, admin_passcode, host)
     return streamlit_command(port, host), config.environ()
 
 
@@ -195,11 +248,11 @@ def serve(
 
     :param db_path: an existing database file.
     :param port: the TCP port to listen on.
-    :param host: the address to listen on; anything but loopback needs a passcode.
+    :param host: the address to listen on; anything but loopback needs both passcodes.
     :param passcode: asked of everyone before anything is shown (default: ``$RATER_PASSCODE``).
-    :param admin_passcode: asked before excluding or including raters (default:
-        ``$RATER_ADMIN_PASSCODE``, else ``passcode``).
-    :raises ValidationError: no passcode on a non-loopback host, bad or busy port.
+    :param admin_passcode: asked by the owner pages (default: ``$RATER_ADMIN_PASSCODE``).
+    :raises ValidationError: a passcode missing on a non-loopback host, equal passcodes, bad or
+        busy port.
     :raises DatabaseError: the database is missing or unusable.
     """
     command, env = prepare(db_path, port, host, passcode, admin_passcode=admin_passcode)

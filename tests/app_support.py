@@ -44,11 +44,14 @@ def open_app(
     passcode: str | None = None,
     admin_passcode: str | None = None,
     rater: str | None = None,
+    host: str | None = "127.0.0.1",
 ) -> AppTest:
     """The app on ``db_path`` after its first run (optionally with ``?leaderboard=board_id``
-    and ``&rater=NAME``, as a refreshed page or a personal link would have)."""
+    and ``&rater=NAME``, as a refreshed page or a personal link would have), as ``rater serve
+    --host HOST`` starts it (``host=None``: started some other way)."""
     monkeypatch.setenv("RATER_DB", str(db_path))
-    for name, value in (("RATER_PASSCODE", passcode), ("RATER_ADMIN_PASSCODE", admin_passcode)):
+    for name, value in (("RATER_PASSCODE", passcode), ("RATER_ADMIN_PASSCODE", admin_passcode),
+                        ("RATER_HOST", host)):
         if value is None:
             monkeypatch.delenv(name, raising=False)
         else:
@@ -142,3 +145,72 @@ def shown(source: str) -> str:
     """What a reader sees of escaped Markdown source: the text without its backslash escapes
     and the invisible word joiners that keep emoji, icons and bare links as typed."""
     return _ESCAPED.sub(r"\1", source).replace("\u2060", "")
+
+
+# -- blind boards: model names that are easy to spot, in every state a board can be in ----------
+
+SECRET = "SECRETMODELNAME"
+SECRET_MODELS = [f"{SECRET}-alpha", f"{SECRET}-beta", f"{SECRET}-gamma"]
+NEWCOMER = f"{SECRET}-newcomer"
+BLIND_STATES = ("newcomer", "ordinary", "settled", "repeat", "audio")
+
+
+def _secret_media(factory: Callable[..., Path], model: str, k: int, seed: int, ext: str) -> Path:
+    return factory(seed, f"{model}-prompt{k}.{ext}")  # the source file is named after its model
+
+
+def add_secret_model(lb: Leaderboard, factory: Callable[..., Path], model: str, ext: str = "png") -> None:
+    seed = 1000 * (1 + len(lb.models())) + 7 * len(lb.id)
+    files = [_secret_media(factory, model, k, seed + k, ext) for k in range(len(lb.prompts))]
+    lb.evaluate_model(model, files, lb.prompts)
+
+
+def vote_until(lb: Leaderboard, done: Callable[[Any], bool], limit: int = 300) -> None:
+    """Vote by a fixed true order (alpha > beta > newcomer > gamma) until ``done(lb.status())``,
+    "alice" first, then other raters once she has seen every pair."""
+    truth = [SECRET_MODELS[0], SECRET_MODELS[1], NEWCOMER, SECRET_MODELS[2]]
+    raters = iter(["alice", *(f"voter-{i}" for i in range(limit))])
+    rater = next(raters)
+    for _ in range(limit):
+        if done(lb.status()):
+            return
+        pair = lb.next_matchup(rater, continue_when_settled=True)
+        while pair is None:
+            rater = next(raters)
+            pair = lb.next_matchup(rater, continue_when_settled=True)
+        better = truth.index(pair.left.model) < truth.index(pair.right.model)
+        lb.record_vote(pair.id, "left" if better else "right", rater)
+    raise AssertionError(f"not reached in {limit} votes: {lb.status().message}")
+
+
+def blind_board(client: Client, png: Callable[..., Path], wav: Callable[..., Path], state: str) -> Leaderboard:
+    """A board in ``state`` (one of :data:`BLIND_STATES`) whose models' names contain
+    :data:`SECRET`; "alice" has voted on it (so quality-control repeats can be served to her,
+    see :func:`blind_rater`)."""
+    options: dict[str, Any] = {"show_prompt": True, "repeat_share": 0.0}
+    if state == "settled":
+        options["max_pair_votes"] = 2
+    if state == "repeat":
+        options["repeat_share"] = 0.5
+    lb = client.mri.create_new_leaderboard(f"Blind {state}", INSTRUCTION, PROMPTS, **options)
+    factory, ext = (wav, "wav") if state == "audio" else (png, "png")
+    if state == "audio":
+        factory = lambda seed, name: wav(200.0 + seed, name)  # noqa: E731  (distinct tones)
+    for model in SECRET_MODELS:
+        add_secret_model(lb, factory, model, ext)
+    if state == "settled":
+        vote_until(lb, lambda s: s.settled)
+    elif state in ("ordinary", "newcomer"):
+        vote_until(lb, lambda s: s.message.startswith("ranking"))
+    else:
+        vote_until(lb, lambda s: s.votes >= 6)
+    if state == "newcomer":
+        add_secret_model(lb, factory, NEWCOMER, ext)
+        assert lb.status().message.startswith(f"placing {NEWCOMER}")  # what used to be shown
+    return lb
+
+
+def blind_rater(state: str) -> str:
+    """Who rates a :func:`blind_board` in the app: "alice" for repeats of her pairs, else a
+    newcomer who has every pair still to see."""
+    return "alice" if state == "repeat" else "zoe"

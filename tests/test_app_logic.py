@@ -60,8 +60,10 @@ def test_button_labels(client, png) -> None:
 def test_progress_lines() -> None:
     assert progress_lines(status(votes_=1234), 3) == [
         "Your votes this session: 3", "Votes on this leaderboard: 1,234",
-        "Placing m2: 4 votes so far",
+        "Placing a new model: fewer than 10 votes so far",  # never its name
     ]
+    many = status(models=(("m1", "placed", 40, 1), ("m2", "placing", 27, 2)), message="placing m2: 27 votes so far")
+    assert progress_lines(many, 0)[-1] == "Placing a new model: 20+ votes so far"  # steps of ten
     assert progress_lines(status(True, 50, message="settled: thank you"), 0)[-1] == "Settled: thank you"
 
 
@@ -202,19 +204,24 @@ def test_prepared_pair_is_shown_next_and_never_twice_in_a_row(client, board) -> 
     assert s.pair() is prepared
 
 
-def side(i: int) -> MatchupSide:
-    return MatchupSide(Path(f"/m/{i}.png"), "image", f"model{i}", i, f"{i:064d}")
+def side(folder: Path, i: int) -> MatchupSide:
+    path = folder / f"{i}.png"
+    path.write_bytes(b"stand-in")  # on disk: the session skips pairs whose files are missing
+    return MatchupSide(path, "image", f"model{i}", i, f"{i:064d}")
 
 
 class FakeBoard:
     """Serves the same pair again and again; refuses votes when told to."""
 
-    def __init__(self, refuse: bool = False) -> None:
-        self.refuse, self.served = refuse, 0
+    show_prompt_asset = False
+
+    def __init__(self, folder: Path, refuse: bool = False) -> None:
+        self.folder, self.refuse, self.served = folder, refuse, 0
 
     def next_matchup(self, rater, continue_when_settled=False):
         self.served += 1
-        left, right = (side(1), side(2)) if self.served % 2 else (side(2), side(1))
+        one, two = side(self.folder, 1), side(self.folder, 2)
+        left, right = (one, two) if self.served % 2 else (two, one)
         return Matchup(f"m{self.served}", "b", "p", None, left, right, rater, False)
 
     def record_vote(self, matchup_id, choice, rater):
@@ -223,15 +230,15 @@ class FakeBoard:
         return VoteReceipt(matchup_id, choice, True)
 
 
-def test_a_prepared_pair_equal_to_the_current_one_is_dropped() -> None:
-    s = RatingSession(FakeBoard(), "ana")
+def test_a_prepared_pair_equal_to_the_current_one_is_dropped(tmp_path) -> None:
+    s = RatingSession(FakeBoard(tmp_path), "ana")
     s.pair()
     s.prepare_next()
     assert s.upcoming is None
 
 
-def test_a_refused_vote_keeps_the_pair_on_screen() -> None:
-    s = RatingSession(FakeBoard(refuse=True), "ana")
+def test_a_refused_vote_keeps_the_pair_on_screen(tmp_path) -> None:
+    s = RatingSession(FakeBoard(tmp_path, refuse=True), "ana")
     pair = s.pair()
     with pytest.raises(VoteError):
         s.vote(pair.id, "left")

@@ -94,20 +94,70 @@ def test_owner_excludes_and_includes_a_rater(client, board, monkeypatch):
     assert "5 votes counted; none excluded" in page_text(at)
 
 
-@pytest.mark.parametrize(("admin", "owner_code"), [(None, "s3cret"), ("adm1n", "adm1n")])
-def test_owner_controls_need_the_owner_passcode(client, board, monkeypatch, admin, owner_code):
-    at = open_app(monkeypatch, client.db_path, board.id, passcode="s3cret", admin_passcode=admin)
+def owner_page_is_closed(at) -> bool:
+    """Nothing of the owner's is drawn: no table, no rater names, no controls."""
+    text = page_text(at)
+    return (not at.dataframe and not [s for s in at.selectbox if s.label == "Rater"]
+            and "alice" not in text and "bob" not in text and "model-0" not in text)
+
+
+def test_off_the_loopback_only_the_admin_passcode_opens_the_owner_pages(client, board, monkeypatch):
+    at = open_app(monkeypatch, client.db_path, board.id, passcode="s3cret",
+                  admin_passcode="adm1n", host="0.0.0.0")
+    enter(at, "Passcode", "s3cret")
+    for page in (RATERS, STANDINGS):  # a rater sees neither raters nor (by default) standings
+        at.switch_page(page).run()
+        assert owner_page_is_closed(at), page
+        assert [t.label for t in at.text_input] == ["Admin passcode"]
+        enter(at, "Admin passcode", "s3cret")  # the raters' passcode is not enough
+        assert at.error and owner_page_is_closed(at)
+    enter(at, "Admin passcode", "adm1n")
+    assert sorted(at.dataframe[0].value["name"]) == ["model-0", "model-1", "model-2"]
+    at.switch_page(RATERS).run()
+    assert list(at.dataframe[0].value["Rater"]) == ["alice", "bob"]
+    [picker] = [s for s in at.selectbox if s.label == "Rater"]
+    picker.set_value("bob").run()
+    click(at, "Exclude from standings")
+    assert {s.name: s.excluded for s in board.raters()} == {"alice": False, "bob": True}
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", None])
+def test_off_the_loopback_without_admin_passcode_nobody_is_owner(client, board, monkeypatch, host):
+    """``streamlit run`` by hand (``rater serve`` refuses to start so): the owner pages stay shut."""
+    at = open_app(monkeypatch, client.db_path, board.id, passcode="s3cret", host=host)
+    enter(at, "Passcode", "s3cret")
+    for page in (RATERS, STANDINGS):
+        at.switch_page(page).run()
+        assert owner_page_is_closed(at) and not at.text_input
+        assert any("RATER_ADMIN_PASSCODE" in w.value for w in at.warning)
+
+
+def test_on_the_loopback_the_owner_confirms_with_the_passcode(client, board, monkeypatch):
+    """As before: a local server with only the raters' passcode asks for it again."""
+    at = open_app(monkeypatch, client.db_path, board.id, passcode="s3cret")
     enter(at, "Passcode", "s3cret")
     at.switch_page(RATERS).run()
-    assert at.dataframe  # everyone past the gate sees the figures
-    assert not [s for s in at.selectbox if s.label == "Rater"]  # but not the controls
+    assert owner_page_is_closed(at)
     [owner_field] = at.text_input
-    if admin:
-        enter(at, owner_field.label, "s3cret")  # the raters' passcode is not enough
-        assert at.error and not [s for s in at.selectbox if s.label == "Rater"]
-    enter(at, owner_field.label, owner_code)
-    assert [s for s in at.selectbox if s.label == "Rater"]
+    enter(at, owner_field.label, "s3cret")
+    assert list(at.dataframe[0].value["Rater"]) == ["alice", "bob"]
     button(at, "Exclude from standings")
+
+
+def test_a_board_may_show_its_standings_to_raters(client, board, monkeypatch):
+    assert board.show_standings is False  # hidden by default
+    shown = board.update(show_standings=True)
+    assert shown.show_standings and client.mri.get_leaderboard_by_id(board.id).show_standings
+    at = open_app(monkeypatch, client.db_path, board.id, passcode="s3cret",
+                  admin_passcode="adm1n", host="0.0.0.0")
+    enter(at, "Passcode", "s3cret")
+    at.switch_page(STANDINGS).run()
+    assert sorted(at.dataframe[0].value["name"]) == ["model-0", "model-1", "model-2"]
+    at.switch_page(RATERS).run()
+    assert owner_page_is_closed(at)  # the raters' figures stay the owner's
+    board.update(show_standings=False)
+    at.switch_page(STANDINGS).run()
+    assert owner_page_is_closed(at)
 
 
 def test_an_excluded_rater_still_rates_but_does_not_count(client, board, monkeypatch):

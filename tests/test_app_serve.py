@@ -30,16 +30,25 @@ from rater.serve import (
 def test_loopback_hosts(host) -> None:
     assert is_loopback(host)
     check_access(host, None)
+    check_access(host, "s3cret")
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "rater.example.org"])
-def test_other_hosts_need_a_passcode(host) -> None:
+def test_other_hosts_need_both_passcodes(host) -> None:
     assert not is_loopback(host)
-    with pytest.raises(ValidationError, match="--passcode or the RATER_PASSCODE"):
-        check_access(host, None)
+    with pytest.raises(ValidationError, match="RATER_PASSCODE environment variable"):
+        check_access(host, None, "adm1n")
     with pytest.raises(ValidationError):
-        check_access(host, "")
-    check_access(host, "s3cret")
+        check_access(host, "", "adm1n")
+    with pytest.raises(ValidationError, match="needs an owner's passcode too.*RATER_ADMIN_PASSCODE"):
+        check_access(host, "s3cret")
+    check_access(host, "s3cret", "adm1n")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_the_admin_passcode_differs_from_the_raters(host) -> None:
+    with pytest.raises(ValidationError, match="every rater would be an owner"):
+        check_access(host, "same", "same")
 
 
 def test_streamlit_command_is_headless_without_telemetry() -> None:
@@ -53,13 +62,20 @@ def test_streamlit_command_is_headless_without_telemetry() -> None:
 
 
 def test_config_travels_in_the_environment(tmp_path) -> None:
-    env = ServerConfig(tmp_path / "x.db", "pc", None).environ({"RATER_ADMIN_PASSCODE": "old", "A": "1"})
-    assert env == {"A": "1", "RATER_DB": str(tmp_path / "x.db"), "RATER_PASSCODE": "pc"}
+    env = ServerConfig(tmp_path / "x.db", "pc", None, "0.0.0.0").environ(
+        {"RATER_ADMIN_PASSCODE": "old", "A": "1"})
+    assert env == {"A": "1", "RATER_DB": str(tmp_path / "x.db"), "RATER_PASSCODE": "pc",
+                   "RATER_HOST": "0.0.0.0"}
     back = ServerConfig.from_env(env)
-    assert (back.db_path, back.passcode, back.admin_passcode, back.owner_passcode) == (
-        tmp_path / "x.db", "pc", None, "pc")
-    assert ServerConfig(Path("x"), "pc", "adm").owner_passcode == "adm"
-    assert ServerConfig(Path("x")).owner_passcode is None
+    assert (back.db_path, back.passcode, back.admin_passcode, back.host) == (
+        tmp_path / "x.db", "pc", None, "0.0.0.0")
+    # Off the loopback (or unknown) only the admin passcode opens the owner pages.
+    assert back.owner_passcode is None and not back.owner_open
+    assert ServerConfig(Path("x"), "pc", "adm", "0.0.0.0").owner_passcode == "adm"
+    assert ServerConfig(Path("x"), None, None, None).owner_open is False
+    # On the loopback: open without passcodes, else the raters' passcode again, as before.
+    assert ServerConfig(Path("x"), None, None, "127.0.0.1").owner_open
+    assert ServerConfig(Path("x"), "pc", None, "localhost").owner_passcode == "pc"
 
 
 def test_app_url() -> None:
@@ -76,6 +92,7 @@ def free_port() -> int:
 
 def test_prepare_checks_database_and_port(client, monkeypatch) -> None:
     monkeypatch.delenv("RATER_PASSCODE", raising=False)
+    monkeypatch.delenv("RATER_ADMIN_PASSCODE", raising=False)
     with pytest.raises(DatabaseError, match="no database at"):
         prepare(client.db_path.parent / "missing.db", free_port())
     with socket.socket() as busy:
@@ -84,27 +101,65 @@ def test_prepare_checks_database_and_port(client, monkeypatch) -> None:
         with pytest.raises(ValidationError, match="cannot listen on 127.0.0.1"):
             prepare(client.db_path, busy.getsockname()[1])
     monkeypatch.setenv("RATER_PASSCODE", "from-env")
-    _, env = prepare(client.db_path, free_port(), "0.0.0.0")  # the env var counts as a passcode
+    with pytest.raises(ValidationError, match="owner's passcode"):
+        prepare(client.db_path, free_port(), "0.0.0.0")
+    monkeypatch.setenv("RATER_ADMIN_PASSCODE", "admin-env")
+    _, env = prepare(client.db_path, free_port(), "0.0.0.0")  # the env vars count as passcodes
     assert env["RATER_PASSCODE"] == "from-env" and env["RATER_DB"] == str(client.db_path.resolve())
+    assert env["RATER_ADMIN_PASSCODE"] == "admin-env" and env["RATER_HOST"] == "0.0.0.0"
 
 
-def test_cli_refuses_a_network_host_without_passcode(client, monkeypatch) -> None:
+def no_passcodes(monkeypatch) -> None:
     monkeypatch.delenv("RATER_PASSCODE", raising=False)
-    result = CliRunner().invoke(cli, ["--db", str(client.db_path), "serve", "--host", "0.0.0.0"])
-    assert result.exit_code == 1
-    assert result.output.strip().count("\n") == 0  # one line
-    assert result.output.startswith("Error: --host 0.0.0.0 lets anyone on the network rate")
+    monkeypatch.delenv("RATER_ADMIN_PASSCODE", raising=False)
 
 
-def test_cli_passes_db_and_options(client, monkeypatch) -> None:
+def test_cli_refuses_a_network_host_without_passcodes(client, monkeypatch) -> None:
+    no_passcodes(monkeypatch)
+    for env, says in (({}, "lets anyone on the network rate"),
+                      ({"RATER_PASSCODE": "s3cret"}, "needs an owner's passcode too")):
+        result = CliRunner().invoke(cli, ["--db", str(client.db_path), "serve", "--host", "0.0.0.0"],
+                                    env=env)
+        assert result.exit_code == 1
+        assert result.output.strip().count("\n") == 0  # one line
+        assert result.output.startswith(f"Error: --host 0.0.0.0 {says}")
+
+
+@pytest.mark.parametrize("option", ["--passcode", "--admin-passcode"])
+def test_cli_refuses_a_passcode_on_the_command_line(client, monkeypatch, option) -> None:
+    no_passcodes(monkeypatch)
+    calls = []
+    monkeypatch.setattr("rater.cli_serve.run_server", lambda db, **kw: calls.append((db, kw)) or 0)
+    result = CliRunner().invoke(cli, ["--db", str(client.db_path), "serve", option, "hunter2"])
+    assert result.exit_code == 1 and not calls
+    assert result.output.strip().count("\n") == 0
+    assert "readable by every user" in result.output and "RATER_PASSCODE" in result.output
+    assert "hunter2" not in result.output
+
+
+def test_cli_passes_db_and_options(client, monkeypatch, tmp_path) -> None:
+    no_passcodes(monkeypatch)
     calls = []
     monkeypatch.setattr("rater.cli_serve.run_server", lambda db, **kw: calls.append((db, kw)) or 0)
     monkeypatch.setenv("RATER_PASSCODE", "env-code")
     result = CliRunner().invoke(cli, ["--db", str(client.db_path), "serve", "--port", "9123",
                                       "--host", "0.0.0.0"])
     assert result.exit_code == 0, result.output
-    assert calls == [(client.db_path, {"port": 9123, "host": "0.0.0.0", "passcode": "env-code",
-                                       "admin_passcode": None})]
+    assert calls.pop() == (client.db_path, {"port": 9123, "host": "0.0.0.0", "passcode": None,
+                                            "admin_passcode": None})  # serve reads the env
+    (tmp_path / "rate.txt").write_text("  rate-code \nignored\n", encoding="utf-8")
+    (tmp_path / "admin.txt").write_text("admin-code\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--db", str(client.db_path), "serve", "--passcode-file",
+                                      str(tmp_path / "rate.txt"), "--admin-passcode-file",
+                                      str(tmp_path / "admin.txt")])
+    assert result.exit_code == 0, result.output
+    assert calls.pop()[1] | {"port": 0} == {"port": 0, "host": "127.0.0.1", "passcode": "rate-code",
+                                            "admin_passcode": "admin-code"}
+    (tmp_path / "empty.txt").write_text("\n", encoding="utf-8")
+    for name in ("empty.txt", "missing.txt"):
+        result = CliRunner().invoke(cli, ["--db", str(client.db_path), "serve", "--passcode-file",
+                                          str(tmp_path / name)])
+        assert result.exit_code == 1 and str(tmp_path / name) in result.output and not calls
 
 
 def test_serve_help_has_an_example() -> None:

@@ -18,8 +18,8 @@ from rater.rating_session import (
 from rater.serve import ServerConfig
 
 __all__ = [
-    "board_picker", "chosen_board", "client", "config", "gate", "owner_gate", "release_connection",
-    "remember_board",
+    "board_picker", "chosen_board", "client", "config", "gate", "is_owner", "owner_gate",
+    "release_connection", "remember_board",
 ]
 
 BOARD_KEY = "board_id"
@@ -79,14 +79,30 @@ def gate(cfg: ServerConfig) -> bool:
     return _passcode_form("unlocked", "", cfg.passcode, "Passcode")
 
 
+OWNER_KEY = "owner"
+
+
+def is_owner(cfg: ServerConfig) -> bool:
+    """Whether this session may use the owner pages (without asking anything now)."""
+    return cfg.owner_open or bool(st.session_state.get(OWNER_KEY))
+
+
 def owner_gate(cfg: ServerConfig) -> bool:
-    """Whether this session may exclude or include raters (asks for the owner passcode)."""
+    """Whether this session is the owner's; if not, asks for the owner's passcode.
+
+    Off the loopback without an admin passcode there is no way in (``rater serve`` refuses to
+    start so; this covers ``streamlit run`` by hand).
+    """
+    if is_owner(cfg):
+        return True
     expected = cfg.owner_passcode
     if not expected:
-        return True
+        st.warning("Only the owner may open this, and this server has no admin passcode: "
+                   "restart it with RATER_ADMIN_PASSCODE set (see `rater serve --help`).")
+        return False
     return _passcode_form(
-        "owner", "Owner controls", expected,
-        "Owner passcode" if cfg.admin_passcode else "Passcode (again, to confirm you run this server)",
+        OWNER_KEY, "Owner", expected,
+        "Admin passcode" if cfg.admin_passcode else "Passcode (again, to confirm you run this server)",
     )
 
 

@@ -12,6 +12,7 @@ from rater.errors import LeaderboardError, ValidationError
 from rater.leaderboard import Leaderboard
 from rater.matchmaking import BoardStatus, Matchup
 from rater.rating_session import (
+    MISSING_MEDIA_MESSAGE,
     RatingSession,
     board_label,
     button_labels,
@@ -129,7 +130,7 @@ def _sidebar(board: Leaderboard, rater: str) -> None:
 
 
 def _progress(status: BoardStatus, session: RatingSession) -> None:
-    """The progress strip; it may name a model being placed, so it is escaped."""
+    """The progress strip (it never names a model: see :func:`progress_lines`)."""
     st.caption(escape_markdown(" · ".join(progress_lines(status, session.session_votes))))
 
 
@@ -150,6 +151,8 @@ def _rate(board: Leaderboard, rater: str) -> None:
         return
     if pair is None:
         status = session.status()
+        if session.missing_skipped:
+            st.warning(escape_markdown(MISSING_MEDIA_MESSAGE[:1].upper() + MISSING_MEDIA_MESSAGE[1:] + "."))
         st.info(nothing_left_message(status, session.keep_going))
         if status.settled and not session.keep_going:
             st.button("Keep rating anyway", on_click=session.keep_rating)

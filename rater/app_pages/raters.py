@@ -1,4 +1,5 @@
-"""The Raters page: quality figures per rater, and the owner's exclude / include controls."""
+"""The Raters page (the owner's): quality figures per rater, exclude / include controls, and the
+board's media files missing on disk."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import streamlit as st
 from rater.app_pages import common
 from rater.errors import LeaderboardError
 from rater.quality import RaterStats
-from rater.rating_session import escape_markdown, rater_rows, standings_key
+from rater.rating_session import escape_markdown, missing_media, rater_rows, standings_key
 
 RATER_COLUMNS = {
     "Agreement %": st.column_config.NumberColumn(format="%.0f%%", help="Same judgement on repeats"),
@@ -22,6 +23,21 @@ RATER_COLUMNS = {
 def _stats(key: tuple[Any, ...], _board: Any) -> list[RaterStats]:
     """Rater figures, recomputed only when a vote or an exclusion changed them (``key``)."""
     return _board.raters()
+
+
+@st.cache_data(show_spinner=False, ttl=30, max_entries=32)
+def _missing(key: tuple[Any, ...], _board: Any) -> list[str]:
+    """The board's missing media files, looked up again at most every 30 seconds."""
+    return missing_media(_board)
+
+
+def _show_missing(board: Any) -> None:
+    missing = _missing(standings_key(board), board)
+    if missing:
+        st.error(escape_markdown(
+            f"{len(missing)} media file(s) of this leaderboard are missing on disk (restore them "
+            "from a backup with media, or add the model again); pairs using them are skipped:"))
+        st.code("\n".join(missing), language=None)
 
 
 def _set_excluded(board_id: str, name: str, excluded: bool) -> None:
@@ -38,9 +54,12 @@ def _set_excluded(board_id: str, name: str, excluded: bool) -> None:
 def main() -> None:
     db = common.client()
     st.header("Raters", anchor=False)
+    if not common.owner_gate(common.config()):
+        return
     board = common.board_picker(db)
     if board is None:
         return
+    _show_missing(board)
     stats = _stats(standings_key(board), board)
     if not stats:
         st.info("Nobody has rated this leaderboard yet.")
@@ -56,8 +75,6 @@ def main() -> None:
     if error:
         st.error(escape_markdown(error))
     st.subheader("Exclude or include a rater", anchor=False)
-    if not common.owner_gate(common.config()):
-        return
     by_name = {s.name: s for s in stats}
     name = st.selectbox(
         "Rater", list(by_name),

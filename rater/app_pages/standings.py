@@ -1,4 +1,5 @@
-"""The Standings page: the chosen leaderboard's live standings."""
+"""The Standings page: the chosen leaderboard's live standings (for raters only on boards that
+show them, see :meth:`rater.Leaderboard.update`; always for the owner)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,12 @@ def main() -> None:
     st.header("Standings", anchor=False)
     board = common.board_picker(db)
     if board is None:
+        return
+    cfg = common.config()
+    if not board.show_standings and not common.is_owner(cfg):
+        st.info("The standings of this leaderboard are not shown to raters while it is being "
+                "rated, so that every vote is about the pair on screen.")
+        common.owner_gate(cfg)
         return
     try:
         df, excluded = _standings(standings_key(board), board)

@@ -19,11 +19,12 @@ __all__ = [
     "list_models",
     "list_prompts",
     "media_keys",
+    "set_show_standings",
 ]
 
 _LEADERBOARD_COLUMNS = (
     "id, name, instruction, show_prompt, show_prompt_asset, inverse_ranking, strategy, "
-    "repeat_share, max_pair_votes, created_at"
+    "repeat_share, max_pair_votes, created_at, show_standings"
 )
 
 
@@ -41,7 +42,7 @@ def insert_leaderboard(
     conn.execute(
         f"INSERT INTO leaderboards ({_LEADERBOARD_COLUMNS}) VALUES "
         "(:id, :name, :instruction, :show_prompt, :show_prompt_asset, :inverse_ranking, "
-        ":strategy, :repeat_share, :max_pair_votes, :created_at)",
+        ":strategy, :repeat_share, :max_pair_votes, :created_at, :show_standings)",
         board,
     )
     conn.executemany(
@@ -62,6 +63,14 @@ def get_leaderboard(conn: sqlite3.Connection, leaderboard_id: str) -> dict[str, 
         )
     )
     return rows[0] if rows else None
+
+
+def set_show_standings(conn: sqlite3.Connection, leaderboard_id: str, show: bool) -> bool:
+    """Set whether raters see the board's standings; False when there is no such board."""
+    cur = conn.execute(
+        "UPDATE leaderboards SET show_standings = ? WHERE id = ?", (int(show), leaderboard_id)
+    )
+    return cur.rowcount == 1
 
 
 def leaderboard_ids(conn: sqlite3.Connection) -> list[str]:

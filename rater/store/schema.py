@@ -145,7 +145,17 @@ def _migrate_to_2(conn: sqlite3.Connection) -> None:
     )
 
 
+# --- version 3: whether raters see the standings ------------------------------------------------
+# Live standings tell a rater which model is which (and sway their votes), so raters see them in
+# the app only on boards whose owner chose so; owners always do.
+def _migrate_to_3(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "ALTER TABLE leaderboards ADD COLUMN show_standings INTEGER NOT NULL DEFAULT 0 "
+        "CHECK (show_standings IN (0, 1))"
+    )
+
+
 #: Ordered migration steps: ``MIGRATIONS[k]`` takes a database from version ``k`` to ``k + 1``.
 #: Append new steps; never edit a released one.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -212,3 +212,23 @@ def test_rater_serve_starts_and_stops_streamlit(client) -> None:
     with socket.socket() as sock:  # Streamlit went away with it: the port is free again
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # (TIME_WAIT is fine)
         sock.bind(("127.0.0.1", port))
+
+
+def test_cli_sets_whether_raters_see_the_standings(client) -> None:
+    run = lambda *args: CliRunner().invoke(cli, ["--db", str(client.db_path), *args])  # noqa: E731
+    created = run("create", "--name", "N", "--instruction", "Which?", "--prompt", "p")
+    assert created.exit_code == 0, created.output
+    board_id = created.output.strip()
+    assert client.mri.get_leaderboard_by_id(board_id).show_standings is False  # hidden by default
+    result = run("update", board_id, "--show-standings")
+    assert result.exit_code == 0 and result.output == f"{board_id}: raters see the standings\n"
+    assert client.mri.get_leaderboard_by_id(board_id).show_standings is True
+    assert "standings shown to raters: yes" in run("show", board_id).output
+    result = run("update", board_id, "--hide-standings")
+    assert result.exit_code == 0 and not client.mri.get_leaderboard_by_id(board_id).show_standings
+    assert run("update", board_id).exit_code == 2  # nothing to change
+    missing = run("update", "nosuchid", "--show-standings")
+    assert missing.exit_code == 1 and "no leaderboard with id 'nosuchid'" in missing.output
+    shown = run("create", "--name", "N", "--instruction", "Which?", "--prompt", "p", "--show-standings")
+    assert client.mri.get_leaderboard_by_id(shown.output.strip()).show_standings is True
+    assert "Example:" in run("update", "--help").output

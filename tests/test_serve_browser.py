@@ -111,7 +111,7 @@ def test_nothing_is_served_before_the_passcode(client, png, browser):
     lb = make_board(client, png, models=2, prompts=1)
     port = free_port()
     proc = start_server(client.db_path, port, "--host", "0.0.0.0",
-                        env={"RATER_PASSCODE": "let-me-in", "RATER_ADMIN_PASSCODE": ""})
+                        env={"RATER_PASSCODE": "let-me-in", "RATER_ADMIN_PASSCODE": "owner-code"})
     try:
         wait_healthy(f"http://127.0.0.1:{port}/", proc)
         page = browser.new_page()
@@ -130,4 +130,66 @@ def test_nothing_is_served_before_the_passcode(client, png, browser):
         assert [u for u in requested if urlparse(u).path.startswith("/media/")]
     finally:
         out = stop_server(proc)
-    assert "let-me-in" not in out  # the passcode is never printed
+    assert "let-me-in" not in out and "owner-code" not in out  # passcodes are never printed
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from the parent ids in /proc/*/stat)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process went away
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, frontier = [pid], [pid]
+    while frontier:
+        children = [p for p, parent in parents.items() if parent in frontier]
+        tree += children
+        frontier = children
+    return tree
+
+
+def test_network_server_keeps_passcodes_off_command_lines_and_raters_off_owner_pages(
+        client, png, browser, tmp_path):
+    """``rater serve --host 0.0.0.0`` with the raters' passcode in a file and the admin
+    passcode in the environment: neither is in the command line of the server or of any process
+    it started; a rater past the gate cannot open the Raters page or the hidden standings."""
+    lb = make_board(client, png, models=2, prompts=2, repeat_share=0.0)
+    for rater in ("alice", "bob"):
+        pair = lb.next_matchup(rater)
+        lb.record_vote(pair.id, "left", rater)
+    rate_code, admin_code = "rate-Xq7-passcode", "admin-Zr9-passcode"
+    (tmp_path / "rate.txt").write_text(rate_code + "\n", encoding="utf-8")
+    port = free_port()
+    proc = start_server(client.db_path, port, "--host", "0.0.0.0", "--passcode-file",
+                        str(tmp_path / "rate.txt"),
+                        env={"RATER_PASSCODE": "", "RATER_ADMIN_PASSCODE": admin_code})
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/", proc)
+        pids = process_tree(proc.pid)
+        cmdlines = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in pids]
+        assert len(pids) >= 2 and any(b"streamlit" in c for c in cmdlines)  # serve and its child
+        for cmdline in cmdlines:
+            assert rate_code.encode() not in cmdline and admin_code.encode() not in cmdline
+
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/?leaderboard={lb.id}")
+        page.get_by_label("Passcode").fill(rate_code)
+        page.get_by_role("button", name="Enter").click()
+        page.get_by_label("Your name").wait_for()
+        for name in ("Raters", "Standings"):  # the top navigation, same browser session
+            page.get_by_role("link", name=name).click()
+            page.get_by_label("Admin passcode").wait_for()
+            assert "alice" not in page.content() and "model-0" not in page.content()
+        page.get_by_label("Admin passcode").fill(rate_code)  # the raters' passcode is not enough
+        page.get_by_role("button", name="Enter").click()
+        page.get_by_text("Wrong passcode.").wait_for()
+        page.get_by_label("Admin passcode").fill(admin_code)
+        page.get_by_role("button", name="Enter").click()
+        page.get_by_text("2 votes counted").wait_for()  # the owner sees the standings
+        page.get_by_role("link", name="Raters").click()
+        page.get_by_role("button", name="Exclude from standings").wait_for()
+    finally:
+        out = stop_server(proc)
+    assert rate_code not in out and admin_code not in out

@@ -41,7 +41,8 @@ def main() -> None:
     if board is None:
         return
     cfg = common.config()
-    if not board.show_standings and not common.is_owner(cfg):
+    shown = db.mri.get_leaderboard_by_id(board.id).show_standings  # read now: it may change
+    if not shown and not common.is_owner(cfg):
         st.info("The standings of this leaderboard are not shown to raters while it is being "
                 "rated, so that every vote is about the pair on screen.")
         common.owner_gate(cfg)

@@ -196,7 +196,8 @@ def blind_board(client: Client, png: Callable[..., Path], wav: Callable[..., Pat
     factory, ext = (wav, "wav") if state == "audio" else (png, "png")
     if state == "audio":
         factory = lambda seed, name: wav(200.0 + seed, name)  # noqa: E731  (distinct tones)
-    for model in SECRET_MODELS:
+    # on the repeat board a fourth model leaves "alice" plenty of new pairs between repeats
+    for model in SECRET_MODELS + ([NEWCOMER] if state == "repeat" else []):
         add_secret_model(lb, factory, model, ext)
     if state == "settled":
         vote_until(lb, lambda s: s.settled)

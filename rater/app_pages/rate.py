@@ -96,7 +96,7 @@ def _warm_browser_cache(upcoming: Matchup | None) -> None:
         return
     with st.sidebar.container(key="prefetch"):  # display: none (see app.py)
         for side in (upcoming.left, upcoming.right):
-            if side.kind == "image":
+            if side.kind == "image" and side.path.is_file():
                 st.image(str(side.path), output_format=image_output_format(side.path))
 
 

@@ -41,6 +41,8 @@ def _show_missing(board: Any) -> None:
 
 
 def _set_excluded(board_id: str, name: str, excluded: bool) -> None:
+    if not common.is_owner(common.config()):  # the button is only drawn for the owner
+        return
     try:
         board = common.client().mri.get_leaderboard_by_id(board_id)
         (board.exclude_rater if excluded else board.include_rater)(name)

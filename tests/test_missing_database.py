@@ -20,7 +20,7 @@ from rater import Client, DatabaseGone, DatabaseNotFound
 from rater.cli import cli
 from site_builder.cli import build_site
 
-from app_support import make_board, open_app, start
+from app_support import make_board, open_app, shown, start
 from conftest import ROOT
 
 PROMPTS = ["A red cube", "A blue sphere"]
@@ -201,9 +201,19 @@ def test_app_says_its_database_was_deleted_and_saves_nothing(tmp_path: Path, png
     vote.click()
     at.run()
     assert not at.exception, at.exception
-    errors = [e.value for e in at.error]
-    assert any(f"was deleted while in use; nothing was saved" in e for e in errors), errors
+    errors = [shown(e.value) for e in at.error]
+    assert any(f"database {path} was deleted while in use; nothing was saved" in e for e in errors), errors
     assert not any(b.label == "A is better" for b in at.button)  # no next pair: nothing acknowledged
     assert not path.exists() and sorted(p.name for p in path.parent.iterdir() if p.suffix == ".db") == []
     with Client(kept) as copy:
         assert copy.mri.list_leaderboards()[0].summary()["votes"] == 0
+
+
+def test_app_on_a_missing_database_says_so_and_creates_nothing(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "typo" / "lb.db"
+    at = open_app(monkeypatch, path)
+    assert not at.exception, at.exception
+    assert [shown(e.value) for e in at.error] == [
+        f"no database at {path}: check the path (--db, $RATER_DB) or create one with `rater init` "
+        "(`rater create` and `rater demo` create one too)"]
+    assert not (tmp_path / "typo").exists()

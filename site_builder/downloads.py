@@ -29,6 +29,7 @@ import pandas as pd
 from rater.csv_cells import csv_field, safe_cell
 
 from .data import BoardData
+from .publish import SiteError
 
 __all__ = ["STANDINGS_FIELDS", "Pseudonyms", "pseudonym_key", "write_downloads"]
 
@@ -40,16 +41,26 @@ STANDINGS_FIELDS = ["rank", "rank_low", "rank_high", "tied_group", "name", "scor
 def pseudonym_key(db_path: Path) -> bytes:
     """The database's pseudonym key, created (0600) beside it on first use."""
     path = Path(f"{db_path}.pseudonym-key")
+    if not path.exists():  # written whole beside it, then linked in: never a partial key
+        tmp = Path(f"{path}.tmp-{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_bytes(32).hex() + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another build made one first: use it
+        finally:
+            tmp.unlink(missing_ok=True)
+    text = path.read_text(encoding="ascii").strip()
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        text = path.read_text(encoding="ascii").strip()
-        if len(text) < 32:
-            raise ValueError(f"{path} is not a pseudonym key (delete it to make a new one)") from None
-        return bytes.fromhex(text)
-    key = secrets.token_bytes(32)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key.hex() + "\n")
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) < 16:
+        raise SiteError(f"{path} is not a pseudonym key (delete it to make a new one)")
     return key
 
 

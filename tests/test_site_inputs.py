@@ -150,6 +150,10 @@ def test_a_new_pseudonym_key_rebuilds_every_board(two_boards: dict, tmp_path: Pa
     after = [_raters(b) for b in boards]
     assert all(not (old & new) for old, new in zip(before, after)), "no old pseudonym is left"
     assert after[0] & after[1], "one rater has one pseudonym on every board"
+    Path(f"{db}.pseudonym-key").write_text("")  # say a disk filled up while it was written
+    result = CliRunner().invoke(build_site_command, ["--db", str(db), "--out", str(site)])
+    assert result.exit_code == 1 and "is not a pseudonym key" in result.output.splitlines()[-1]
+    Path(f"{db}.pseudonym-key").unlink()
 
 
 def _colliding_names() -> tuple[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,19 @@ from typing import Any
 import jinja2
 
 __all__ = ["make_environment", "templates_digest"]
+
+
+_NONCHARACTERS = "".join(chr(plane * 0x10000 + low) for plane in range(17) for low in (0xFFFE, 0xFFFF))
+#: Code points HTML forbids in a document: controls other than whitespace, and noncharacters.
+_FORBIDDEN = re.compile(f"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef{_NONCHARACTERS}]")
+
+
+def printable_html(value: Any) -> Any:
+    """Every ``{{ value }}`` of a page: text with code points HTML forbids (a control
+    character in a model name from an old database) shown as U+FFFD; anything else as is."""
+    if isinstance(value, str) and _FORBIDDEN.search(value):
+        return type(value)(_FORBIDDEN.sub("\ufffd", value))
+    return value
 
 
 def _missing(value: Any) -> bool:
@@ -96,6 +110,7 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=printable_html,
     )
     env.filters.update(score=fmt_score, pct=fmt_pct, int=fmt_int, time=fmt_time,
                        isotime=iso_time, movement=movement, isolate=isolate)

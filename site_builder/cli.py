@@ -58,6 +58,8 @@ def build_site(db: Path | None, out: Path, leaderboards: tuple[str, ...], only: 
         rater demo && build-site --out site/ && xdg-open site/index.html
 
         build-site --db data/leaderboards.db --out site/ --watch 30
+
+        build-site --out site/ --leaderboard k7gq2mxa    # rebuild one board, keep the rest
     """
     settings = Settings(method=method, n_bootstrap=bootstrap)
     options = {"db_path": db if db is not None else default_db_path(), "out": out,

@@ -13,7 +13,9 @@ from rater.app_pages import common
 from rater.errors import DatabaseError
 from rater.rating_session import escape_markdown
 
-st.set_page_config(page_title="Rater", page_icon=":material/balance:", layout="wide")
+# An emoji icon becomes an inline SVG in the browser; a ":material/...:" page icon would be
+# fetched from fonts.gstatic.com (nothing may be loaded from another host).
+st.set_page_config(page_title="Rater", page_icon="\u2696\ufe0f", layout="wide")
 
 # Media large enough to judge, small enough that the answer buttons stay on screen; on phones
 # Streamlit stacks the two columns, so each medium gets less height there.

@@ -8,9 +8,11 @@ import sys
 
 import click
 
-from .simulate import EXPERIMENTS, World, format_summary, run_campaigns, summarise
-
 __all__ = ["simulate"]
+
+# rater.simulate.EXPERIMENTS (a test checks they agree): that module imports numpy, scipy and
+# the ranking package, so it is imported only when the command runs.
+EXPERIMENTS = ("order", "newcomer")
 
 
 @click.command("simulate")
@@ -62,6 +64,8 @@ def simulate(
         rater simulate                                  # 20 seeds, both experiments
         rater simulate --seeds 5 --experiment order --noise thurstone --random-share 0.1
     """
+    from .simulate import World, format_summary, run_campaigns, summarise
+
     config = World(**world)  # type: ignore[arg-type]
     seed_list = list(range(first_seed, first_seed + seeds))
     chosen = experiments or EXPERIMENTS

@@ -13,18 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import matchmaking, quality, standings
 from .errors import LeaderboardNotFound
 from .evaluate import EvaluationResult, add_model_media
-from .matchmaking import BoardStatus, Matchup, VoteReceipt
 from .media import blob_path
-from .quality import RaterStats
 from .store import catalog, votes
 
+# matchmaking, standings and quality pull in numpy, scipy and pandas: they are imported by the
+# methods that use them, so that opening a database (``rater list``) starts fast.
 if TYPE_CHECKING:
     import pandas as pd
 
     from .client import Client
+    from .matchmaking import BoardStatus, Matchup, VoteReceipt
+    from .quality import RaterStats
 
 __all__ = ["Leaderboard", "ModelInfo"]
 
@@ -155,6 +156,7 @@ class Leaderboard:
 
         See :func:`rater.matchmaking.next_matchup`.
         """
+        from . import matchmaking
 
         return matchmaking.next_matchup(self, rater_id, strategy, continue_when_settled=continue_when_settled)
 
@@ -163,11 +165,13 @@ class Leaderboard:
 
         Returns once the vote is durably stored. See :func:`rater.matchmaking.record_vote`.
         """
+        from . import matchmaking
 
         return matchmaking.record_vote(self, matchup_id, choice, rater_id)
 
     def status(self) -> BoardStatus:
         """Whether the board is settled, and each model's placing / placed status."""
+        from . import matchmaking
 
         return matchmaking.board_status(self)
 
@@ -179,11 +183,13 @@ class Leaderboard:
         :param tags: only votes on prompts carrying any of these tags.
         See :func:`rater.standings.get_standings` for the columns and ``options``.
         """
+        from . import standings
 
         return standings.get_standings(self, tags=tags, **options)
 
     def get_win_loss_matrix(self) -> pd.DataFrame:
         """Observed win rate of each row model against each column model (ties count half)."""
+        from . import standings
 
         return standings.get_win_loss_matrix(self)
 
@@ -191,15 +197,18 @@ class Leaderboard:
 
     def raters(self) -> list[RaterStats]:
         """Per-rater quality figures: votes, self-agreement on repeats, left-side rate, speed."""
+        from . import quality
 
         return quality.rater_stats(self)
 
     def exclude_rater(self, rater_id: str) -> None:
         """Leave a rater's votes out of standings (they stay stored)."""
+        from . import quality
 
         quality.set_rater_excluded(self, rater_id, True)
 
     def include_rater(self, rater_id: str) -> None:
         """Count a previously excluded rater's votes again."""
+        from . import quality
 
         quality.set_rater_excluded(self, rater_id, False)

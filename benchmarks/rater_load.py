@@ -1,0 +1,278 @@
+"""How many raters one ``rater serve`` holds: K simulated raters over Streamlit's websocket.
+
+Builds a temporary board that never settles (random votes, no pair-vote cap), starts
+``rater serve`` (``--workers N`` for several processes behind nginx), and for each K connects K
+simulated raters (``benchmarks/ws_rater.py``: no browser per rater; each loads the page, opens
+the websocket, fetches each image once and presses the answer buttons by widget id), each
+voting after a think time of about 4 s. It prints, per K: votes/s, click-to-next-pair p50/p99,
+server CPU ms per vote (from /proc/<pid>/stat of the app processes), and the server's RSS.
+Beside it: the browser figure for K = 1 (``benchmarks/rater_latency.py``) and start-up times of
+``rater --help`` / ``rater list`` against ``python -c pass``.
+
+On a machine with two or more cores the server is pinned to core 0 and this generator to
+core 1 (the output says so). Loopback only; every loop and wait is bounded.
+Targets: 300 raters with p99 <= 1 s and <= 10 ms server CPU per vote, on one core.
+
+    python benchmarks/rater_load.py [--raters 25,50,100,200,300] [--duration 40] [--workers 1]
+    python benchmarks/rater_load.py --raters 300 --workers 1,2     # votes/s for 1 and 2 processes
+    python benchmarks/rater_load.py --raters 100 --duration 1800    # the RSS soak
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ws_rater import WsRater  # noqa: E402
+
+from rater import Client  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def make_board(folder: Path, models: int = 16, prompts: int = 60, size: int = 128) -> tuple[Path, str]:
+    """A board of ``models`` x ``prompts`` distinct small PNGs that random votes never settle."""
+    rng = random.Random(0)
+    db = folder / "load.db"
+    with Client(db) as client:
+        texts = [f"Prompt {i}" for i in range(prompts)]
+        lb = client.mri.create_new_leaderboard("Load benchmark", "Which image is better?", texts,
+                                               repeat_share=0.0, max_pair_votes=10**9)
+        (folder / "src").mkdir()
+        for m in range(models):
+            files = []
+            for p in range(prompts):
+                path = folder / "src" / f"m{m}-p{p}.png"
+                img = Image.new("RGB", (size, size), (rng.randrange(256), 20 * m % 256, 4 * p % 256))
+                img.putpixel((0, 0), (m, p, 7))
+                img.save(path)
+                files.append(path)
+            lb.evaluate_model(f"model-{m}", files, texts)
+        return db, lb.id
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(db: Path, port: int, workers: int, cores: set[int] | None) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("RATER_PASSCODE", "RATER_ADMIN_PASSCODE")}
+    command = [sys.executable, "-m", "rater", "--db", str(db), "serve", "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"rater serve exited with {proc.returncode}")
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("the server did not answer its health check within 120 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from /proc/<pid>/task/*/children)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                todo += [int(c) for c in task.read_text().split()]
+            except OSError:
+                pass
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of these processes (fields 14 and 15 of /proc/<pid>/stat)."""
+    total = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+def rss_mb(pids: list[int]) -> float:
+    total = 0
+    for p in pids:
+        try:
+            match = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{p}/status").read_text())
+        except OSError:
+            continue
+        total += int(match.group(1)) if match else 0
+    return total / 1024
+
+
+async def drive(url: str, board_id: str, raters: int, duration: float, think: float,
+                pids: list[int]) -> dict[str, float]:
+    """K raters: connect over a ramp, then vote every ``think`` s (+-50%) until the end; figures
+    are taken over the last ``duration`` seconds (after every rater has connected)."""
+    ramp = min(0.05 * raters, 15.0)
+    start = time.monotonic()
+    measure_from, end = start + ramp + think, start + ramp + think + duration
+    results: list[tuple[float, float]] = []
+    errors: list[str] = []
+
+    async def one(k: int) -> None:
+        await asyncio.sleep(ramp * k / raters)
+        rater = WsRater(url, board_id, f"load-{k}", seed=k, local_ip=f"127.0.{k // 250}.{1 + k % 250}")
+        try:
+            await rater.open()
+            rng = random.Random(k)
+            while True:
+                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+                if time.monotonic() >= end:
+                    return
+                clicked = time.monotonic()
+                ms, _ = await rater.vote()
+                results.append((clicked, ms))
+        except Exception as exc:  # noqa: BLE001  (reported, not hidden)
+            errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            await rater.close()
+
+    tasks = [asyncio.create_task(one(k)) for k in range(raters)]
+    await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
+    cpu0, rss0, t0 = cpu_seconds(pids), rss_mb(pids), time.monotonic()
+    await asyncio.sleep(max(0.0, end - time.monotonic()))
+    cpu1, rss1, t1 = cpu_seconds(pids), rss_mb(pids), time.monotonic()
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)
+    window = [ms for clicked, ms in results if t0 <= clicked < t1]
+    if not window:
+        raise SystemExit(f"no votes in the window ({len(errors)} errors: {errors[:3]})")
+    cuts = statistics.quantiles(window, n=100)
+    return {"raters": raters, "votes_s": len(window) / (t1 - t0), "p50": statistics.median(window),
+            "p99": cuts[98], "cpu_ms": 1000 * (cpu1 - cpu0) / len(window), "rss": rss1,
+            "rss_growth": rss1 - rss0, "errors": len(errors), "votes": len(results)}
+
+
+def stored_votes(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM votes").fetchone()[0]
+
+
+def startup_times(db: Path, rounds: int = 5) -> list[tuple[str, float]]:
+    rows = []
+    for name, args in (("python -c pass (baseline)", ["-c", "pass"]),
+                       ("rater --help", ["-m", "rater", "--help"]),
+                       ("rater list", ["-m", "rater", "--db", str(db), "list"])):
+        times = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, *args], capture_output=True, check=True, timeout=60)
+            times.append(time.perf_counter() - t)
+        rows.append((name, statistics.median(times)))
+    return rows
+
+
+def browser_k1(clicks: int) -> str:
+    """The "vote (click)" row of benchmarks/rater_latency.py (real Chromium), or why not."""
+    if clicks <= 0 or not Path("/usr/bin/chromium").exists():
+        return "not run"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "rater_latency.py"),
+                           "--clicks", str(clicks), "--size", "128"],
+                          capture_output=True, text=True, timeout=600)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("vote (click)")), None)
+    if line is None:
+        return f"failed: {done.stderr.strip().splitlines()[-1:]}"
+    _, n, median, p90, _ = line.rsplit(None, 4)
+    return f"median {median} ms, p90 {p90} ms ({n} clicks)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--raters", default="25,50,100,200,300", help="comma-separated Ks")
+    parser.add_argument("--workers", default="1", help="comma-separated app process counts")
+    parser.add_argument("--duration", type=float, default=40.0, help="measured seconds per K")
+    parser.add_argument("--think", type=float, default=4.0, help="mean seconds between votes")
+    parser.add_argument("--browser-clicks", type=int, default=10, help="0 skips the Chromium row")
+    args = parser.parse_args()
+    ks = [int(k) for k in args.raters.split(",")]
+    worker_counts = [int(w) for w in args.workers.split(",")]
+    if not (0 < args.duration <= 7200 and all(0 < k <= 1000 for k in ks)):
+        raise SystemExit("--duration must be in (0, 7200] s and each K in 1..1000")
+    two = len(os.sched_getaffinity(0)) >= 2
+    with tempfile.TemporaryDirectory() as tmp:
+        db, board_id = make_board(Path(tmp))
+        startup = startup_times(db)
+        rows = []
+        for workers in worker_counts:
+            pinned = two and workers == 1
+            for k in ks:
+                port = free_port()
+                server = start_server(db, port, workers, {0} if pinned else None)
+                if pinned:
+                    os.sched_setaffinity(0, {1})
+                try:
+                    before = stored_votes(db)
+                    row = asyncio.run(drive(f"http://127.0.0.1:{port}/", board_id, k, args.duration,
+                                            args.think, process_tree(server.pid)))
+                    row["lost"] = row["votes"] - (stored_votes(db) - before)
+                finally:
+                    stop_server(server)
+                    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+                rows.append((workers, pinned, row))
+                print(f"  K={k} workers={workers}: done", file=sys.stderr, flush=True)
+        browser = browser_k1(args.browser_clicks)
+    load = os.getloadavg()[0]
+    print(f"rater load: {os.cpu_count()} cores (load average {load:.1f}: shared with other work), "
+          f"think time {args.think:g} s +-50%, {args.duration:g} s measured per K, 128 px PNGs")
+    print(f"{'procs':>5} {'K':>4} {'votes/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/vote':>11} "
+          f"{'RSS MB':>7} {'RSS +MB':>7} {'errors':>6} {'lost':>4}  cores")
+    for workers, pinned, r in rows:
+        where = "server core 0, generator core 1" if pinned else "not pinned (shared)"
+        print(f"{workers:>5} {r['raters']:>4} {r['votes_s']:>8.1f} {r['p50']:>7.0f} {r['p99']:>7.0f} "
+              f"{r['cpu_ms']:>11.1f} {r['rss']:>7.0f} {r['rss_growth']:>7.1f} {r['errors']:>6} "
+              f"{r['lost']:>4}  {where}")
+    print(f"K=1 in real Chromium (benchmarks/rater_latency.py): {browser}")
+    base = startup[0][1]
+    print(f"{'start-up':<28}{'s':>7}{'vs python -c pass':>19}")
+    for name, seconds in startup:
+        print(f"{name:<28}{seconds:>7.2f}{seconds / base:>18.1f}x")
+    for workers, _, r in rows:
+        if workers == 1 and r["raters"] >= 300:
+            ok = r["p99"] <= 1000 and r["cpu_ms"] <= 10
+            print(f"target (300 raters, p99 <= 1 s, <= 10 ms CPU a vote): {'met' if ok else 'NOT met'}")
+    print(f"target (start-up <= 0.5 s): {'met' if max(s for _, s in startup[1:]) <= 0.5 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -28,9 +28,11 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
               help=f"File whose first line is the owner's passcode (instead of ${ENV_ADMIN_PASSCODE}).")
 @click.option("--passcode", "argv_passcode", hidden=True, default=None)
 @click.option("--admin-passcode", "argv_admin_passcode", hidden=True, default=None)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="App processes on one database behind nginx (one core each; needs nginx).")
 @friendly_errors
 def serve(port: int, host: str, passcode_file: Path | None, admin_passcode_file: Path | None,
-          argv_passcode: str | None, argv_admin_passcode: str | None) -> None:
+          argv_passcode: str | None, argv_admin_passcode: str | None, workers: int) -> None:
     """Start the rating app: raters judge pairs in the browser; Raters and Standings pages.
 
     By default it listens on 127.0.0.1 only, and whoever opens the page is the owner. Listening
@@ -47,6 +49,10 @@ def serve(port: int, host: str, passcode_file: Path | None, admin_passcode_file:
         read -rs RATER_PASSCODE; read -rs RATER_ADMIN_PASSCODE; export RATER_PASSCODE RATER_ADMIN_PASSCODE
         rater --db data/leaderboards.db serve --host 0.0.0.0
         rater serve --host 0.0.0.0 --passcode-file rate.txt --admin-passcode-file admin.txt
+        rater --db data/leaderboards.db serve --workers 2    # two processes behind nginx
+
+    With --workers N, N app processes share the database behind Debian's nginx, which keeps
+    each browser on one process.
     """
     if argv_passcode is not None or argv_admin_passcode is not None:
         raise ValidationError(
@@ -56,7 +62,13 @@ def serve(port: int, host: str, passcode_file: Path | None, admin_passcode_file:
         )
     passcode = read_passcode_file(passcode_file) if passcode_file else None
     admin = read_passcode_file(admin_passcode_file, "admin passcode") if admin_passcode_file else None
-    code = run_server(db_path(), port=port, host=host, passcode=passcode, admin_passcode=admin)
+    if workers > 1:
+        from .serve_workers import serve_workers
+
+        code = serve_workers(db_path(), workers, port=port, host=host, passcode=passcode,
+                             admin_passcode=admin)
+    else:
+        code = run_server(db_path(), port=port, host=host, passcode=passcode, admin_passcode=admin)
     click.get_current_context().exit(code)
 
 

@@ -31,6 +31,9 @@ class Screen:
 
     buttons: dict[str, str] = field(default_factory=dict)
     images: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    tables: list[bytes] = field(default_factory=list)  # st.dataframe contents (Arrow IPC)
+    fragment_id: str = ""  # a button drawn in a fragment reruns only that fragment
 
     @property
     def matchup_id(self) -> str | None:
@@ -77,6 +80,7 @@ class WsRater:
         self.fetched: set[str] = set()
         self.media_bytes = 0
         self.screen = Screen()
+        self.pages: dict[str, str] = {}  # page name -> script hash, from the navigation message
         self.ws: websockets.ClientConnection | None = None
 
     def _headers(self) -> dict[str, str]:
@@ -99,9 +103,11 @@ class WsRater:
         self.screen = await self._read_run(None)
         return self.screen
 
-    async def _rerun(self, widget_id: str | None) -> None:
+    async def _rerun(self, widget_id: str | None, fragment_id: str = "", page: str = "") -> None:
         msg = BackMsg()
         msg.rerun_script.query_string = self.query
+        msg.rerun_script.page_script_hash = page
+        msg.rerun_script.fragment_id = fragment_id
         if widget_id is not None:
             widget = msg.rerun_script.widget_states.widgets.add()
             widget.id = widget_id
@@ -118,7 +124,8 @@ class WsRater:
             raise RuntimeError(f"GET {url} answered {status}")
         self.media_bytes += len(body)
 
-    async def _read_run(self, previous: str | None, on_pair=None) -> Screen:  # type: ignore[no-untyped-def]
+    async def _read_run(self, previous: str | None, on_pair=None, *,  # type: ignore[no-untyped-def]
+                        pair: bool = True) -> Screen:
         """Read one script run to its end. The pair counts as shown when a new "A" button has
         arrived (the pair's images come before it) and its images are fetched: ``on_pair()`` is
         called then. The hidden prepared pair's images are fetched too, as a browser would."""
@@ -128,23 +135,29 @@ class WsRater:
             msg = ForwardMsg()
             msg.ParseFromString(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
             kind = msg.WhichOneof("type")
+            if kind == "navigation":
+                self.pages = {p.page_name: p.page_script_hash for p in msg.navigation.app_pages}
             if kind == "script_finished":
-                if not shown:
+                if pair and not shown:
                     raise RuntimeError(f"{self.name}: a run ended without a new pair")
                 return screen
             if kind != "delta" or msg.delta.WhichOneof("type") != "new_element":
                 continue
             element = msg.delta.new_element
             what = element.WhichOneof("type")
-            main = list(msg.metadata.delta_path)[:1] == [0]
-            if what == "imgs":
+            if what == "markdown":
+                screen.texts.append(element.markdown.body)
+            elif what == "dataframe":
+                screen.tables.append(element.dataframe.arrow_data.data)
+            if what == "imgs":  # the pair's come before its buttons, the prepared pair's after
                 urls = [img.url for img in element.imgs.imgs]
-                if main:
+                if ANSWERS[0] not in screen.buttons:
                     screen.images += urls
                 else:
                     await asyncio.gather(*(self._fetch(u) for u in urls))
             elif what == "button" and element.button.label in (*ANSWERS, "Can't decide", "Skip"):
                 screen.buttons[element.button.label] = element.button.id
+                screen.fragment_id = msg.delta.fragment_id
                 if element.button.label == ANSWERS[0] and screen.matchup_id != previous:
                     await asyncio.gather(*(self._fetch(u) for u in screen.images))
                     shown = True
@@ -160,9 +173,16 @@ class WsRater:
             raise RuntimeError(f"{self.name}: no pair on screen")
         seen: list[float] = []
         start = time.perf_counter()
-        await self._rerun(self.screen.buttons[label])
+        await self._rerun(self.screen.buttons[label], self.screen.fragment_id)
         self.screen = await self._read_run(voted, lambda: seen.append(time.perf_counter()))
         return 1000.0 * (seen[0] - start), voted
+
+    async def visit(self, page: str) -> Screen:
+        """Open another page of the app ("Standings", "Raters") and return what it drew; the
+        next :meth:`vote` needs a pair on screen again (visit "Rate")."""
+        await self._rerun(None, page=self.pages[page])
+        self.screen = await self._read_run(None, pair=page == "Rate")
+        return self.screen
 
     async def close(self) -> None:
         if self.ws is not None:

@@ -57,7 +57,7 @@ pid {folder}/nginx.pid;
 error_log {folder}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    log_format rater '$remote_addr $upstream_addr $status "$request"';
+    log_format rater '$remote_addr $cookie_rater_worker $upstream_addr $status "$request"';
     access_log {folder}/access.log rater buffer=32k flush=1s;
     client_body_temp_path {folder}/client_body;
     proxy_temp_path {folder}/proxy;

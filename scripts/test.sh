@@ -6,14 +6,16 @@ cd "$(dirname "$0")/.."
 
 python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
+apt_install() {  # Debian packages, only called for ones that are missing
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
 # Browser tests drive Debian's Chromium (never a browser downloaded by a test tool).
-if ! command -v chromium >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq chromium >/dev/null
-    else
-        sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null
-    fi
-fi
+command -v chromium >/dev/null 2>&1 || apt_install chromium
+# `rater serve --workers` puts Debian's nginx in front of the app processes (its tests need it).
+{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || apt_install nginx
 
 # The Nu HTML Checker for the site tests: the vnu-jar package from the npm registry.
 if command -v npm >/dev/null 2>&1 && [ ! -f tests/.vnu/node_modules/vnu-jar/build/dist/vnu.jar ]; then

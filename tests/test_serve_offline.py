@@ -67,3 +67,12 @@ def test_a_rating_session_requests_nothing_from_outside(server, browser) -> None
     assert any("/media/" in u for u in requested) and any("/_stcore/stream" in u for u in requested)
     outside = sorted({u for u in requested if not is_local(u)})
     assert outside == [], f"requests to other hosts: {outside}"
+
+
+def test_streamlit_sends_no_telemetry_and_skips_the_post_run_gc() -> None:
+    from rater.serve import streamlit_command
+
+    cmd = streamlit_command(9000)
+    options = dict(zip(cmd[5::2], cmd[6::2]))
+    assert options["--browser.gatherUsageStats"] == "false"
+    assert options["--runner.postScriptGC"] == "false"  # a full GC after every click

@@ -157,7 +157,9 @@ def serve_workers(
         conf = folder / "nginx.conf"
         conf.write_text(nginx_config(folder, host, port, app_ports), encoding="utf-8")
         try:
-            children += [subprocess.Popen(streamlit_command(p, "127.0.0.1"), env=env) for p in app_ports]
+            # Their "open http://127.0.0.1:<port>" banners name internal ports: not shown.
+            children += [subprocess.Popen(streamlit_command(p, "127.0.0.1"), env=env,
+                                          stdout=subprocess.DEVNULL) for p in app_ports]
             _wait_healthy(app_ports, children)
             children.append(subprocess.Popen([nginx, "-p", str(folder), "-e", str(folder / "error.log"),
                                               "-c", str(conf), "-g", "daemon off;"]))

@@ -23,7 +23,6 @@ __all__ = [
 ]
 
 BOARD_KEY = "board_id"
-BOARD_OBJECT_KEY = "board"  # the Leaderboard named by ?leaderboard=, read once per session
 WRONG_PASSCODE_DELAY = 1.0  # seconds: slows down guessing
 
 
@@ -109,14 +108,9 @@ def owner_gate(cfg: ServerConfig) -> bool:
 
 def chosen_board(db: Client) -> tuple[Leaderboard | None, str | None]:
     """The board this session works on: ``?leaderboard=ID`` first, then the last one picked."""
-    wanted = st.query_params.get("leaderboard")
-    known = st.session_state.get(BOARD_OBJECT_KEY)
-    if known is not None and known.id == wanted:  # a board's definition never changes:
-        return known, None                        # not read again on every click
-    board, problem = board_from_query(db, wanted)
+    board, problem = board_from_query(db, st.query_params.get("leaderboard"))
     if board is not None:
         st.session_state[BOARD_KEY] = board.id
-        st.session_state[BOARD_OBJECT_KEY] = board
         return board, None
     board_id = st.session_state.get(BOARD_KEY)
     if board_id:

@@ -16,6 +16,7 @@ from .cli_simulate import simulate
 from .cli_support import db_path, friendly_errors, open_client
 from .csv_cells import safe_cell
 from .manifest import read_manifest
+from .media import DEFAULT_MAX_PIXELS
 
 @click.group()
 @click.option(
@@ -152,16 +153,25 @@ def show(leaderboard_id: str) -> None:
 @click.option("--manifest", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="CSV (columns media,prompt) or JSONL ({\"media\": ..., \"prompt\": ...}); "
                    "relative media paths are relative to the manifest's folder.")
+@click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
+              help="Refuse images and video frames with more pixels than this (checked before decoding).")
+@click.option("--allow-outside", is_flag=True,
+              help="Accept media outside the manifest's folder (absolute paths, '..', symlinks out).")
 @friendly_errors
-def add_model(leaderboard_id: str, name: str, manifest: Path) -> None:
+def add_model(leaderboard_id: str, name: str, manifest: Path, max_pixels: int, allow_outside: bool) -> None:
     """Add a model's media to a leaderboard from a manifest of media,prompt pairs.
+
+    Every file is checked (images decoded, video and audio parsed) before anything is stored;
+    large images also get a downscaled copy that raters are shown.
 
     Example:
 
         rater add-model k7gq2mxa --name MyAIModel_v2.1 --manifest out/manifest.csv
     """
-    lb = open_client().mri.get_leaderboard_by_id(leaderboard_id)
-    media, prompts = read_manifest(manifest)
+    client = open_client()
+    client.max_pixels = max_pixels
+    lb = client.mri.get_leaderboard_by_id(leaderboard_id)
+    media, prompts = read_manifest(manifest, allow_outside=allow_outside)
     result = lb.evaluate_model(name, media, prompts)
     verb = "created" if result.new_model else "extended"
     click.echo(f"{verb} model {result.model!r}: {result.media_added} media added "

@@ -25,7 +25,14 @@ from pathlib import Path
 
 from .errors import LeaderboardNotFound, ValidationError
 from .leaderboard import Leaderboard
-from .media import DEFAULT_MAX_BYTES, MediaFile, inspect_media, remove_created, store_blob
+from .media import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    MediaFile,
+    check_limit,
+    inspect_media,
+    write_with_blobs,
+)
 from .store import Store, catalog
 from .validation import check_name, check_text
 
@@ -127,22 +134,16 @@ class LeaderboardManager:
             "created_at": time.time(), "show_standings": int(show_standings),
         }
         self._store.require(create=True)  # the one call that makes a database, once all is valid
-        created: list[Path] = []
-        try:
-            with self._store.write() as conn:
-                while catalog.get_leaderboard(conn, board["id"]) is not None:
-                    board["id"] = new_leaderboard_id()
-                for asset in assets:
-                    if asset is not None:
-                        catalog.insert_blob(conn, asset.sha256, asset.kind, asset.mime, asset.ext, asset.size)
-                        created.extend(store_blob(self._store.media_dir, asset))
-                catalog.insert_leaderboard(
-                    conn, board,
-                    [(t, g, a.sha256 if a else None) for t, g, a in zip(texts, tag_lists, assets)],
-                )
-        except BaseException:
-            remove_created(created)
-            raise
+        with write_with_blobs(self._store, [a for a in assets if a is not None]) as (conn, _):
+            while catalog.get_leaderboard(conn, board["id"]) is not None:
+                board["id"] = new_leaderboard_id()
+            for asset in assets:
+                if asset is not None:
+                    catalog.insert_blob(conn, asset.sha256, asset.kind, asset.mime, asset.ext, asset.size)
+            catalog.insert_leaderboard(
+                conn, board,
+                [(t, g, a.sha256 if a else None) for t, g, a in zip(texts, tag_lists, assets)],
+            )
         return self.get_leaderboard_by_id(board["id"])
 
     @staticmethod
@@ -175,7 +176,8 @@ class LeaderboardManager:
                     f"prompt_assets[{i}] must be a file path or None, got {type(a).__name__}"
                 )
         return [
-            None if a is None else inspect_media(a, max_bytes=self._client.max_media_bytes)
+            None if a is None
+            else inspect_media(a, max_bytes=self._client.max_media_bytes, max_pixels=self._client.max_pixels)
             for a in assets
         ]
 
@@ -216,19 +218,23 @@ class Client:
     :param db_path: the SQLite file. Defaults to ``$RATER_DB`` or ``data/leaderboards.db``.
     :param create: create a missing database (and its folder) now, as ``rater init`` does.
     :param max_media_bytes: media files larger than this are refused.
-    :raises ValidationError: ``max_media_bytes`` is not a positive whole number.
+    :param max_pixels: images and video frames with more pixels than this are refused, checked
+        from the file's header before decoding (the default, 50 megapixels, admits 8K frames
+        and 48 MP photos).
+    :raises ValidationError: ``max_media_bytes`` or ``max_pixels`` is not a positive whole number.
     :raises DatabaseError: the file exists but is not a usable rater database.
     """
 
     def __init__(
         self, db_path: str | os.PathLike[str] | None = None, *, create: bool = False,
-        max_media_bytes: int = DEFAULT_MAX_BYTES,
+        max_media_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
-        if isinstance(max_media_bytes, bool) or not isinstance(max_media_bytes, int) or max_media_bytes < 1:
-            raise ValidationError(f"max_media_bytes must be a whole number of bytes >= 1, got {max_media_bytes!r}")
+        check_limit(max_media_bytes, "max_media_bytes", "bytes")
+        check_limit(max_pixels, "max_pixels", "pixels")
         path = db_path if db_path is not None else os.environ.get("RATER_DB", DEFAULT_DB_PATH)
         self.store = Store(Path(path), create=_flag(create, "create"))
         self.max_media_bytes = max_media_bytes
+        self.max_pixels = max_pixels
         self.mri = LeaderboardManager(self)
         self.leaderboard = self.mri
 

@@ -1,4 +1,10 @@
-"""Adding a model's media to a leaderboard, all or nothing."""
+"""Adding a model's media to a leaderboard, all or nothing.
+
+Every file is checked first (nothing is copied if one is bad), then the files are copied into
+the media store, and only then does the write transaction open, for the row inserts alone: a
+vote arriving meanwhile waits milliseconds, not for the copying (see
+:func:`rater.media.write_with_blobs`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from pathlib import Path
 
 from .errors import MediaError, ValidationError
 from .gc import remove_stale_temp_files
-from .media import DEFAULT_MAX_BYTES, MediaFile, inspect_media, remove_created, store_blob
+from .media import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, MediaFile, inspect_media, write_with_blobs
 from .store import Store, catalog
 from .validation import check_name, unregistered_prompt_error
 
@@ -44,11 +50,15 @@ def add_model_media(
     prompts: Sequence[str],
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> EvaluationResult:
-    """Validate every item, then store them all in one transaction, or store nothing.
+    """Validate every item, copy the files, then store every row in one transaction, or nothing.
 
+    :param max_bytes: files larger than this are refused.
+    :param max_pixels: images and video frames with more pixels than this are refused.
     :raises ValidationError: bad name, list lengths differ, empty lists, an unregistered prompt,
-        the same file twice for one prompt, or a media file that is missing or unsupported.
+        the same file twice for one prompt, or a media file that is missing, unsupported,
+        corrupt, truncated or too large.
     """
     name = check_name(name, "model name")
     remove_stale_temp_files(store.media_dir)  # what killed uploads left, an hour or more ago
@@ -72,7 +82,7 @@ def add_model_media(
     for i, item in enumerate(media_list):
         if not isinstance(item, (str, os.PathLike)):
             raise MediaError(f"media[{i}] must be a file path, got {type(item).__name__}")
-        files.append(inspect_media(Path(item), max_bytes=max_bytes))
+        files.append(inspect_media(Path(item), max_bytes=max_bytes, max_pixels=max_pixels))
 
     existing = catalog.media_keys(store.conn, leaderboard_id, name)
     seen: dict[tuple[int, str], int] = {}
@@ -91,22 +101,13 @@ def add_model_media(
         seen[key] = i
 
     now = time.time()
-    created: list[Path] = []
-    new_files = 0
-    try:
-        with store.write() as conn:
-            is_new = name not in {m["name"] for m in catalog.list_models(conn, leaderboard_id)}
-            model_id = catalog.get_or_create_model(conn, leaderboard_id, name, now)
-            for file, prompt in zip(files, prompt_list):
-                catalog.insert_blob(conn, file.sha256, file.kind, file.mime, file.ext, file.size)
-                catalog.insert_media(
-                    conn, leaderboard_id, model_id, registered[str(prompt)], file.sha256,
-                    file.source.name, now,
-                )
-                made = store_blob(store.media_dir, file)
-                new_files += bool(made)
-                created.extend(made)
-    except BaseException:
-        remove_created(created)
-        raise
+    with write_with_blobs(store, files) as (conn, new_files):
+        is_new = name not in {m["name"] for m in catalog.list_models(conn, leaderboard_id)}
+        model_id = catalog.get_or_create_model(conn, leaderboard_id, name, now)
+        for file, prompt in zip(files, prompt_list):
+            catalog.insert_blob(conn, file.sha256, file.kind, file.mime, file.ext, file.size)
+            catalog.insert_media(
+                conn, leaderboard_id, model_id, registered[str(prompt)], file.sha256,
+                file.source.name, now,
+            )
     return EvaluationResult(name, len(files), is_new, new_files)

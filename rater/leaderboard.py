@@ -119,13 +119,14 @@ class Leaderboard:
         :param media: paths of image, video or audio files (recognised by content).
         :param prompts: for each media file, the exact registered prompt that produced it.
         :raises UnregisteredPromptError: a prompt is not registered (the closest one is named).
-        :raises MediaError: a file is missing, empty, corrupt, too large or not a media file.
+        :raises MediaError: a file is missing, empty, corrupt, truncated, too large (bytes, or
+            pixels: see ``Client(max_pixels=...)``) or not a media file.
         :raises ValidationError: bad name, mismatched lengths, a file given twice for one prompt.
         """
 
         return add_model_media(
             self._client.store, self.id, name, media, prompts,
-            max_bytes=self._client.max_media_bytes,
+            max_bytes=self._client.max_media_bytes, max_pixels=self._client.max_pixels,
         )
 
     def models(self) -> list[ModelInfo]:

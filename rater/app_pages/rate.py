@@ -82,6 +82,7 @@ def _start_form(db: Client, board: Leaderboard | None, problem: str | None) -> N
 
 def _media(path: Path, kind: str) -> None:
     if kind == "image":
+        path = display_file(path)  # a large image's downscaled preview
         st.image(str(path), width="stretch", output_format=image_output_format(path))
     elif kind == "video":
         st.video(str(path), format=media_format(path), loop=True)
@@ -97,7 +98,8 @@ def _warm_browser_cache(upcoming: Matchup | None) -> None:
     with st.sidebar.container(key="prefetch"):  # display: none (see app.py)
         for side in (upcoming.left, upcoming.right):
             if side.kind == "image" and side.path.is_file():
-                st.image(str(side.path), output_format=image_output_format(side.path))
+                path = display_file(side.path)  # the same file _media shows
+                st.image(str(path), output_format=image_output_format(path))
 
 
 def _change() -> None:

@@ -154,6 +154,18 @@ def _fifo(w: World) -> Path:
     return path
 
 
+_HTML = b"<html><body><script>alert(document.cookie)</script>" + b"<p>hello</p>" * 40 + b"</body></html>"
+
+
+def _link_out(w: World) -> str:
+    """A symlink in the manifest's folder to a PNG outside it."""
+    target = w.file("target.png", w.png(62).read_bytes())
+    link = w.tmp / "good" / "out.png"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(target)
+    return "out.png"
+
+
 def _vote(w: World, *, matchup: str | None = None, choice: str = "left", rater: str = "ann") -> Any:
     served = w.served()
     return w.lb.record_vote(matchup if matchup is not None else served.id, choice, rater)
@@ -202,6 +214,13 @@ API_CASES: list[Case] = [
     ("media already stored for the model", lambda w: w.add([w.png(1)], [PROMPTS[0]], name="alpha"),
      MediaError, r"already stored for model 'alpha'"),
     ("media item is not a path", lambda w: w.add([None], [PROMPTS[0]]), MediaError, r"media\[0\] must be a file path"),
+    ("HTML after an ftypisom prefix", lambda w: w.add([w.file("page.mp4", b"\x00\x00\x00\x18ftypisom" + _HTML)], [PROMPTS[0]]),
+     MediaError, r"corrupt or truncated MP4 file: .*page\.mp4"),
+    ("HTML after an ID3 prefix", lambda w: w.add([w.file("page.mp3", b"ID3\x04\x00\x00\x00\x00\x00\x00" + _HTML)], [PROMPTS[0]]),
+     MediaError, r"corrupt or truncated MP3 file: .*page\.mp3"),
+    ("HTML after an OggS prefix", lambda w: w.add([w.file("page.ogg", b"OggS" + _HTML)], [PROMPTS[0]]),
+     MediaError, r"corrupt or truncated OGG file: .*page\.ogg"),
+
     # model names
     ("model name empty", lambda w: w.add([w.png(10)], [PROMPTS[0]], name=""), ValidationError, r"model name is empty"),
     ("model name whitespace", lambda w: w.add([w.png(10)], [PROMPTS[0]], name=" \t "),
@@ -257,6 +276,12 @@ API_CASES: list[Case] = [
     ("manifest path with ..", lambda w: w.manifest("m.csv", f"media,prompt\n../good/1.png,{PROMPTS[0]}\n"),
      ValidationError, r"contains '\.\.'; paths may not leave the manifest's folder"),
     ("manifest unknown format", lambda w: w.manifest("m.txt", "1.png\n"), ValidationError, r"unknown format \.txt"),
+    ("manifest absolute path outside its folder",
+     lambda w: w.manifest("m.csv", f"media,prompt\n{w.file('elsewhere.png', w.png(61).read_bytes())},{PROMPTS[0]}\n"),
+     ValidationError, r"line 2: media path '.*elsewhere\.png' is an absolute path to .*, outside the manifest's folder"),
+    ("manifest symlink out of its folder", lambda w: w.manifest("m.csv", f"media,prompt\n{_link_out(w)},{PROMPTS[0]}\n"),
+     ValidationError, r"line 2: media path 'out\.png' is a symlink to .*bad/target\.png, outside the manifest's folder"),
+
     ("manifest lists nothing", lambda w: w.manifest("m.csv", "media,prompt\n"), ValidationError, r"lists no media"),
     # votes
     ("vote on unknown matchup", lambda w: _vote(w, matchup="0" * 32),

@@ -11,6 +11,7 @@ from rater.client import Client
 from rater.errors import LeaderboardError, ValidationError
 from rater.leaderboard import Leaderboard
 from rater.matchmaking import BoardStatus, Matchup
+from rater.media import display_file
 from rater.rating_session import (
     MISSING_MEDIA_MESSAGE,
     RatingSession,

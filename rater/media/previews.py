@@ -1,11 +1,12 @@
 """Downscaled copies of large images, the files raters are shown.
 
-A 50-megapixel original takes seconds and hundreds of megabytes to decode and send for every
-pair it appears in, and a rater's screen shows at most about 1,500 pixels of it. So an image whose
-longest side is above :data:`PREVIEW_SIDE` gets a preview, made once at upload, stored beside
-the original and named after the original's hash: ``<sha256>.preview-1536.png`` (``.jpg`` for
-JPEG originals, at quality 95 without chroma subsampling; every other format becomes lossless
-PNG). The original stays for the published site's full-size link. Animated images keep their
+A 50-megapixel original takes seconds and hundreds of megabytes to decode for every page view
+it appears in, and the rater app shows at most 1,460 pixels of its width (Streamlit resamples
+anything wider, every time, and re-encodes it: a JPEG at quality 90). So an image whose longest
+side is above :data:`PREVIEW_SIDE` gets a preview, made once at upload, stored beside the
+original and named after the original's hash: ``<sha256>.preview-1460.png`` (``.jpg`` for JPEG
+originals, at quality 95 without chroma subsampling; every other format becomes lossless PNG).
+The original stays for the published site's full-size link. Animated images keep their
 original (a preview would drop the animation).
 
 Media stored before previews existed get theirs the first time the rater app shows them
@@ -22,8 +23,9 @@ from pathlib import Path
 
 __all__ = ["PREVIEW_SIDE", "display_file", "make_preview", "preview_path"]
 
-#: The longest side of a preview, in pixels.
-PREVIEW_SIDE = 1536
+#: The longest side of a preview, in pixels: Streamlit's widest image (``st.image`` resamples
+#: wider ones), so a preview reaches the browser byte for byte as stored.
+PREVIEW_SIDE = 1460
 _IMAGE_EXTS = {"png", "jpg", "gif", "webp", "bmp"}
 
 

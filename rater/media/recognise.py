@@ -10,12 +10,15 @@ frame must decode. Files are read in chunks, so memory does not grow with their 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import MediaError
 from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, pixel_limit_error
@@ -71,16 +74,19 @@ def _stat(path: Path, max_bytes: int) -> int:
     return st.st_size
 
 
-def _head_and_hash(path: Path) -> tuple[bytes, str]:
-    """The first 4 KiB and the SHA-256 of the whole file, read in chunks."""
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[BinaryIO]:
     try:
         with open(path, "rb") as fh:
-            head = fh.read(4096)
-            fh.seek(0)
-            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            yield fh
     except OSError as exc:
         raise MediaError(f"cannot read media file {path}: {exc.strerror or exc}") from None
-    return head, digest
+
+
+def _sha256(path: Path) -> str:
+    """The file's SHA-256, read in chunks."""
+    with _opened(path) as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _sniff(head: bytes) -> tuple[str, str, str] | None:
@@ -163,8 +169,8 @@ def inspect_media(
     """
     p = Path(path)
     size = _stat(p, max_bytes)
-    head, sha256 = _head_and_hash(p)
-    sniffed = _sniff(head)
+    with _opened(p) as fh:
+        sniffed = _sniff(fh.read(4096))
     if sniffed is None:
         raise MediaError(
             f"not a supported media file: {p} (its content is not an image, video or audio "
@@ -176,4 +182,4 @@ def inspect_media(
         mime, ext, width, height = _check_image(p, max_pixels)
     else:
         kind, mime, ext, width, height = check_stream_media(p, kind, mime, ext, size, max_pixels)
-    return MediaFile(p, sha256, kind, mime, ext, size, width, height)
+    return MediaFile(p, _sha256(p), kind, mime, ext, size, width, height)

@@ -1,0 +1,226 @@
+"""Adding media: previews of large images, memory that does not grow with file size, a write
+transaction that does not hold voters up while files are copied, and manifests that stay in
+their folder."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from app_support import open_app, pair_urls, start
+from click.testing import CliRunner
+from conftest import make_png
+from media_support import make_long_wav
+from PIL import Image
+from streamlit.runtime.memory_media_file_storage import _calculate_file_id
+
+from rater import Client, DatabaseError, ValidationError
+from rater.cli import cli
+from rater.manifest import read_manifest
+from rater.media import PREVIEW_SIDE, blob_path, display_file, preview_path
+
+PROMPTS = ["A red sun over blue mountains", "A sailboat on calm water"]
+
+
+def big_image(path: Path, size: tuple[int, int] = (4000, 3000), fmt: str = "PNG", **save: object) -> Path:
+    """A large image with detail (a gradient), so a preview really differs from a crop."""
+    img = Image.linear_gradient("L").resize(size).convert("RGB")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path, format=fmt, **save)
+    return path
+
+
+def media_files(client: Client) -> set[str]:
+    media = client.store.media_dir
+    return {p.name for p in media.rglob("*") if p.is_file()} if media.exists() else set()
+
+
+# -- previews -----------------------------------------------------------------------------------------
+
+
+def test_a_large_image_gets_a_preview_once_at_upload_and_keeps_its_original(client, tmp_path) -> None:
+    lb = client.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
+    source = big_image(tmp_path / "in" / "big.png")
+    small = make_png(tmp_path / "in" / "small.png", 3, size=64)
+    lb.evaluate_model("m", [source, small], PROMPTS)
+    [original] = lb.model_media("m")[PROMPTS[0]]
+    assert original.read_bytes() == source.read_bytes()  # the site's full-size file
+    preview = preview_path(original)
+    assert preview.name == f"{original.stem}.preview-{PREVIEW_SIDE}.png"
+    with Image.open(preview) as img:
+        assert img.size == (1460, 1095) and img.format == "PNG"
+    assert display_file(original) == preview
+    [kept] = lb.model_media("m")[PROMPTS[1]]
+    assert display_file(kept) == kept and not preview_path(kept).exists()  # small: shown as is
+    made = preview.stat().st_mtime_ns
+    lb.evaluate_model("other", [source], [PROMPTS[0]])  # the same bytes again: nothing remade
+    assert preview.stat().st_mtime_ns == made
+
+
+def test_a_jpeg_preview_is_a_jpeg_turned_as_the_browser_would_turn_it(client, tmp_path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    photo = big_image(tmp_path / "photo.jpg", (4000, 3000), "JPEG", quality=90, exif=exif.tobytes())
+    lb = client.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
+    lb.evaluate_model("m", [photo], [PROMPTS[0]])
+    [original] = lb.model_media("m")[PROMPTS[0]]
+    with Image.open(display_file(original)) as img:
+        assert img.format == "JPEG" and img.size == (1095, 1460)
+
+
+def test_media_stored_before_previews_get_one_on_first_display(client, tmp_path) -> None:
+    lb = client.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
+    lb.evaluate_model("m", [big_image(tmp_path / "big.png")], [PROMPTS[0]])
+    [original] = lb.model_media("m")[PROMPTS[0]]
+    preview = preview_path(original)
+    made_at_upload = preview.read_bytes()
+    preview.unlink()  # as an older version left it
+    assert display_file(original) == preview and preview.read_bytes() == made_at_upload
+
+
+def test_a_file_that_cannot_be_previewed_is_shown_as_it_is(tmp_path) -> None:
+    broken = tmp_path / "ab" / ("ab" * 32 + ".png")
+    broken.parent.mkdir()
+    broken.write_bytes(b"not an image at all")
+    missing = tmp_path / "ab" / ("cd" * 32 + ".jpg")
+    assert display_file(broken) == broken and display_file(missing) == missing
+    assert not any(p.name.startswith(".incoming-") for p in broken.parent.iterdir())
+
+
+def test_the_rater_app_shows_the_preview_not_the_original(tmp_path, monkeypatch) -> None:
+    db = tmp_path / "db" / "lb.db"
+    with Client(db) as client:
+        lb = client.mri.create_new_leaderboard("Big", "Which is better?", PROMPTS[:1], False)
+        for i, size in enumerate([(4000, 3000), (3000, 4000)]):
+            lb.evaluate_model(f"m{i}", [big_image(tmp_path / f"{i}.png", size)], PROMPTS[:1])
+        previews = {
+            _calculate_file_id(preview_path(path).read_bytes(), "image/png"): path
+            for name in ("m0", "m1") for path in lb.model_media(name)[PROMPTS[0]]
+        }
+        board_id = lb.id
+    at = start(open_app(monkeypatch, db, board_id))
+    shown = {Path(url).stem for url in pair_urls(at)}
+    assert shown == set(previews), "each side is the stored preview, byte for byte"
+
+
+# -- memory and the write transaction ------------------------------------------------------------------
+
+
+def test_adding_a_large_file_holds_only_a_chunk_of_it_in_memory(client, tmp_path) -> None:
+    clip = make_long_wav(tmp_path / "long.wav", 50)
+    lb = client.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
+    tracemalloc.start()
+    try:
+        lb.evaluate_model("m", [clip], [PROMPTS[0]])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert clip.stat().st_size > 49_000_000
+    assert peak < 8_000_000, f"peak {peak / 1e6:.1f} MB of Python memory for a 50 MB file"
+    [stored] = lb.model_media("m")[PROMPTS[0]]
+    assert stored.stat().st_size == clip.stat().st_size
+
+
+def test_a_vote_is_not_held_up_while_files_are_copied(tmp_path, monkeypatch) -> None:
+    """While add-model copies a file (probed at its ``fsync``, the end of each copy), a vote
+    from another connection commits at once: the copying is outside the write transaction."""
+    db = tmp_path / "db" / "lb.db"
+    owner, voter = Client(db), Client(db)
+    lb = owner.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
+    for i in range(2):
+        lb.evaluate_model(f"m{i}", [make_png(tmp_path / f"{i}.png", i)], [PROMPTS[0]])
+    matchup = lb.next_matchup("ann")
+    board = voter.mri.get_leaderboard_by_id(lb.id)
+    seen: dict[str, object] = {}
+    real_fsync = os.fsync
+
+    def probe(fd: int) -> None:
+        real_fsync(fd)
+        if "waited" in seen:
+            return
+        vote = threading.Thread(target=lambda: seen.setdefault("receipt", board.record_vote(matchup.id, "left", "ann")))
+        began = time.perf_counter()
+        vote.start()
+        vote.join(timeout=5)
+        seen["waited"] = time.perf_counter() - began
+
+    monkeypatch.setattr(os, "fsync", probe)
+    lb.evaluate_model("newcomer", [make_long_wav(tmp_path / "clip.wav", 2)], [PROMPTS[0]])
+    monkeypatch.undo()
+    assert "receipt" in seen, f"the vote was still waiting after {seen['waited']:.1f} s"
+    assert seen["waited"] < 2
+    owner.close()
+    voter.close()
+
+
+def test_a_failed_transaction_leaves_no_rows_and_removes_the_files_it_copied(client, tmp_path) -> None:
+    lb = client.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
+    lb.evaluate_model("old", [make_png(tmp_path / "old.png", 1)], [PROMPTS[0]])
+    before = media_files(client)
+    with client.store.write() as conn:  # a database that refuses the rows, after the copying
+        conn.execute("CREATE TRIGGER no_media BEFORE INSERT ON media BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    with pytest.raises((sqlite3.Error, DatabaseError), match="refused"):
+        lb.evaluate_model("new", [big_image(tmp_path / "big.png"), make_png(tmp_path / "old.png", 1)], PROMPTS)
+    assert [m.name for m in lb.models()] == ["old"]
+    assert media_files(client) == before  # the big image and its preview are gone, the old one stays
+
+
+# -- manifests ----------------------------------------------------------------------------------------
+
+
+def _manifest(folder: Path, lines: list[str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "manifest.csv"
+    path.write_text("media,prompt\n" + "".join(f"{line},{PROMPTS[0]}\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def test_a_manifest_refuses_media_outside_its_folder(tmp_path) -> None:
+    outside = make_png(tmp_path / "elsewhere" / "secret.png", 1)
+    folder = tmp_path / "run"
+    make_png(folder / "ok.png", 2)
+    (folder / "link.png").symlink_to(outside)
+    (folder / "linked-dir").symlink_to(outside.parent, target_is_directory=True)
+    for line, no, how in [(str(outside), 2, "an absolute path to"), ("link.png", 3, "a symlink to"),
+                          ("linked-dir/secret.png", 4, "a symlink to")]:
+        manifest = _manifest(folder, ["ok.png"] * (no - 2) + [line])
+        with pytest.raises(ValidationError) as caught:
+            read_manifest(manifest)
+        assert str(caught.value) == (
+            f"manifest {manifest}, line {no}: media path {line!r} is {how} {outside}, outside the "
+            f"manifest's folder {folder} (add-model --allow-outside allows it)"
+        )
+        media, _ = read_manifest(manifest, allow_outside=True)
+        assert media[-1].resolve() == outside
+    inside = _manifest(folder, [str(folder / "ok.png")])  # absolute, but inside: fine
+    assert read_manifest(inside)[0] == [folder / "ok.png"]
+
+
+def test_add_model_allow_outside_and_max_pixels(tmp_path) -> None:
+    db = tmp_path / "lb.db"
+    with Client(db) as client:
+        board_id = client.mri.create_new_leaderboard("B", "Which?", PROMPTS, False).id
+    outside = make_png(tmp_path / "elsewhere" / "a.png", 1)
+    manifest = _manifest(tmp_path / "run", [str(outside)])
+
+    def add(*extra: str) -> object:
+        return CliRunner().invoke(cli, ["--db", str(db), "add-model", board_id, "--name", "m",
+                                        "--manifest", str(manifest), *extra])
+
+    refused = add()
+    assert refused.exit_code == 1 and refused.output.count("\n") == 1
+    assert "line 2: media path" in refused.output and "--allow-outside" in refused.output
+    too_big = add("--allow-outside", "--max-pixels", "50")
+    assert too_big.exit_code == 1 and too_big.output.count("\n") == 1, too_big.output
+    assert f"image is too large: {outside} is 8x8 pixels" in too_big.output
+    added = add("--allow-outside")
+    assert added.exit_code == 0, added.output
+    assert "1 media added (1 new files)" in added.output
+    with Client(db) as client:
+        [stored] = client.mri.get_leaderboard_by_id(board_id).model_media("m")[PROMPTS[0]]
+        assert stored == blob_path(client.store.media_dir, stored.stem, "png")

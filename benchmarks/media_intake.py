@@ -16,34 +16,23 @@ Two measurements, each against a baseline measured in the same run:
 from __future__ import annotations
 
 import argparse
-import math
-import struct
 import subprocess
 import sys
 import tempfile
 import textwrap
-import wave
 from pathlib import Path
 
-from PIL import Image
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from rater import Client
-from rater.media import display_file
+from media_support import make_long_wav  # noqa: E402  (tests/ is not a package)
+from PIL import Image  # noqa: E402
+
+from rater import Client  # noqa: E402
+from rater.media import display_file  # noqa: E402
 
 # VmHWM, not ru_maxrss: a child started by a big parent reports the parent's peak in the latter.
 _PEAK = ("print(next(int(l.split()[1]) // 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')),"
          " file=sys.stderr)")
-
-
-def _wav(path: Path, megabytes: int, freq: float) -> Path:
-    second = struct.pack("<48000h", *(int(8000 * math.sin(2 * math.pi * freq * i / 48000)) for i in range(48000)))
-    with wave.open(str(path), "wb") as clip:
-        clip.setnchannels(1)
-        clip.setsampwidth(2)
-        clip.setframerate(48000)
-        for _ in range(megabytes * 1_000_000 // len(second)):
-            clip.writeframes(second)
-    return path
 
 
 def _run(code: str, *args: str) -> tuple[float, int]:
@@ -62,7 +51,7 @@ def add_model_rows(root: Path, megabytes: int) -> list[tuple[str, float, int]]:
         board = client.mri.create_new_leaderboard("Bench", "Which?", prompts, False).id
     manifest = root / "in" / "manifest.csv"
     manifest.parent.mkdir(parents=True)
-    files = [_wav(root / "in" / f"{i}.wav", megabytes, 220 * (i + 1)) for i in range(4)]
+    files = [make_long_wav(root / "in" / f"{i}.wav", megabytes, 220 * (i + 1)) for i in range(4)]
     manifest.write_text("media,prompt\n" + "".join(f"{f.name},{p}\n" for f, p in zip(files, prompts)))
     read_all = "import rater.cli\nfrom pathlib import Path\nkept = [Path(a).read_bytes() for a in sys.argv[1:]]"
     baseline = _run(read_all, *map(str, files))

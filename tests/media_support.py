@@ -87,10 +87,11 @@ def make_big_png(path: Path, width: int, height: int, *, level: int = 9) -> Path
     return path
 
 
-def make_long_wav(path: Path, megabytes: int) -> Path:
-    """A 16-bit mono 48 kHz WAV of about ``megabytes`` MB, written in chunks."""
+def make_long_wav(path: Path, megabytes: int, freq: float = 440.0) -> Path:
+    """A 16-bit mono 48 kHz WAV of about ``megabytes`` MB, written in chunks
+    (``benchmarks/media_intake.py`` uses it too)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    second = struct.pack("<48000h", *(int(8000 * math.sin(2 * math.pi * 440 * i / 48000)) for i in range(48000)))
+    second = struct.pack("<48000h", *(int(8000 * math.sin(2 * math.pi * freq * i / 48000)) for i in range(48000)))
     with wave.open(str(path), "wb") as clip:
         clip.setnchannels(1)
         clip.setsampwidth(2)

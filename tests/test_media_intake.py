@@ -170,6 +170,40 @@ def test_a_failed_transaction_leaves_no_rows_and_removes_the_files_it_copied(cli
     assert media_files(client) == before  # the big image and its preview are gone, the old one stays
 
 
+def test_a_failed_upload_keeps_a_copied_file_that_another_upload_committed_meanwhile(tmp_path, monkeypatch) -> None:
+    """Upload A copies X and Y, then its rows are refused; between its copies, upload B of X
+    found A's copy of X and committed rows using it. A's clean-up removes Y but keeps X: no
+    committed row is left without its file."""
+    db = tmp_path / "db" / "lb.db"
+    first, second = Client(db, create=True), Client(db)
+    board = first.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
+    x, y = make_png(tmp_path / "x.png", 1), make_png(tmp_path / "y.png", 2)
+    with first.store.write() as conn:
+        conn.execute("CREATE TRIGGER refuse_a BEFORE INSERT ON models WHEN NEW.name = 'a' "
+                     "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    calls: list[int] = []
+    real_fsync = os.fsync
+
+    def probe(fd: int) -> None:
+        real_fsync(fd)
+        calls.append(fd)
+        if len(calls) == 2:  # A has stored X and is copying Y
+            other = threading.Thread(target=lambda: second.mri.get_leaderboard_by_id(board.id).evaluate_model("b", [x], [PROMPTS[0]]))
+            other.start()
+            other.join(timeout=30)
+
+    monkeypatch.setattr(os, "fsync", probe)
+    with pytest.raises((sqlite3.Error, DatabaseError), match="refused"):
+        board.evaluate_model("a", [x, y], PROMPTS)
+    monkeypatch.undo()
+    assert [m.name for m in board.models()] == ["b"]
+    [kept] = board.model_media("b")[PROMPTS[0]]
+    assert kept.read_bytes() == x.read_bytes()
+    assert media_files(first) == {kept.name}  # Y, copied for A alone, is gone
+    first.close()
+    second.close()
+
+
 # -- manifests ----------------------------------------------------------------------------------------
 
 

@@ -43,8 +43,13 @@ from rater.store import catalog, matchups, votes
 TARGET_P99_MS = 20.0
 
 
-def build(client: Client, models: int, prompts: int, media_per: int, n_votes: int, raters: int) -> Leaderboard:
-    """A board of synthetic rows: media rows point at blobs that are never written."""
+def build(
+    client: Client, models: int, prompts: int, media_per: int, n_votes: int, raters: int,
+    near: int | None = None,
+) -> Leaderboard:
+    """A board of synthetic rows: media rows point at blobs that are never written. Pairs are
+    uniform over all models, or with ``near`` mostly (90%) between models at most ``near``
+    places apart in true strength, as a matchmaker that compares neighbours would make them."""
     rng = np.random.default_rng(0)
     texts = [f"prompt {q}" for q in range(prompts)]
     lb = client.mri.create_new_leaderboard("speed", "Which is better?", texts, repeat_share=0.0)
@@ -69,6 +74,10 @@ def build(client: Client, models: int, prompts: int, media_per: int, n_votes: in
         size = min(chunk, n_votes - start)
         a = rng.integers(models, size=size)
         b = (a + rng.integers(1, models, size=size)) % models
+        if near is not None:
+            step = rng.integers(1, near + 1, size=size) * rng.choice([-1, 1], size=size)
+            local = (rng.random(size) < 0.9) & (a + step >= 0) & (a + step < models)
+            b = np.where(local, a + step, b)
         q = rng.integers(prompts, size=size)
         ja, jb = rng.integers(media_per, size=size), rng.integers(media_per, size=size)
         rater = rng.integers(raters, size=size)

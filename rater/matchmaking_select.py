@@ -35,19 +35,26 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from .matchmaking_model import LocalPosterior, Posterior, var_diff
 from .matchmaking_state import BoardState, MediaItem, RaterView
 
 __all__ = [
     "CANDIDATE_WINDOW",
     "MIN_PLACED_VOTES",
     "NEWCOMER_VOTES",
+    "REGION",
     "SEPARATION_Z",
     "TARGET_WINDOW",
     "Analysis",
     "Plan",
     "analyse",
+    "candidate_values",
+    "information_values",
+    "open_places",
     "pick_information",
+    "pick_local",
     "pick_uniform",
+    "separated",
 ]
 
 #: A pair of models counts as separated when its difference is this many standard deviations
@@ -62,6 +69,11 @@ NEWCOMER_VOTES = MIN_PLACED_VOTES
 CANDIDATE_WINDOW = 7
 #: Pairs up to this many places apart are the targets whose order the next vote should settle.
 TARGET_WINDOW = 3
+#: On boards with a local posterior, candidates and targets come from a stretch of this many
+#: places of the order (where the most ordering loss is open, or around the newcomer)...
+REGION = 48
+#: ...trying up to this many stretches before falling back to a uniform pick.
+REGION_TRIES = 4
 _UNIFORM_TRIES = 40
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 _EXACT_CELLS = 40_000  # candidate x target cells scored exactly; beyond, a first-order pass
@@ -84,33 +96,64 @@ class Analysis:
     """The board seen through the stopping rule.
 
     ``order`` lists the matchable models best first; ``resolved[k]`` says whether the pair
-    ``(order[k], order[k + 1])`` is separated or has reached ``max_pair_votes``; ``placed`` has
-    one flag per model of the board.
+    ``(order[k], order[k + 1])`` is separated or has reached ``max_pair_votes``, and ``gap[k]``
+    and ``sd[k]`` are the size of its difference and the standard deviation used to judge it;
+    ``placed`` has one flag per model of the board.
     """
 
     order: np.ndarray
     resolved: np.ndarray
     placed: np.ndarray
     settled: bool
+    gap: np.ndarray
+    sd: np.ndarray
 
 
-def analyse(state: BoardState, max_pair_votes: int) -> Analysis:
-    """Apply the stopping rule to the current posterior."""
+def analyse(state: BoardState, max_pair_votes: int, check_budget: int = 0) -> Analysis:
+    """Apply the stopping rule to the current posterior.
+
+    :param check_budget: on big boards, how many pairs that look separated under the block
+        variances may be checked exactly now (see :func:`separated`).
+    """
     n = len(state.model_ids)
     idx = np.flatnonzero(state.active())
     placed = np.zeros(n, dtype=bool)
     if len(idx) < 2:
-        return Analysis(idx, np.zeros(0, dtype=bool), placed, False)
+        none = np.zeros(0)
+        return Analysis(idx, np.zeros(0, dtype=bool), placed, False, none, none)
     post = state.posterior
     order = idx[np.argsort(-post.mu[idx], kind="stable")]
     a, b = order[:-1], order[1:]
-    sep = np.abs(post.mu[a] - post.mu[b]) >= SEPARATION_Z * np.sqrt(post.var_diff(a, b))
-    resolved = sep | (state.games[a, b] >= max_pair_votes)
+    capped = state.pair_games(a, b) >= max_pair_votes
+    gap, sd = np.abs(post.mu[a] - post.mu[b]), np.sqrt(post.var_diff(a, b))
+    sep = separated(post, a, b, gap, sd, ~capped, check_budget)
+    resolved = sep | capped
     ok = np.ones(len(order), dtype=bool)
     ok[:-1] &= resolved
     ok[1:] &= resolved
     placed[order] = ok & (state.model_games[order] >= MIN_PLACED_VOTES)
-    return Analysis(order, resolved, placed, bool(placed[order].all()))
+    return Analysis(order, resolved, placed, bool(placed[order].all()), gap, sd)
+
+
+def separated(
+    post: Posterior | LocalPosterior, a: np.ndarray, b: np.ndarray, gap: np.ndarray,
+    sd: np.ndarray, wanted: np.ndarray, check_budget: int,
+) -> np.ndarray:
+    """Whether each pair ``(a[k], b[k])``, ``gap[k]`` apart with standard deviation
+    ``sd[k]``, is separated: ``gap >= SEPARATION_Z * sd``.
+
+    Exact with a dense posterior. With a local one, the block variances are lower bounds, so a
+    pair they do not separate is not separated; one they do is separated only once its exact
+    variance is known (``wanted`` pairs, up to ``check_budget`` new ones per call; the others
+    count as not separated yet).
+    """
+    sep = gap >= SEPARATION_Z * sd
+    if isinstance(post, LocalPosterior) and sep.any():
+        maybe = np.flatnonzero(sep & wanted)
+        exact = post.exact_var_diff(a[maybe], b[maybe], check_budget)
+        sep[:] = False
+        sep[maybe] = gap[maybe] >= SEPARATION_Z * np.sqrt(np.nan_to_num(exact, nan=np.inf))
+    return sep
 
 
 def _window_pairs(order: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -129,17 +172,16 @@ def _expected_loss(m: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 
 def candidate_values(
-    state: BoardState, ca: np.ndarray, cb: np.ndarray, ta: np.ndarray, tb: np.ndarray
+    mu: np.ndarray, cov: np.ndarray, ca: np.ndarray, cb: np.ndarray, ta: np.ndarray, tb: np.ndarray
 ) -> np.ndarray:
     """Expected drop of the summed ordering loss of the targets ``(ta, tb)`` from one more
-    vote on each candidate pair ``(ca, cb)``."""
-    post = state.posterior
-    cov, mu = post.cov, post.mu
+    vote on each candidate pair ``(ca, cb)``, under strengths ``mu`` with covariance ``cov``
+    (indices into both)."""
     p = 1.0 / (1.0 + np.exp(-(mu[ca] - mu[cb])))
     info = p * (1.0 - p)
-    var_c = post.var_diff(ca, cb)
+    var_c = var_diff(cov, ca, cb)
     m_t = np.abs(mu[ta] - mu[tb])
-    var_t = post.var_diff(ta, tb)
+    var_t = var_diff(cov, ta, tb)
     # cross[c, t] = cov(mu_a - mu_b, mu_i - mu_j), through the rows of the candidates
     rows = cov[ca] - cov[cb]
     cross = rows[:, ta] - rows[:, tb]
@@ -178,36 +220,75 @@ def pick_information(
         return None
     rng = state.rng
     games = state.model_games
-    post = state.posterior
     newcomers = order[games[order] < NEWCOMER_VOTES]
+    focus = None
     if len(newcomers):
         fewest = newcomers[games[newcomers] == games[newcomers].min()]
         focus = int(rng.choice(fewest))
-        others = order[state.common[focus, order]]
-        ca, cb = np.full(len(others), focus), others
-    else:
-        ca, cb = _window_pairs(order, CANDIDATE_WINDOW)
-        keep = state.common[ca, cb]
-        ca, cb = ca[keep], cb[keep]
+    if isinstance(state.posterior, LocalPosterior):
+        return pick_local(state, history, analysis, max_pair_votes, pending, focus)
+    ca, cb, values = information_values(state, analysis, max_pair_votes, pending, focus)
     if len(ca) == 0:
         return None
-    ta, tb = _window_pairs(order, TARGET_WINDOW)
-    separated = np.abs(post.mu[ta] - post.mu[tb]) >= SEPARATION_Z * np.sqrt(post.var_diff(ta, tb))
-    capped = state.games[ta, tb] >= max_pair_votes
-    open_ = ~separated if analysis.settled else ~separated & ~capped
-    ta, tb = ta[open_], tb[open_]
-    values = candidate_values(state, ca, cb, ta, tb)
+    return _best_plan(state, history, ca, cb, values) or pick_uniform(state, history)
+
+
+def information_values(
+    state: BoardState,
+    analysis: Analysis,
+    max_pair_votes: int,
+    pending: dict[tuple[int, int], int],
+    focus: int | None,
+    region: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate pairs ``(ca, cb)`` and the value of one more vote on each.
+
+    The candidates are ``focus`` (a newcomer) against every model it can meet, or else the
+    pairs at most :data:`CANDIDATE_WINDOW` places apart; the targets are the open pairs at most
+    :data:`TARGET_WINDOW` places apart. ``region`` (positions in ``analysis.order``) limits
+    all of them to that stretch of the order, with the covariance of its models only.
+    """
+    post = state.posterior
+    models = analysis.order if region is None else analysis.order[region]
+    if isinstance(post, LocalPosterior):
+        mu, cov = post.mu[models], post.covariance(models)
+    else:
+        mu, cov = post.mu[models], post.cov[np.ix_(models, models)]
+    spots = np.arange(len(models))  # positions in ``models``
+    if focus is not None:
+        at = int(np.flatnonzero(models == focus)[0])
+        others = spots[state.shares_prompt(np.full(len(models), focus), models)]
+        ca, cb = np.full(len(others), at), others
+    else:
+        ca, cb = _window_pairs(spots, CANDIDATE_WINDOW)
+        keep = state.shares_prompt(models[ca], models[cb])
+        ca, cb = ca[keep], cb[keep]
+    if len(ca) == 0:
+        return models[ca], models[cb], np.zeros(0)
+    ta, tb = _window_pairs(spots, TARGET_WINDOW)
+    sep = np.abs(mu[ta] - mu[tb]) >= SEPARATION_Z * np.sqrt(var_diff(cov, ta, tb))
+    if not analysis.settled:
+        sep |= state.pair_games(models[ta], models[tb]) >= max_pair_votes
+    ta, tb = ta[~sep], tb[~sep]
+    values = candidate_values(mu, cov, ca, cb, ta, tb)
+    ca, cb = models[ca], models[cb]
     if pending:
         held = np.zeros(len(ca))
-        for (a, b), count in pending.items():
-            held[((ca == a) & (cb == b)) | ((ca == b) & (cb == a))] += count
+        for (x, y), count in pending.items():
+            held[((ca == x) & (cb == y)) | ((ca == y) & (cb == x))] += count
         values = values / (1.0 + held)
-    values = values * (1.0 + 1e-9 * rng.random(len(values)))  # random among equals
+    return ca, cb, values
+
+
+def _best_plan(
+    state: BoardState, history: RaterView, ca: np.ndarray, cb: np.ndarray, values: np.ndarray
+) -> Plan | None:
+    values = values * (1.0 + 1e-9 * state.rng.random(len(values)))  # random among equals
     for k in np.argsort(-values, kind="stable"):
         plan = _pick_media(state, history, int(ca[k]), int(cb[k]))
         if plan is not None:
             return plan
-    return pick_uniform(state, history)
+    return None
 
 
 def _pick_media(state: BoardState, history: RaterView, a: int, b: int) -> Plan | None:
@@ -260,3 +341,59 @@ def pick_uniform(state: BoardState, history: RaterView) -> Plan | None:
                 if plan is not None:
                     return plan
     return None
+
+
+def pick_local(
+    state: BoardState,
+    history: RaterView,
+    analysis: Analysis,
+    max_pair_votes: int,
+    pending: dict[tuple[int, int], int],
+    focus: int | None,
+) -> Plan | None:
+    """:func:`pick_information` on a big board: the same values, computed within a stretch of
+    :data:`REGION` places of the order (the whole order if it is shorter) around the newcomer,
+    or else around the places where the most ordering loss is still open."""
+    order = analysis.order
+    n, half = len(order), REGION // 2
+    if n <= REGION:
+        centers = [n // 2]
+    elif focus is not None:
+        centers = [int(np.flatnonzero(order == focus)[0])]
+    else:
+        centers = open_places(state, analysis, pending)
+    for c in centers:
+        lo = min(max(0, c - half), max(0, n - REGION))
+        region = np.arange(lo, min(n, lo + REGION))
+        ca, cb, values = information_values(state, analysis, max_pair_votes, pending, focus, region)
+        plan = _best_plan(state, history, ca, cb, values) if len(ca) else None
+        if plan is not None:
+            return plan
+    return pick_uniform(state, history)
+
+
+def open_places(
+    state: BoardState, analysis: Analysis, pending: dict[tuple[int, int], int]
+) -> list[int]:
+    """Up to :data:`REGION_TRIES` places of the order, best first and at least half a region
+    apart, ranked by the expected ordering loss of the open neighbouring pairs around them
+    (divided by ``1 +`` the matchups pending there, so concurrent raters spread out)."""
+    order, gap, sd = analysis.order, analysis.gap, analysis.sd
+    loss = _expected_loss(gap, sd)
+    loss[(gap >= SEPARATION_Z * sd) if analysis.settled else analysis.resolved] = 0.0
+    score = np.convolve(loss, np.ones(2 * TARGET_WINDOW + 1), mode="same")
+    if pending:
+        place = np.empty(len(state.model_ids), dtype=np.intp)
+        place[order] = np.arange(len(order))
+        held = np.zeros(len(loss))
+        for (x, y), count in pending.items():
+            held[min(len(loss) - 1, (place[x] + place[y]) // 2)] += count
+        score /= 1.0 + np.convolve(held, np.ones(2 * CANDIDATE_WINDOW + 1), mode="same")
+    score *= 1.0 + 1e-9 * state.rng.random(len(score))  # random among equals
+    chosen: list[int] = []
+    for k in np.argsort(-score, kind="stable"):
+        if all(abs(int(k) - c) >= REGION // 2 for c in chosen):
+            chosen.append(int(k))
+            if len(chosen) == REGION_TRIES:
+                break
+    return chosen

@@ -20,11 +20,14 @@ import numpy as np
 
 from ranking import RatingState
 
-from .matchmaking_model import Posterior, posterior_of, rating_state
+from . import matchmaking_model as model
+from .matchmaking_model import LocalPosterior, Posterior, local_posterior, posterior_of, rating_state
 from .media import blob_path
 from .store import Store, catalog, matchups, votes
 
-__all__ = ["BoardState", "MediaItem", "RaterView", "forget_states", "seed_states", "state_for"]
+__all__ = [
+    "BoardState", "MediaItem", "PairCounts", "RaterView", "forget_states", "seed_states", "state_for",
+]
 
 _SCORE = {"left": 1.0, "right": 0.0, "tie": 0.5}
 PENDING_SECONDS = 900.0
@@ -40,6 +43,85 @@ class MediaItem:
     sha256: str
     ext: str
     kind: str
+
+
+class PairCounts:
+    """Counted votes per pair of models, kept sparse: only pairs that have met take memory.
+
+    Pair ``k`` is models ``lo[k] < hi[k]`` with ``games[k]`` votes, of which ``lo[k]`` earned
+    ``wins[k]`` (ties count half).
+    """
+
+    def __init__(self) -> None:
+        self.slot: dict[int, int] = {}
+        self.size = 0
+        self._lo = np.zeros(16, dtype=np.intp)
+        self._hi = np.zeros(16, dtype=np.intp)
+        self._games = np.zeros(16)
+        self._wins = np.zeros(16)
+        self._sorted = np.zeros(0, dtype=np.intp)  # slots 0..len-1 by key, for get()
+
+    def add(self, a: np.ndarray, b: np.ndarray, score_a: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Count votes between ``a[k]`` and ``b[k]`` where ``a[k]`` scored ``score_a[k]``;
+        returns them per pair, ``(lo, hi, score of lo, votes)``, pairs in ``(lo, hi)`` order."""
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        won = np.where(a < b, score_a, 1.0 - score_a)
+        keys, inverse = np.unique((lo << 32) | hi, return_inverse=True)
+        count = np.bincount(inverse, minlength=len(keys)).astype(float)
+        total = np.bincount(inverse, weights=won, minlength=len(keys))
+        slots = np.empty(len(keys), dtype=np.intp)
+        for k, key in enumerate(keys.tolist()):
+            slot = self.slot.get(key)
+            if slot is None:
+                slot = self.slot[key] = self._append(key >> 32, key & 0xFFFFFFFF)
+            slots[k] = slot
+        self._games[slots] += count
+        self._wins[slots] += total
+        return keys >> 32, keys & 0xFFFFFFFF, total, count
+
+    def _append(self, lo: int, hi: int) -> int:
+        if self.size == len(self._lo):
+            grow = len(self._lo)
+            self._lo, self._hi = np.pad(self._lo, (0, grow)), np.pad(self._hi, (0, grow))
+            self._games, self._wins = np.pad(self._games, (0, grow)), np.pad(self._wins, (0, grow))
+        self._lo[self.size], self._hi[self.size] = lo, hi
+        self.size += 1
+        return self.size - 1
+
+    def get(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Votes between ``a[k]`` and ``b[k]`` (0 for pairs that never met): binary searches
+        in the slots sorted by key, re-sorted once the unsorted newest slots pass 1/8."""
+        keys = (np.minimum(a, b).astype(np.int64) << 32) | np.maximum(a, b)
+        done = len(self._sorted)
+        if self.size - done > max(64, done // 8):
+            self._sorted = np.argsort(self._keys(0, self.size), kind="stable")
+            done = self.size
+        out = np.zeros(len(keys))
+        for slots in (self._sorted, done + np.argsort(self._keys(done, self.size))):
+            if len(slots) == 0:
+                continue
+            sorted_keys = self._keys(0, self.size)[slots]
+            at = np.minimum(np.searchsorted(sorted_keys, keys), len(slots) - 1)
+            hit = sorted_keys[at] == keys
+            out[hit] = self._games[slots[at[hit]]]
+        return out
+
+    def _keys(self, start: int, stop: int) -> np.ndarray:
+        return (self._lo[start:stop].astype(np.int64) << 32) | self._hi[start:stop]
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(lo, hi, games, wins)`` of every pair that has met."""
+        k = self.size
+        return self._lo[:k], self._hi[:k], self._games[:k], self._wins[:k]
+
+    def dense(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``n x n`` matrices ``games`` and ``wins`` (``wins[i, j]``: what ``i`` earned
+        against ``j``), for the exact fit of small boards."""
+        lo, hi, games, wins = self.edges()
+        g, w = np.zeros((n, n)), np.zeros((n, n))
+        g[lo, hi] = g[hi, lo] = games
+        w[lo, hi], w[hi, lo] = wins, games - wins
+        return g, w
 
 
 class RaterView:
@@ -94,11 +176,12 @@ class BoardState:
         self.media: dict[tuple[int, int], list[MediaItem]] = {}
         n_prompts = len(self.prompt_ids)
         self.has_media = np.zeros((0, n_prompts), dtype=bool)
-        self.common = np.zeros((0, 0), dtype=bool)
         self.excluded: set[str] = set()
         self.seen = (0, 0, 0)  # change probe: max vote, media and model id read so far
         self.pending: dict[str, tuple[int, int, float]] = {}
         self.inflight: set[tuple[str, int, int]] = set()  # (rater, media, media) being stored
+        # board_status's last (placed, votes, rank) per model and the ModelStatus rows made
+        self.status_rows: tuple[np.ndarray, list[Any]] = (np.zeros((3, 0), dtype=np.int64), [])
         self._reset_counts()
         self.loaded = True
 
@@ -106,25 +189,25 @@ class BoardState:
 
     def _reset_counts(self) -> None:
         n, n_prompts = len(self.model_ids), len(self.prompt_ids)
-        self.wins = np.zeros((n, n))
-        self.games = np.zeros((n, n))
+        self.pairs = PairCounts()
+        self.model_games = np.zeros(n)
         self.prompt_games = np.zeros((n, n_prompts))
         self.votes_counted = 0
         self._rating: RatingState | None = None
-        self._posterior: Posterior | None = None
+        self._posterior: Posterior | LocalPosterior | None = None
         self._unfitted = 0  # counted votes not in the last fit
         self._fitted_at = 0.0
+        self._stale = False  # models were added since the last fit
 
     def _grow(self, n: int) -> None:
-        extra = n - len(self.wins)
+        extra = n - len(self.model_games)
         if extra <= 0:
             return
-        self.wins = np.pad(self.wins, ((0, extra), (0, extra)))
-        self.games = np.pad(self.games, ((0, extra), (0, extra)))
+        self.model_games = np.pad(self.model_games, (0, extra))
         self.prompt_games = np.pad(self.prompt_games, ((0, extra), (0, 0)))
         self.has_media = np.pad(self.has_media, ((0, extra), (0, 0)))
         self._rating = None  # refitted from the counts when next needed
-        self._posterior = None
+        self._stale = True
 
     def refresh(self, conn: Any) -> None:
         """Read what changed since the last call: new models, media, votes, exclusions."""
@@ -143,10 +226,6 @@ class BoardState:
                 key = (self.model_index[int(model_id)], self.prompt_index[int(prompt_id)])
                 self.media.setdefault(key, []).append(MediaItem(int(media_id), sha, ext, kind))
                 self.has_media[key] = True
-            if rows or len(self.common) != len(self.model_ids):
-                m = self.has_media.astype(np.float32)
-                self.common = (m @ m.T) > 0
-                np.fill_diagonal(self.common, False)
         excluded = votes.excluded_raters(conn, self.leaderboard_id)
         last_vote = self.seen[0]
         if excluded != self.excluded:
@@ -172,29 +251,23 @@ class BoardState:
         q = np.fromiter((self.prompt_index[r[5]] for r in keep), dtype=np.intp, count=len(keep))
         if self.inverse:
             s = 1.0 - s
-        np.add.at(self.wins, (a, b), s)
-        np.add.at(self.wins, (b, a), 1.0 - s)
-        np.add.at(self.games, (a, b), 1.0)
-        np.add.at(self.games, (b, a), 1.0)
+        np.add.at(self.model_games, a, 1.0)
+        np.add.at(self.model_games, b, 1.0)
         np.add.at(self.prompt_games, (a, q), 1.0)
         np.add.at(self.prompt_games, (b, q), 1.0)
         self.votes_counted += len(keep)
+        cells = self.pairs.add(a, b, s)
         if self._rating is not None:
-            n = len(self.model_ids)
-            cell = np.minimum(a, b) * n + np.maximum(a, b)
-            won = np.where(a < b, s, 1.0 - s)  # score of the smaller index
-            keys, inverse = np.unique(cell, return_inverse=True)
-            count = np.bincount(inverse, minlength=len(keys))
-            total = np.bincount(inverse, weights=won, minlength=len(keys))
-            for key, c, t in zip(keys, count, total):
-                self._rating.add(int(key // n), int(key % n), float(t / c), float(c))
+            for lo, hi, score, count in zip(*cells):
+                self._rating.add(int(lo), int(hi), float(score / count), float(count))
         self._unfitted += len(keep)
 
     # -- derived ------------------------------------------------------------------------------
 
     @property
-    def posterior(self) -> Posterior:
-        """The Bradley-Terry posterior of the counted votes.
+    def posterior(self) -> Posterior | LocalPosterior:
+        """The Bradley-Terry posterior of the counted votes: exact on boards of up to
+        :data:`~rater.matchmaking_model.DENSE_MODELS` models, by blocks of the order above.
 
         Refitted after every new vote on small boards; on big ones once the votes since the
         last fit reach 1/:data:`REFIT_SHARE` of the total or :data:`REFIT_SECONDS` have passed
@@ -203,21 +276,36 @@ class BoardState:
         now = time.monotonic()
         due = self._unfitted >= max(1, self.votes_counted // REFIT_SHARE) or (
             self._unfitted and now - self._fitted_at > REFIT_SECONDS)
-        if self._posterior is None or due:
-            if self._rating is None:
-                self._rating = rating_state(self.model_names, self.wins, self.games)
-            self._posterior = posterior_of(self._rating)
-            self._unfitted, self._fitted_at = 0, now
+        if self._posterior is None or self._stale or due:
+            n = len(self.model_ids)
+            if n <= model.DENSE_MODELS:
+                if self._rating is None:
+                    games, wins = self.pairs.dense(n)
+                    self._rating = rating_state(self.model_names, wins, games)
+                self._posterior = posterior_of(self._rating)
+            else:
+                self._rating = None
+                start = self._posterior.mu if isinstance(self._posterior, LocalPosterior) else None
+                self._posterior = local_posterior(n, *self.pairs.edges(), start)
+            self._unfitted, self._fitted_at, self._stale = 0, now, False
         return self._posterior
 
-    @property
-    def model_games(self) -> np.ndarray:
-        """Counted votes per model."""
-        return self.games.sum(axis=1)
+    def pair_games(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Counted votes between models ``a[k]`` and ``b[k]``."""
+        return self.pairs.get(a, b)
+
+    def shares_prompt(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether models ``a[k]`` and ``b[k]`` (two different models) have media for a
+        common prompt, so they can be matched."""
+        a, b = np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)
+        if len(a) == 0:
+            return np.zeros(0, dtype=bool)
+        return (self.has_media[a] & self.has_media[b]).any(axis=1) & (a != b)
 
     def active(self) -> np.ndarray:
         """Models that share a prompt with at least one other model (they can be matched)."""
-        return self.common.any(axis=1) if len(self.common) else np.zeros(0, dtype=bool)
+        shared = self.has_media.sum(axis=0) >= 2
+        return (self.has_media & shared[None, :]).any(axis=1)
 
     def pending_counts(self, now: float) -> dict[tuple[int, int], int]:
         """Matchups served but not yet voted on, per model pair ``(min, max)``."""

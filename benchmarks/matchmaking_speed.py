@@ -32,6 +32,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+from scipy.special import expit
 
 from ranking import RatingState
 from rater import Client, Leaderboard
@@ -45,11 +46,12 @@ TARGET_P99_MS = 20.0
 
 def build(
     client: Client, models: int, prompts: int, media_per: int, n_votes: int, raters: int,
-    near: int | None = None,
+    near: int | None = None, strength: np.ndarray | None = None,
 ) -> Leaderboard:
     """A board of synthetic rows: media rows point at blobs that are never written. Pairs are
     uniform over all models, or with ``near`` mostly (90%) between models at most ``near``
-    places apart in true strength, as a matchmaker that compares neighbours would make them."""
+    places apart in true strength, as a matchmaker that compares neighbours would make them.
+    True strengths (logits) are ``strength``, by default spread evenly over +-3."""
     rng = np.random.default_rng(0)
     texts = [f"prompt {q}" for q in range(prompts)]
     lb = client.mri.create_new_leaderboard("speed", "Which is better?", texts, repeat_share=0.0)
@@ -68,7 +70,7 @@ def build(
                     media_id[k, q, j] = catalog.insert_media(conn, lb.id, int(model_ids[k]), pid, sha, "", now)
         for r in range(raters):
             votes.ensure_rater(conn, lb.id, f"rater{r}")
-    strength = np.linspace(-3.0, 3.0, models)
+    strength = np.linspace(-3.0, 3.0, models) if strength is None else np.asarray(strength)
     chunk = 100_000
     for start in range(0, n_votes, chunk):
         size = min(chunk, n_votes - start)
@@ -81,7 +83,7 @@ def build(
         q = rng.integers(prompts, size=size)
         ja, jb = rng.integers(media_per, size=size), rng.integers(media_per, size=size)
         rater = rng.integers(raters, size=size)
-        p_left = 1.0 / (1.0 + np.exp(-(strength[a] - strength[b])))
+        p_left = expit(strength[a] - strength[b])
         left_won = rng.random(size) < p_left
         ids = [uuid.uuid4().hex for _ in range(size)]
         t = now + start + np.arange(size, dtype=float)

@@ -104,18 +104,14 @@ class LocalPosterior:
         size = self.block_cov.shape[1]
         stride = max(1, size // 2)
         last = len(self.starts) - 1
-        k0 = np.minimum(x // stride, last)
-        best = np.full(len(x), -1)
-        best_dist = np.full(len(x), np.inf)
         mid = (x + y) / 2.0
-        for k in (k0 - 1, k0, k0 + 1):
-            kc = np.clip(k, 0, last)
-            start = self.starts[kc]
-            ok = (k >= 0) & (k <= last) & (start <= x) & (y < start + size)
-            dist = np.abs(start + (size - 1) / 2.0 - mid)
-            better = ok & (dist < best_dist)
-            best = np.where(better, kc, best)
-            best_dist = np.where(better, dist, best_dist)
+        best = np.clip(np.rint((mid - (size - 1) / 2.0) / stride).astype(np.intp), 0, last)
+        start = self.starts[best]
+        missed = np.flatnonzero((x < start) | (y >= start + size))
+        for m in missed.tolist():  # rare: near the shifted last block, or pairs far apart
+            fits = np.flatnonzero((self.starts <= x[m]) & (y[m] < self.starts + size))
+            centre = np.abs(self.starts[fits] + (size - 1) / 2.0 - mid[m])
+            best[m] = fits[np.argmin(centre)] if len(fits) else -1
         return best
 
     def var_diff(self, i: np.ndarray | int, j: np.ndarray | int) -> np.ndarray:

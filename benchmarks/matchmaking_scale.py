@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,7 @@ from matchmaking_speed import build, percentile  # noqa: E402
 
 from rater import Client  # noqa: E402
 from rater import matchmaking_model  # noqa: E402
+from rater.matchmaking import Matchup  # noqa: E402
 from rater.matchmaking_state import forget_states  # noqa: E402
 
 TARGET_SERVE_MS, TARGET_STATUS_MS = 50.0, 200.0
@@ -58,25 +60,34 @@ def measure(db: Path, approach: str, requests: int, statuses: int, seed: int = 0
     client = Client(db)
     lb = client.mri.find_leaderboards("speed")[0]
     forget_states(client.store)
-    t = time.perf_counter()
-    lb.status()
-    cold = (time.perf_counter() - t) * 1000
-    serve, status = [], []
+    times: dict[str, list[float]] = {op: [] for op in ("cold", "serve", "status")}
+    cpu: dict[str, list[float]] = {op: [] for op in times}
+
+    def timed(op: str, call: Callable[[], object]) -> object:
+        c, t = time.process_time(), time.perf_counter()
+        out = call()
+        times[op].append((time.perf_counter() - t) * 1000)
+        cpu[op].append((time.process_time() - c) * 1000)
+        return out
+
+    timed("cold", lb.status)
     for k in range(max(requests, statuses)):
         rater = f"rater{int(rng.integers(300))}"
         if k < requests:
-            t = time.perf_counter()
-            m = lb.next_matchup(rater, continue_when_settled=True)
-            serve.append((time.perf_counter() - t) * 1000)
-            assert m is not None and m.left.model != m.right.model
+            m = timed("serve", lambda: lb.next_matchup(rater, continue_when_settled=True))
+            assert isinstance(m, Matchup) and m.left.model != m.right.model
             lb.record_vote(m.id, "left" if rng.random() < 0.5 else "right", rater)
         if k < statuses:
-            t = time.perf_counter()
-            lb.status()
-            status.append((time.perf_counter() - t) * 1000)
+            timed("status", lb.status)
     client.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"cold": cold, "serve": serve, "status": status, "peak_mb": peak_mb}
+    return {"wall": times, "cpu": cpu, "peak_mb": peak_mb}
+
+
+def _row(n: int, approach: str, name: str, wall: list[float], cpu: list[float], peak: float) -> str:
+    return (f"{n:>7,} {approach:<10} {name:<13} {len(wall):>5} {percentile(wall, 50):>8.1f} "
+            f"{percentile(wall, 99):>8.1f} {max(wall):>8.1f} {percentile(cpu, 50):>8.1f} "
+            f"{percentile(cpu, 99):>8.1f} {peak:>8.0f}")
 
 
 def run_child(db: Path, approach: str, requests: int, statuses: int) -> dict[str, object]:
@@ -115,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 k = args.all_pairs_requests
                 dense = run_child(db, "all-pairs", k, k)
             rows.append((n, local, dense))
-            serve99 = percentile(local["serve"], 99)
-            status99 = percentile(local["status"], 99)
+            serve99 = percentile(local["wall"]["serve"], 99)
+            status99 = percentile(local["wall"]["status"], 99)
             if n >= 10000:
                 ok = ok and serve99 <= TARGET_SERVE_MS and status99 <= TARGET_STATUS_MS
 
@@ -124,30 +135,27 @@ def main(argv: list[str] | None = None) -> int:
           "(wall times include waiting for the CPU)")
     print(f"boards: 3 prompts, 1 medium each, {args.votes_per_model} votes per model; "
           "all-pairs = the previous dense approach, measured in the same run")
-    head = (f"{'models':>7} {'approach':<10} {'operation':<13} {'calls':>5} {'p50 ms':>9} "
-            f"{'p99 ms':>9} {'peak MB':>8} {'all-pairs p50 / local p50':>26}")
+    head = (f"{'models':>7} {'approach':<10} {'operation':<13} {'calls':>5} {'p50 ms':>8} "
+            f"{'p99 ms':>8} {'max ms':>8} {'CPU p50':>8} {'CPU p99':>8} {'peak MB':>8}  all-pairs / local (p50)")
     print(head)
-    last_dense: dict[str, float] = {}
+    per_n3: dict[str, float] = {}
+    names = {"cold": "first request", "serve": "next_matchup", "status": "status()"}
     for n, local, dense in rows:
-        for op in ("cold", "serve", "status"):
-            name = {"cold": "first request", "serve": "next_matchup", "status": "status()"}[op]
-            lv = local[op] if op != "cold" else [local["cold"]]
+        for op, name in names.items():
+            lv, lc = local["wall"][op], local["cpu"][op]
             if dense is not None:
-                dv = dense[op] if op != "cold" else [dense["cold"]]
-                last_dense[op] = float(np.median(dv)) / n**3
-                ratio = f"{np.median(dv) / np.median(lv):,.0f}x"
-            elif op in last_dense:
-                ratio = f"~{last_dense[op] * n**3 / np.median(lv):,.0f}x (estimate)"
+                per_n3[op] = float(np.median(dense["wall"][op])) / n**3
+                ratio = f"{np.median(dense['wall'][op]) / np.median(lv):,.0f}x"
+            elif op in per_n3:
+                ratio = f"~{per_n3[op] * n**3 / np.median(lv):,.0f}x (estimated)"
             else:
                 ratio = ""
-            print(f"{n:>7,} {'local':<10} {name:<13} {len(lv):>5} {percentile(lv, 50):>9.1f} "
-                  f"{percentile(lv, 99):>9.1f} {local['peak_mb']:>8.0f} {ratio:>26}")
+            print(_row(n, "local", name, lv, lc, local["peak_mb"]) + f"  {ratio}")
             if dense is not None:
-                print(f"{n:>7,} {'all-pairs':<10} {name:<13} {len(dv):>5} {percentile(dv, 50):>9.1f} "
-                      f"{percentile(dv, 99):>9.1f} {dense['peak_mb']:>8.0f}")
-            elif op in last_dense:
-                print(f"{n:>7,} {'all-pairs':<10} {name:<13} {'-':>5} {last_dense[op] * n**3:>9.0f} "
-                      f"{'':>9} {'':>8}  not run: estimated as n**3 from the largest run")
+                print(_row(n, "all-pairs", name, dense["wall"][op], dense["cpu"][op], dense["peak_mb"]))
+            elif op in per_n3:
+                print(f"{n:>7,} {'all-pairs':<10} {name:<13} {'-':>5} {per_n3[op] * n**3:>8,.0f}   "
+                      "not run: estimated from the largest run as n**3")
     if any(n >= 10000 for n in args.sizes):
         print(f"10,000 models: next_matchup p99 <= {TARGET_SERVE_MS:.0f} ms and status p99 <= "
               f"{TARGET_STATUS_MS:.0f} ms: {'met' if ok else 'MISSED'}")

@@ -21,7 +21,7 @@ without votes is plainly unplaced, narrow enough to keep early fits sensible.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,6 +36,7 @@ __all__ = [
     "LocalPosterior",
     "Posterior",
     "local_posterior",
+    "nudge",
     "posterior_of",
     "rating_state",
     "var_diff",
@@ -183,29 +184,46 @@ def _solve_many(h: sp.csr_matrix, rhs: np.ndarray, rtol: float = 1e-8) -> np.nda
     return x
 
 
+def _information(
+    n: int, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, pattern: sp.csr_matrix | None = None,
+) -> sp.csr_matrix:
+    """The information matrix: ``-w`` off the diagonal, the row sums plus the prior on it.
+    With ``pattern`` (an earlier result for the same pairs) only the values are replaced."""
+    diag = np.bincount(lo, w, minlength=n) + np.bincount(hi, w, minlength=n) + _PRIOR_PRECISION
+    values = np.concatenate([-w, -w, diag])
+    if pattern is None:  # data holds, for each stored entry, which of ``values`` it is
+        where = np.arange(len(values), dtype=float)
+        pattern = sp.csr_matrix(
+            (where, (np.concatenate([lo, hi, np.arange(n)]), np.concatenate([hi, lo, np.arange(n)]))),
+            shape=(n, n),
+        )
+        pattern.sort_indices()
+        pattern.slots = pattern.data.astype(np.intp)  # type: ignore[attr-defined]
+    h = pattern.copy()
+    h.data = values[pattern.slots]  # type: ignore[attr-defined]
+    h.slots = pattern.slots  # type: ignore[attr-defined]
+    return h
+
+
 def _fit_sparse(
     n: int, lo: np.ndarray, hi: np.ndarray, games: np.ndarray, wins: np.ndarray, mu: np.ndarray,
     *, tol: float = 1e-9, max_iter: int = 100,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Newton's method on the pairs ``(lo, hi)`` from ``mu``; returns ``mu`` and the pairs'
-    Fisher information ``games * p(1 - p)`` there."""
-    rows = np.concatenate([lo, hi, np.arange(n)])
-    cols = np.concatenate([hi, lo, np.arange(n)])
-    w = np.zeros(len(lo))
+) -> tuple[np.ndarray, sp.csr_matrix]:
+    """Newton's method on the pairs ``(lo, hi)`` from ``mu``; returns ``mu`` and the
+    information matrix there."""
+    h = None
     for _ in range(max_iter):
         p = expit(mu[lo] - mu[hi])
         r = wins - games * p
         grad = np.bincount(lo, r, minlength=n) - np.bincount(hi, r, minlength=n) - _PRIOR_PRECISION * mu
-        w = games * p * (1.0 - p)
-        diag = np.bincount(lo, w, minlength=n) + np.bincount(hi, w, minlength=n) + _PRIOR_PRECISION
-        h = sp.csr_matrix((np.concatenate([-w, -w, diag]), (rows, cols)), shape=(n, n))
+        h = _information(n, lo, hi, games * p * (1.0 - p), h)
         step = _solve_many(h, grad[:, None], rtol=1e-8)[:, 0]
         biggest = np.abs(step).max(initial=0.0)
         mu = mu + (step if biggest <= 2.0 else step * (2.0 / biggest))
         if biggest < tol:
             break
     p = expit(mu[lo] - mu[hi])
-    return mu, games * p * (1.0 - p)
+    return mu, _information(n, lo, hi, games * p * (1.0 - p), h)
 
 
 def local_posterior(
@@ -217,13 +235,10 @@ def local_posterior(
     strengths, padded with zeros for new models), one Newton step: a refit follows a few new
     votes, so the fit stays converged over successive refits at a fraction of the cost."""
     mu0 = np.zeros(n) if start is None else np.pad(np.asarray(start, dtype=float), (0, n - len(start)))
-    mu, w = _fit_sparse(n, lo, hi, games, wins, mu0, max_iter=100 if start is None else 1)
-    precision = np.bincount(lo, w, minlength=n) + np.bincount(hi, w, minlength=n) + _PRIOR_PRECISION
-    information = sp.csr_matrix(
-        (np.concatenate([-w, -w, precision]),
-         (np.concatenate([lo, hi, np.arange(n)]), np.concatenate([hi, lo, np.arange(n)]))),
-        shape=(n, n),
-    )
+    mu, information = _fit_sparse(n, lo, hi, games, wins, mu0, max_iter=100 if start is None else 1)
+    precision = information.diagonal()
+    p = expit(mu[lo] - mu[hi])
+    w = games * p * (1.0 - p)
     order = np.argsort(-mu, kind="stable")
     position = np.empty(n, dtype=np.intp)
     position[order] = np.arange(n)
@@ -244,3 +259,20 @@ def local_posterior(
         h[kk, xl, yl] = -w[ok]
         h[kk, yl, xl] = -w[ok]
     return LocalPosterior(mu, information, order, position, starts, np.linalg.inv(h), {})
+
+
+def nudge(
+    post: LocalPosterior, models: np.ndarray, lo: np.ndarray, hi: np.ndarray, games: np.ndarray,
+    wins: np.ndarray,
+) -> LocalPosterior:
+    """Between full refits: one Newton step for each of ``models`` alone (the others held),
+    on the pairs ``(lo, hi)`` that involve them, so a newcomer moves after every vote. The
+    order, blocks and exact checks are kept until the next refit."""
+    n = len(post.mu)
+    mu = post.mu.copy()
+    p = expit(mu[lo] - mu[hi])
+    r, w = wins - games * p, games * p * (1.0 - p)
+    grad = np.bincount(lo, r, minlength=n) - np.bincount(hi, r, minlength=n) - _PRIOR_PRECISION * mu
+    curve = np.bincount(lo, w, minlength=n) + np.bincount(hi, w, minlength=n) + _PRIOR_PRECISION
+    mu[models] += np.clip(grad[models] / curve[models], -2.0, 2.0)
+    return replace(post, mu=mu)

@@ -21,7 +21,7 @@ import numpy as np
 from ranking import RatingState
 
 from . import matchmaking_model as model
-from .matchmaking_model import LocalPosterior, Posterior, local_posterior, posterior_of, rating_state
+from .matchmaking_model import LocalPosterior, Posterior, local_posterior, nudge, posterior_of, rating_state
 from .media import blob_path
 from .store import Store, catalog, matchups, votes
 
@@ -30,9 +30,13 @@ __all__ = [
 ]
 
 _SCORE = {"left": 1.0, "right": 0.0, "tie": 0.5}
-PENDING_SECONDS = 900.0
+PENDING_SECONDS = 900.0  # a served, unvoted matchup stops counting as "in flight" after this
 REFIT_SHARE = 2000  # refit once the unfitted votes reach this share of all votes...
-REFIT_SECONDS = 2.0  # ...or this long after the last fit  # a served, unvoted matchup stops counting as "in flight" after this
+REFIT_SECONDS = 2.0  # ...or this long after the last fit
+# Big boards (a local posterior): a full refit costs ~100 ms at 10,000 models, and between
+# refits every vote nudges its two models, so refits wait for this share of the votes (at
+# least LOCAL_REFIT_VOTES of them) or this long.
+LOCAL_REFIT_SHARE, LOCAL_REFIT_VOTES, LOCAL_REFIT_SECONDS = 200, 64, 10.0
 
 
 @dataclass(frozen=True)
@@ -257,6 +261,11 @@ class BoardState:
         np.add.at(self.prompt_games, (b, q), 1.0)
         self.votes_counted += len(keep)
         cells = self.pairs.add(a, b, s)
+        if isinstance(self._posterior, LocalPosterior) and not self._stale:
+            touched = np.unique(np.concatenate([a, b]))
+            lo, hi, games, wins = self.pairs.edges()
+            near = np.isin(lo, touched) | np.isin(hi, touched)
+            self._posterior = nudge(self._posterior, touched, lo[near], hi[near], games[near], wins[near])
         if self._rating is not None:
             for lo, hi, score, count in zip(*cells):
                 self._rating.add(int(lo), int(hi), float(score / count), float(count))
@@ -271,11 +280,17 @@ class BoardState:
 
         Refitted after every new vote on small boards; on big ones once the votes since the
         last fit reach 1/:data:`REFIT_SHARE` of the total or :data:`REFIT_SECONDS` have passed
-        (one vote among a million moves nothing, and a refit of 100 models costs ~3 ms).
+        (one vote among a million moves nothing, and a refit of 100 models costs ~3 ms). A
+        local posterior is refitted less often (``LOCAL_REFIT_*``); in between, each vote
+        moves the strengths of its two models by one Newton step.
         """
         now = time.monotonic()
-        due = self._unfitted >= max(1, self.votes_counted // REFIT_SHARE) or (
-            self._unfitted and now - self._fitted_at > REFIT_SECONDS)
+        if isinstance(self._posterior, LocalPosterior):
+            due = self._unfitted >= max(LOCAL_REFIT_VOTES, self.votes_counted // LOCAL_REFIT_SHARE) or (
+                self._unfitted and now - self._fitted_at > LOCAL_REFIT_SECONDS)
+        else:
+            due = self._unfitted >= max(1, self.votes_counted // REFIT_SHARE) or (
+                self._unfitted and now - self._fitted_at > REFIT_SECONDS)
         if self._posterior is None or self._stale or due:
             n = len(self.model_ids)
             if n <= model.DENSE_MODELS:

@@ -19,9 +19,15 @@ so every model is judged across the prompts. Matchups served but not yet voted o
 value of their pair (``1 + pending``), so concurrent raters are not all sent the same pair.
 
 Cost: the candidates are the pairs at most :data:`CANDIDATE_WINDOW` places apart, so one
-selection is O(n * window * targets), whatever the number of votes; on big boards candidates
-are first ranked by the first-order drop ``phi(m/s) * (s - s_new)`` and only the best few are
-scored exactly.
+selection is O(n * window * targets), whatever the number of votes; when that is many cells,
+candidates are first ranked by the first-order drop ``phi(m/s) * (s - s_new)`` and only the
+best few are scored exactly. Boards of more than
+:data:`~rater.matchmaking_model.DENSE_MODELS` models have a local posterior (no ``n x n``
+matrix): the same values are computed within a stretch of :data:`REGION` places of the order,
+around the newcomer, or else around the places where the most ordering loss is still open
+(:func:`open_places`), with the covariance of that stretch's models; one selection then costs
+the same at 1,000 or 10,000 models. On such boards a pair counts as separated only once its
+exact variance has been checked (:func:`separated`).
 
 **uniform.** A random prompt, then two random models with media for it: the baseline.
 

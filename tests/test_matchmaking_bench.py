@@ -44,3 +44,13 @@ def test_benchmark_prints_its_table(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "next_matchup, information" in out and "naive: load every vote + full refit" in out
     assert "information next_matchup p99" in out
+
+
+def test_scale_benchmark_prints_local_and_all_pairs_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("matchmaking_scale", ROOT / "benchmarks" / "matchmaking_scale.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--sizes", "320", "--requests", "5", "--statuses", "3", "--all-pairs-requests", "1"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    kinds = {(r[1], r[2]) for r in rows if r and r[0] == "320"}
+    assert {("local", "next_matchup"), ("all-pairs", "next_matchup"), ("local", "status()")} <= kinds

@@ -148,10 +148,10 @@ class BoardState:
     """Models, media, vote counts and the fitted posterior of one board.
 
     Model ``k`` is the ``k``-th model in id order; prompt ``q`` the ``q``-th registered prompt.
-    ``wins[a, b]`` is the score ``a`` earned against ``b`` (ties count half, inverse boards
-    flipped so higher is always better), ``games[a, b]`` the number of counted votes between
-    them and ``prompt_games[a, q]`` how many counted votes model ``a`` had on prompt ``q``.
-    Quality-control repeats and votes of excluded raters are not counted.
+    ``pairs`` holds the counted votes and scores of each pair of models that has met (ties
+    count half, inverse boards flipped so higher is always better), ``model_games[a]`` the
+    counted votes of model ``a`` and ``prompt_games[a, q]`` those on prompt ``q``; nothing is
+    ``n x n``. Quality-control repeats and votes of excluded raters are not counted.
     """
 
     def __init__(self, leaderboard_id: str, media_dir: Path, seed: int | None = None) -> None:

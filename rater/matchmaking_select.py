@@ -36,6 +36,7 @@ Both never serve one rater a pair of media already served to them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -397,9 +398,21 @@ def open_places(
         score /= 1.0 + np.convolve(held, np.ones(2 * CANDIDATE_WINDOW + 1), mode="same")
     score *= 1.0 + 1e-9 * state.rng.random(len(score))  # random among equals
     chosen: list[int] = []
-    for k in np.argsort(-score, kind="stable"):
-        if all(abs(int(k) - c) >= REGION // 2 for c in chosen):
-            chosen.append(int(k))
+    for k in _descending(score):
+        if all(abs(k - c) >= REGION // 2 for c in chosen):
+            chosen.append(k)
             if len(chosen) == REGION_TRIES:
                 break
     return chosen
+
+
+def _descending(score: np.ndarray, first: int = 256) -> Iterator[int]:
+    """Indices of ``score`` from the highest down: the top ``first`` found by a partition,
+    the full sort only if the caller wants more."""
+    if len(score) > first:
+        top = np.argpartition(-score, first - 1)[:first]
+        yield from top[np.argsort(-score[top], kind="stable")].tolist()
+        rest = np.argsort(-score, kind="stable")
+        yield from rest[first:].tolist()
+    else:
+        yield from np.argsort(-score, kind="stable").tolist()

@@ -64,6 +64,7 @@ class PairCounts:
         self._games = np.zeros(16)
         self._wins = np.zeros(16)
         self._sorted = np.zeros(0, dtype=np.intp)  # slots 0..len-1 by key, for get()
+        self._sorted_keys = np.zeros(0, dtype=np.int64)  # their keys
 
     def add(self, a: np.ndarray, b: np.ndarray, score_a: np.ndarray) -> tuple[np.ndarray, ...]:
         """Count votes between ``a[k]`` and ``b[k]`` where ``a[k]`` scored ``score_a[k]``;
@@ -99,12 +100,14 @@ class PairCounts:
         done = len(self._sorted)
         if self.size - done > max(64, done // 8):
             self._sorted = np.argsort(self._keys(0, self.size), kind="stable")
+            self._sorted_keys = self._keys(0, self.size)[self._sorted]
             done = self.size
+        tail = np.argsort(self._keys(done, self.size))
         out = np.zeros(len(keys))
-        for slots in (self._sorted, done + np.argsort(self._keys(done, self.size))):
+        for slots, sorted_keys in ((self._sorted, self._sorted_keys),
+                                   (done + tail, self._keys(done, self.size)[tail])):
             if len(slots) == 0:
                 continue
-            sorted_keys = self._keys(0, self.size)[slots]
             at = np.minimum(np.searchsorted(sorted_keys, keys), len(slots) - 1)
             hit = sorted_keys[at] == keys
             out[hit] = self._games[slots[at[hit]]]

@@ -24,7 +24,11 @@ case and whitespace) is refused unless ``allow_instruction_mismatch=True``
 fields, still import: their direction cannot be verified, which :attr:`ImportResult.warnings`
 (and the CLI) says.
 
-Importing is all or nothing, in one transaction. Importing the same file twice adds nothing;
+Importing is all or nothing, yet never holds the write lock for long (see
+:mod:`rater.exchange_merge`: short chunks into a pending batch no reader sees, one small final
+commit). A quality-control repeat must be a later matchup of the same rater on the same board
+and media pair with sides swapped. Every time must be plausible (2000-01-01 to a day from now).
+Importing the same file twice adds nothing;
 votes on media the target does not have are refused with the list of what is missing; an id that
 exists with different content is a conflict and an error, never an overwrite.
 """
@@ -34,7 +38,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,11 +51,11 @@ from .exchange_file import (
     ParsedFile,
     board_fingerprint,
     check_meaning,
-    header_host,
     read_file,
     write_file,
 )
-from .store import exchange, votes
+from .exchange_merge import ImportConflictError, MissingMediaError, merge
+from .store import exchange
 
 if TYPE_CHECKING:
     from .client import Client
@@ -70,17 +74,6 @@ __all__ = [
     "export_votes",
     "import_votes",
 ]
-
-_SHOWN = 10  # offending items named in an error message
-
-
-class MissingMediaError(ExchangeError):
-    """The file has votes on media the target board does not have."""
-
-
-class ImportConflictError(ExchangeError):
-    """An id in the file already exists on the target with different content."""
-
 
 @dataclass(frozen=True)
 class ExportResult:
@@ -104,11 +97,6 @@ class ImportResult:
     matchups_present: int
     votes_present: int
     warnings: tuple[str, ...] = ()
-
-
-def _short(items: list[str]) -> str:
-    shown = ", ".join(items[:_SHOWN])
-    return shown + (f", ... ({len(items) - _SHOWN} more)" if len(items) > _SHOWN else "")
 
 
 # -- export ---------------------------------------------------------------------------------------
@@ -182,18 +170,6 @@ def _target(client: Client, header: dict[str, Any], into: str | None) -> Leaderb
     return matches[0]
 
 
-def _same_matchup(stored: dict[str, Any], item: dict[str, Any], board_id: str) -> bool:
-    return (
-        stored["leaderboard_id"] == board_id
-        and stored["prompt"] == item["prompt"]
-        and (stored["left_model"], stored["left_sha256"]) == (item["left"]["model"], item["left"]["sha256"])
-        and (stored["right_model"], stored["right_sha256"]) == (item["right"]["model"], item["right"]["sha256"])
-        and stored["rater"] == item["rater"]
-        and stored["served_at"] == item["served_at"]
-        and stored["repeat_of"] == item.get("repeat_of")
-    )
-
-
 def import_votes(
     client: Client, path: str | os.PathLike[str], into: str | None = None,
     *, allow_instruction_mismatch: bool = False,
@@ -216,104 +192,9 @@ def import_votes(
     board = _target(client, parsed.header, into)
     warnings = check_meaning(parsed.header, board, path, allow_instruction_mismatch)
     try:
-        return replace(_merge(client, parsed, board, path), warnings=tuple(warnings))
+        merged = merge(client.store, parsed, board.id, path)
     except sqlite3.IntegrityError as exc:  # a last line of defence: the checks above come first
         raise ExchangeError(f"{path} was refused by the database's constraints ({exc}); "
                             "nothing was imported") from None
-
-
-def _merge(client: Client, parsed: ParsedFile, board: Leaderboard, path: Any) -> ImportResult:
-    """Check everything, then insert what is new, in one transaction."""
-    store = client.store
-    with store.write() as conn:
-        media = exchange.board_media(conn, board.id)
-        missing: dict[tuple[str, str, str], None] = {}
-        for item in parsed.matchups:
-            for side in ("left", "right"):
-                key = (item[side]["model"], item["prompt"], item[side]["sha256"])
-                if key not in media:
-                    missing[key] = None
-        if missing:
-            listed = [f"{m!r} on prompt {p!r} (sha256 {s[:12]})" for m, p, s in missing]
-            raise MissingMediaError(
-                f"refused: {len(missing)} media in {path} are not on leaderboard {board.id}; add "
-                f"them with the same model names and files first: {_short(listed)}"
-            )
-        stored = exchange.existing_matchups(conn, [m["id"] for m in parsed.matchups])
-        conflicts = [m["id"] for m in parsed.matchups
-                     if m["id"] in stored and not _same_matchup(stored[m["id"]], m, board.id)]
-        if conflicts:
-            raise ImportConflictError(
-                f"refused: {len(conflicts)} matchup ids in {path} already exist here with "
-                f"different content (nothing was imported): {_short(conflicts)}"
-            )
-        known = set(stored) | {m["id"] for m in parsed.matchups}
-        # Repeats of matchups the file does not carry: their originals must be stored here,
-        # on this board.
-        outside = {m["id"]: m["repeat_of"] for m in parsed.matchups
-                   if m.get("repeat_of") and m["repeat_of"] not in known}
-        originals = exchange.existing_matchups(conn, outside.values())
-        dangling = [i for i, o in outside.items() if o not in originals]
-        elsewhere = [i for i, o in outside.items()
-                     if o in originals and originals[o]["leaderboard_id"] != board.id]
-        if elsewhere:
-            raise ExchangeError(
-                f"{path} has quality-control repeats of matchups on another leaderboard (nothing "
-                f"was imported): {_short(elsewhere)}"
-            )
-        orphans = [v["matchup"] for v in parsed.votes if v["matchup"] not in known]
-        if dangling or orphans:
-            raise ExchangeError(
-                f"{path} refers to matchups it does not contain: {_short(dangling + orphans)}"
-            )
-        rater_of = {m["id"]: m["rater"] for m in parsed.matchups}
-        wrong = [v["matchup"] for v in parsed.votes if rater_of.get(v["matchup"], v["rater"]) != v["rater"]]
-        if wrong:
-            raise ExchangeError(
-                f"{path} has votes from a rater the matchup was not served to: {_short(wrong)}"
-            )
-        present_votes = exchange.existing_votes(conn, [v["matchup"] for v in parsed.votes])
-        vote_conflicts = [
-            v["matchup"] for v in parsed.votes if v["matchup"] in present_votes
-            and _vote_key(present_votes[v["matchup"]]) != _vote_key(v, "matchup")
-        ]
-        if vote_conflicts:
-            raise ImportConflictError(
-                f"refused: {len(vote_conflicts)} matchups in {path} already have a different vote "
-                f"here (nothing was imported): {_short(vote_conflicts)}"
-            )
-        added_matchups = 0
-        for item in parsed.matchups:
-            if item["id"] in stored:
-                continue
-            left = media[(item["left"]["model"], item["prompt"], item["left"]["sha256"])]
-            right = media[(item["right"]["model"], item["prompt"], item["right"]["sha256"])]
-            if left["model_id"] == right["model_id"]:
-                raise ExchangeError(f"{path}: matchup {item['id']} pits model "
-                                    f"{item['left']['model']!r} against itself")
-            votes.insert_matchup(conn, {
-                "id": item["id"], "leaderboard_id": board.id, "prompt_id": left["prompt_id"],
-                "left_media": left["id"], "left_model": left["model_id"],
-                "right_media": right["id"], "right_model": right["model_id"],
-                "rater": item["rater"], "served_at": float(item["served_at"]),
-                "repeat_of": item.get("repeat_of"),
-            })
-            added_matchups += 1
-        added_votes = 0
-        for v in parsed.votes:
-            if v["matchup"] in present_votes:
-                continue
-            exchange.insert_imported_vote(
-                conn, v["matchup"], v["rater"], v["choice"], float(v["voted_at"]),
-                v.get("origin") or header_host(parsed.header),
-            )
-            added_votes += 1
-    return ImportResult(
-        board.id, added_matchups, added_votes,
-        len(parsed.matchups) - added_matchups, len(parsed.votes) - added_votes,
-    )
-
-
-def _vote_key(row: dict[str, Any], id_field: str = "matchup_id") -> tuple[Any, ...]:
-    """What makes two records the same vote (``origin`` is bookkeeping, not content)."""
-    return (row[id_field], row["rater"], row["choice"], float(row["voted_at"]))
+    return ImportResult(board.id, merged.matchups_added, merged.votes_added,
+                        merged.matchups_present, merged.votes_present, tuple(warnings))

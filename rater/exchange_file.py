@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import LeaderboardError, ValidationError
-from .jsonl import json_objects
+from .jsonl import json_objects, text_lines
+from .store.votes import check_time
 from .validation import check_name
 
 if TYPE_CHECKING:
@@ -76,23 +77,23 @@ def write_file(path: Path, lines: list[dict[str, Any]]) -> None:
 
 @dataclass
 class ParsedFile:
+    """A vote file's header, matchup and vote lines, and the line number of each matchup."""
+
     header: dict[str, Any]
     matchups: list[dict[str, Any]]
     votes: list[dict[str, Any]]
+    line_of: dict[str, int]
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    yield from json_objects(text_lines(path, "vote file", ExchangeError), str(path), ExchangeError)
+
+
+def _time(item: dict[str, Any], key: str, where: str) -> None:
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ExchangeError(f"vote file not found: {path}") from None
-    except IsADirectoryError:
-        raise ExchangeError(f"vote file is a directory: {path}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ExchangeError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
-    yield from json_objects(text, str(path), ExchangeError)
+        check_time(item[key], f"field {key!r}")
+    except ValidationError as exc:
+        raise ExchangeError(f"{where}: {exc}; nothing was imported") from None
 
 
 def _need(item: dict[str, Any], where: str, **fields: type | tuple[type, ...]) -> None:
@@ -141,7 +142,7 @@ def read_file(path: Path) -> ParsedFile:
         _need(board, f"{path}, line 1, leaderboard", **meaning)  # type: ignore[arg-type]
     else:  # checked only if a version 1 file happens to carry them
         _need(board, f"{path}, line 1, leaderboard", **{k: v for k, v in meaning.items() if k in board})
-    parsed = ParsedFile(header, [], [])
+    parsed = ParsedFile(header, [], [], {})
     seen_matchups: set[str] = set()
     seen_votes: set[str] = set()
     for number, item in lines:
@@ -149,6 +150,7 @@ def read_file(path: Path) -> ParsedFile:
         kind = item.get("type")
         if kind == "matchup":
             _need(item, where, id=str, prompt=str, rater=str, served_at=(int, float))
+            _time(item, "served_at", where)
             _side(item, "left", where)
             _side(item, "right", where)
             if item.get("repeat_of") is not None and not isinstance(item["repeat_of"], str):
@@ -156,9 +158,11 @@ def read_file(path: Path) -> ParsedFile:
             if item["id"] in seen_matchups:
                 raise ExchangeError(f"{where}: matchup {item['id']} appears twice in the file")
             seen_matchups.add(item["id"])
+            parsed.line_of[item["id"]] = number
             parsed.matchups.append(item)
         elif kind == "vote":
             _need(item, where, matchup=str, rater=str, choice=str, voted_at=(int, float))
+            _time(item, "voted_at", where)
             if item["choice"] not in _CHOICES:
                 raise ExchangeError(f"{where}: choice {item['choice']!r} is not one of "
                                     f"{', '.join(_CHOICES)}")

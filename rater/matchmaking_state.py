@@ -219,7 +219,8 @@ class BoardState:
     def refresh(self, conn: Any) -> None:
         """Read what changed since the last call: new models, media, votes, exclusions."""
         probe = matchups.change_probe(conn)
-        if not self.loaded or any(now < before for now, before in zip(probe, self.seen)):
+        if (not self.loaded or probe[3:] != self.seen[3:]  # an import became visible
+                or any(now < before for now, before in zip(probe, self.seen))):
             self._load_board(conn)  # first use, or the file was replaced: start over
         if probe[2] != self.seen[2]:
             for model_id, name in matchups.board_model_rows(conn, self.leaderboard_id, self.seen[2]):

@@ -232,7 +232,7 @@ def _set(key, value, kind=None):
 
 
 def _orphan_vote(lines):
-    lines.append({"type": "vote", "matchup": "f" * 32, "rater": "ann", "choice": "left", "voted_at": 1.0})
+    lines.append({"type": "vote", "matchup": "f" * 32, "rater": "ann", "choice": "left", "voted_at": 1.7e9})
     lines[0]["counts"]["votes"] += 1
 
 
@@ -409,6 +409,6 @@ def test_a_repeat_of_a_matchup_on_another_board_is_refused(hosts) -> None:
     export_votes(a, path)
     bad = _rewrite(path, tmp / "bad.jsonl", _set("repeat_of", elsewhere, "matchup"))
     before = _dump(b_client)
-    with pytest.raises(ExchangeError, match="repeats of matchups on another leaderboard"):
+    with pytest.raises(ExchangeError, match="its original is a matchup on another leaderboard"):
         import_votes(b_client, bad)
     assert _dump(b_client) == before

@@ -19,6 +19,9 @@ def board(client: Client, png):
     return lb
 
 
+T0 = 1_750_000_000.0  # the store refuses implausible times (before 2000): test times are offsets
+
+
 class Writer:
     """Serve and vote matchups with chosen timestamps (what the matchmaker and app would do)."""
 
@@ -35,12 +38,12 @@ class Writer:
         votes.insert_matchup(self.conn, {
             "id": mid, "leaderboard_id": self.board.id, "prompt_id": lm["prompt_id"],
             "left_media": lm["id"], "left_model": lm["model_id"], "right_media": rm["id"],
-            "right_model": rm["model_id"], "rater": rater, "served_at": at, "repeat_of": repeat_of,
+            "right_model": rm["model_id"], "rater": rater, "served_at": T0 + at, "repeat_of": repeat_of,
         })
         return mid
 
     def vote(self, mid: str, rater: str, choice: str, at: float) -> None:
-        assert votes.insert_vote(self.conn, mid, rater, choice, at)
+        assert votes.insert_vote(self.conn, mid, rater, choice, T0 + at)
 
 
 @pytest.fixture

@@ -47,10 +47,13 @@ def board(client: Client, png):
     return lb, other, media
 
 
+T0 = 1_750_000_000.0  # a plausible time (the store refuses times before 2000)
+
+
 def matchup(lb, left, right, rater="r", prompt_id=None):
     return {"id": uuid.uuid4().hex, "leaderboard_id": lb.id, "prompt_id": prompt_id or left["prompt_id"],
             "left_media": left["id"], "left_model": left["model_id"], "right_media": right["id"],
-            "right_model": right["model_id"], "rater": rater, "served_at": 1.0, "repeat_of": None}
+            "right_model": right["model_id"], "rater": rater, "served_at": T0, "repeat_of": None}
 
 
 def test_valid_matchup_and_vote(client: Client, board) -> None:
@@ -58,8 +61,8 @@ def test_valid_matchup_and_vote(client: Client, board) -> None:
     row = matchup(lb, media[("m1", "p1")], media[("m2", "p1")])
     with client.store.write() as conn:
         votes.insert_matchup(conn, row)
-        assert votes.insert_vote(conn, row["id"], "r", "left", 2.0)
-        assert not votes.insert_vote(conn, row["id"], "r", "right", 3.0)  # one vote per matchup
+        assert votes.insert_vote(conn, row["id"], "r", "left", T0 + 2)
+        assert not votes.insert_vote(conn, row["id"], "r", "right", T0 + 3)  # one vote per matchup
     assert votes.get_vote(client.store.conn, row["id"])["choice"] == "left"
 
 
@@ -86,10 +89,10 @@ def test_votes_must_refer_to_a_matchup_served_to_that_rater(client: Client, boar
     for matchup_id, rater in ((uuid.uuid4().hex, "alice"), (row["id"], "bob")):
         with pytest.raises(sqlite3.IntegrityError):
             with client.store.write() as conn:
-                votes.insert_vote(conn, matchup_id, rater, "left", 2.0)
+                votes.insert_vote(conn, matchup_id, rater, "left", T0 + 2)
     with pytest.raises(sqlite3.IntegrityError):
         with client.store.write() as conn:
-            votes.insert_vote(conn, row["id"], "alice", "sideways", 2.0)
+            votes.insert_vote(conn, row["id"], "alice", "sideways", T0 + 2)
     assert client.store.conn.execute("SELECT count(*) FROM votes").fetchone()[0] == 0
 
 

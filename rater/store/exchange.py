@@ -8,22 +8,37 @@ host and never leave this module's callers in an export.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .votes import visible
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = [
     "backup_to",
+    "begin_batch",
     "board_media",
     "check_integrity",
+    "commit_batch",
+    "discard_some",
     "existing_matchups",
     "existing_votes",
     "exported_matchups",
     "exported_votes",
     "host_id",
-    "insert_imported_vote",
+    "import_turn",
+    "pending_batches",
     "read_snapshot",
+    "stage_matchups",
+    "stage_votes",
     "voted_matchup_ids",
 ]
 
@@ -78,7 +93,7 @@ def exported_matchups(conn: sqlite3.Connection, leaderboard_id: str) -> list[dic
         conn.execute(
             "WITH RECURSIVE wanted(id) AS ("
             " SELECT v.matchup_id FROM votes v JOIN matchups mu ON mu.id = v.matchup_id"
-            " WHERE mu.leaderboard_id = ?"
+            f" WHERE mu.leaderboard_id = ? AND {visible('v')}"
             " UNION SELECT mu.repeat_of FROM matchups mu JOIN wanted w ON w.id = mu.id"
             " WHERE mu.repeat_of IS NOT NULL) "
             + _MATCHUP_EXPORT
@@ -116,7 +131,7 @@ def exported_votes(conn: sqlite3.Connection, leaderboard_id: str) -> list[dict[s
         conn.execute(
             "SELECT v.id, v.matchup_id, v.rater, v.choice, v.voted_at, coalesce(v.origin, ?) AS origin "
             "FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
-            "WHERE mu.leaderboard_id = ? ORDER BY v.id",
+            f"WHERE mu.leaderboard_id = ? AND {visible('v')} ORDER BY v.id",
             (host_id(conn), leaderboard_id),
         )
     )
@@ -127,7 +142,8 @@ def existing_matchups(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str,
     out: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(sorted(set(ids))):
         marks = ", ".join("?" * len(chunk))
-        for row in _rows(conn.execute(_MATCHUP_EXPORT + f"WHERE mu.id IN ({marks})", chunk)):
+        sql = _MATCHUP_EXPORT + f"WHERE mu.id IN ({marks}) AND {visible('mu')}"
+        for row in _rows(conn.execute(sql, chunk)):
             out[row["id"]] = row
     return out
 
@@ -139,8 +155,8 @@ def existing_votes(conn: sqlite3.Connection, matchup_ids: Iterable[str]) -> dict
     for chunk in _chunks(sorted(set(matchup_ids))):
         marks = ", ".join("?" * len(chunk))
         sql = (
-            "SELECT matchup_id, rater, choice, voted_at, coalesce(origin, ?) AS origin FROM votes "
-            f"WHERE matchup_id IN ({marks})"
+            "SELECT matchup_id, rater, choice, voted_at, coalesce(origin, ?) AS origin FROM votes v "
+            f"WHERE matchup_id IN ({marks}) AND {visible('v')}"
         )
         for row in _rows(conn.execute(sql, [here, *chunk])):
             out[row["matchup_id"]] = row
@@ -162,15 +178,90 @@ def board_media(conn: sqlite3.Connection, leaderboard_id: str) -> dict[tuple[str
     }
 
 
-def insert_imported_vote(
-    conn: sqlite3.Connection, matchup_id: str, rater: str, choice: str, voted_at: float, origin: str
-) -> None:
-    """Store a vote that another host recorded, with that host's id (``origin``; a vote that
-    comes home, or one from an unknown host, is stored with origin NULL: "recorded here")."""
-    conn.execute(
-        "INSERT INTO votes (matchup_id, rater, choice, voted_at, origin) VALUES (?, ?, ?, ?, ?)",
-        (matchup_id, rater, choice, voted_at, None if origin in ("", host_id(conn)) else origin),
+# -- imports staged in a pending batch ------------------------------------------------------------
+# An import inserts its rows in many short write transactions, tagged with a batch that readers
+# ignore (``votes.visible``) until :func:`commit_batch` flips it in one small transaction. Only one
+# import runs at a time (:func:`import_turn`), so a pending batch seen by the import holding the
+# turn was left by one that died: it is deleted (:func:`discard_some`) before anything else.
+
+
+@contextlib.contextmanager
+def import_turn(db_path: Path) -> Iterator[bool]:
+    """Hold the database's import turn (an ``flock`` on ``<db>-import-lock``) for the block;
+    yields False, holding nothing, when another import holds it."""
+    if fcntl is None:  # pragma: no cover - not on POSIX
+        yield True
+        return
+    fd = os.open(f"{db_path}-import-lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def pending_batches(conn: sqlite3.Connection) -> list[int]:
+    """Ids of imports not committed (staging, or left by an import that died)."""
+    return [r[0] for r in conn.execute("SELECT id FROM import_batches WHERE committed = 0")]
+
+
+def begin_batch(conn: sqlite3.Connection) -> int:
+    """Open a pending batch and return its id."""
+    return int(conn.execute("INSERT INTO import_batches (started_at) VALUES (?)",
+                            (time.time(),)).lastrowid)
+
+
+def stage_matchups(conn: sqlite3.Connection, batch: int, rows: list[tuple[Any, ...]]) -> None:
+    """Insert matchups into the pending ``batch``: tuples ``(id, leaderboard_id, prompt_id,
+    left_media, left_model, right_media, right_model, rater, served_at, repeat_of)`` (times
+    checked by the caller; repeats after their originals)."""
+    conn.executemany(
+        "INSERT INTO matchups (id, leaderboard_id, prompt_id, left_media, left_model, right_media,"
+        " right_model, rater, served_at, repeat_of, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*row, batch) for row in rows],
     )
+
+
+def stage_votes(conn: sqlite3.Connection, batch: int, rows: list[tuple[Any, ...]]) -> None:
+    """Insert votes recorded by another host into the pending ``batch``: tuples ``(matchup_id,
+    rater, choice, voted_at, origin)``; an origin of ``""`` or this host's id is stored as NULL
+    ("recorded here")."""
+    here = host_id(conn)
+    conn.executemany(
+        "INSERT INTO votes (matchup_id, rater, choice, voted_at, origin, batch) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(m, r, c, t, None if o in ("", here) else o, batch) for m, r, c, t, o in rows],
+    )
+
+
+def commit_batch(conn: sqlite3.Connection, batch: int, raters: Iterable[tuple[str, str]]) -> None:
+    """Make the batch visible: give its ``(leaderboard_id, rater)`` pairs their rater rows and
+    flip it, one small transaction whatever the batch's size."""
+    conn.executemany(
+        "INSERT INTO raters (leaderboard_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        sorted(set(raters)),
+    )
+    conn.execute("UPDATE import_batches SET committed = 1 WHERE id = ? AND committed = 0", (batch,))
+
+
+def discard_some(conn: sqlite3.Connection, batch: int, limit: int) -> int:
+    """Delete up to ``limit`` rows of the pending ``batch`` (votes first, then matchups, newest
+    first so a repeat goes before its original); when none is left, the batch itself. Returns
+    the number of rows deleted: call again (each in its own short transaction) until 0."""
+    for table in ("votes", "matchups"):
+        deleted = conn.execute(
+            f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE batch = ? "
+            "ORDER BY rowid DESC LIMIT ?)",
+            (batch, limit),
+        ).rowcount
+        if deleted:
+            return int(deleted)
+    conn.execute("DELETE FROM import_batches WHERE id = ? AND committed = 0", (batch,))
+    return 0
 
 
 def check_integrity(conn: sqlite3.Connection) -> list[str]:
@@ -186,7 +277,7 @@ def check_integrity(conn: sqlite3.Connection) -> list[str]:
 
 def voted_matchup_ids(conn: sqlite3.Connection) -> set[str]:
     """Ids of every matchup that has a vote, on any board."""
-    return {r[0] for r in conn.execute("SELECT matchup_id FROM votes")}
+    return {r[0] for r in conn.execute(f"SELECT matchup_id FROM votes v WHERE {visible('v')}")}
 
 
 def backup_to(source: sqlite3.Connection, target: Path) -> dict[str, Any]:

@@ -11,6 +11,8 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+from .votes import visible
+
 __all__ = [
     "board_model_rows",
     "bulk_insert_matchups",
@@ -23,14 +25,16 @@ __all__ = [
 ]
 
 
-def change_probe(conn: sqlite3.Connection) -> tuple[int, int, int]:
-    """``(max vote id, max media id, max model id)`` over the whole database: three O(log n)
-    lookups that tell whether anything may have changed since the last look."""
+def change_probe(conn: sqlite3.Connection) -> tuple[int, int, int, int]:
+    """``(max vote id, max media id, max model id, imports committed)`` over the whole
+    database: cheap lookups that tell whether anything may have changed since the last look.
+    An import's votes become visible all at once with ids below votes already seen, so a
+    change in the last number means "read everything again"."""
     row = conn.execute(
         "SELECT (SELECT max(id) FROM votes), (SELECT max(id) FROM media), "
-        "(SELECT max(id) FROM models)"
+        "(SELECT max(id) FROM models), (SELECT count(*) FROM import_batches WHERE committed = 1)"
     ).fetchone()
-    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), int(row[3])
 
 
 def board_model_rows(
@@ -69,7 +73,7 @@ def new_vote_rows(
         "SELECT v.id, v.matchup_id, mu.left_model, mu.right_model, v.choice, mu.prompt_id, "
         "v.rater, mu.repeat_of IS NOT NULL FROM votes v "
         "CROSS JOIN matchups mu ON mu.id = v.matchup_id "
-        "WHERE v.id > ? AND v.id <= ? AND mu.leaderboard_id = ? ORDER BY v.id",
+        f"WHERE v.id > ? AND v.id <= ? AND mu.leaderboard_id = ? AND {visible('v')} ORDER BY v.id",
         (after_id, upto_id, leaderboard_id),
     ).fetchall()
 
@@ -93,7 +97,7 @@ def rater_repeat_candidates(
     cur = conn.execute(
         "SELECT mu.id, mu.prompt_id, mu.left_media, mu.left_model, mu.right_media, "
         "mu.right_model, mu.served_at FROM matchups mu JOIN votes v ON v.matchup_id = mu.id "
-        "WHERE mu.leaderboard_id = ? AND mu.rater = ? AND mu.repeat_of IS NULL "
+        f"WHERE mu.leaderboard_id = ? AND mu.rater = ? AND mu.repeat_of IS NULL AND {visible('v')} "
         "AND mu.id NOT IN (SELECT repeat_of FROM matchups WHERE leaderboard_id = ? "
         "AND rater = ? AND repeat_of IS NOT NULL) ORDER BY mu.served_at",
         (leaderboard_id, rater, leaderboard_id, rater),

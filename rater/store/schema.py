@@ -155,7 +155,45 @@ def _migrate_to_3(conn: sqlite3.Connection) -> None:
     )
 
 
+# --- version 4: imports staged out of sight, quality-control repeats checked by the store --------
+# An import writes its rows in many short transactions (so raters' votes never wait long) into a
+# pending batch: rows with ``batch`` set to an ``import_batches`` row that is not yet committed are
+# invisible to every reader (``rater.store.votes.visible``). One small final commit flips the batch;
+# an import that dies leaves a pending batch, deleted by the next import. The triggers make a
+# crafted repeat unstorable: a repeat is a later matchup of the same rater, on the same board,
+# with the two media of its original swapped.
+_REPEAT_RULE = (
+    "WHEN NEW.repeat_of IS NOT NULL AND NOT EXISTS ("
+    " SELECT 1 FROM matchups o WHERE o.id = NEW.repeat_of AND o.id <> NEW.id"
+    " AND o.leaderboard_id = NEW.leaderboard_id AND o.rater = NEW.rater"
+    " AND o.left_media = NEW.right_media AND o.right_media = NEW.left_media"
+    " AND o.served_at < NEW.served_at) "
+    "BEGIN SELECT RAISE(ABORT, 'a quality-control repeat must repeat an earlier matchup of the "
+    "same rater on the same board and media pair, sides swapped'); END"
+)
+_SCHEMA_V4 = [
+    "CREATE TABLE import_batches ("
+    " id         INTEGER PRIMARY KEY,"
+    " started_at REAL NOT NULL,"
+    " committed  INTEGER NOT NULL DEFAULT 0 CHECK (committed IN (0, 1)))",
+    "ALTER TABLE matchups ADD COLUMN batch INTEGER REFERENCES import_batches(id)",
+    "ALTER TABLE votes ADD COLUMN batch INTEGER REFERENCES import_batches(id)",
+    "CREATE INDEX matchups_by_batch ON matchups (batch) WHERE batch IS NOT NULL",
+    "CREATE INDEX votes_by_batch ON votes (batch) WHERE batch IS NOT NULL",
+    "CREATE TRIGGER matchups_repeat_insert BEFORE INSERT ON matchups " + _REPEAT_RULE,
+    "CREATE TRIGGER matchups_repeat_update BEFORE UPDATE OF repeat_of, leaderboard_id, rater, "
+    "left_media, right_media, served_at ON matchups " + _REPEAT_RULE,
+]
+
+
+def _migrate_to_4(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V4:
+        conn.execute(statement)
+
+
 #: Ordered migration steps: ``MIGRATIONS[k]`` takes a database from version ``k`` to ``k + 1``.
 #: Append new steps; never edit a released one.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2, _migrate_to_3]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4,
+]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
+import time
 from typing import Any
 
+from ..errors import ValidationError
+
 __all__ = [
+    "EARLIEST_TIME",
+    "FUTURE_TOLERANCE_SECONDS",
     "MATCHUP_SELECT",
+    "check_time",
     "ensure_rater",
     "excluded_raters",
     "get_matchup",
@@ -20,7 +27,45 @@ __all__ = [
     "set_rater_excluded",
     "vote_columns",
     "vote_summary",
+    "visible",
 ]
+
+EARLIEST_TIME = 946_684_800  # 2000-01-01T00:00:00Z: no vote of this tool is older
+FUTURE_TOLERANCE_SECONDS = 86_400  # a host's clock may run ahead, but not by more than a day
+
+
+def check_time(value: Any, field: str, now: float | None = None) -> float:
+    """``value`` as a float if it is a plausible Unix time for a vote or a served matchup:
+    a real number (not a bool, NaN or infinity) from 2000-01-01 up to one day after ``now``.
+
+    Compared exactly, so an integer too large for a float (``10**400``) is refused, not an
+    OverflowError. A stored time must be one every later reader (standings history, charts)
+    can turn into a date.
+
+    :raises ValidationError: naming ``field`` and the value.
+    """
+    shown = repr(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(f"{field} must be a Unix time in seconds (a number), got {shown}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(f"{field} is not a finite number ({shown})")
+    latest = (time.time() if now is None else now) + FUTURE_TOLERANCE_SECONDS
+    if not EARLIEST_TIME <= value <= latest:
+        raise ValidationError(
+            f"{field} {shown} is not a plausible time: it must fall between 2000-01-01 and one "
+            f"day from now ({time.strftime('%Y-%m-%d %H:%M', time.gmtime(latest))} UTC); "
+            "check the clock of the host that recorded it"
+        )
+    return float(value)
+
+
+def visible(alias: str) -> str:
+    """SQL condition: the row ``alias`` (of ``matchups`` or ``votes``) is not part of an import
+    still being staged (see :mod:`rater.store.exchange`: a pending batch is invisible until
+    its one small final commit, and discarded if the import dies)."""
+    return (f"({alias}.batch IS NULL OR {alias}.batch NOT IN "
+            "(SELECT id FROM import_batches WHERE committed = 0))")
 
 #: A matchup with everything needed to show it: prompt text, both media and their models.
 MATCHUP_SELECT = (
@@ -56,7 +101,15 @@ def ensure_rater(conn: sqlite3.Connection, leaderboard_id: str, rater: str) -> N
 
 def insert_matchup(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
     """Store a matchup as served: ``id, leaderboard_id, prompt_id, left_media, left_model,
-    right_media, right_model, rater, served_at, repeat_of``."""
+    right_media, right_model, rater, served_at, repeat_of``.
+
+    A quality-control repeat (``repeat_of`` set) must repeat an earlier matchup of the same
+    rater on the same board and media pair with sides swapped: the schema's trigger refuses
+    anything else with an ``sqlite3.IntegrityError``.
+
+    :raises ValidationError: ``served_at`` is not a plausible time (:func:`check_time`).
+    """
+    check_time(row["served_at"], "served_at")
     ensure_rater(conn, row["leaderboard_id"], row["rater"])
     conn.execute(
         "INSERT INTO matchups (id, leaderboard_id, prompt_id, left_media, left_model, right_media,"
@@ -68,14 +121,15 @@ def insert_matchup(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
 
 def get_matchup(conn: sqlite3.Connection, matchup_id: str) -> dict[str, Any] | None:
     """The matchup with prompt, media and model names, or None."""
-    return _one(conn.execute(MATCHUP_SELECT + "WHERE mu.id = ?", (matchup_id,)))
+    return _one(conn.execute(MATCHUP_SELECT + f"WHERE mu.id = ? AND {visible('mu')}", (matchup_id,)))
 
 
 def get_vote(conn: sqlite3.Connection, matchup_id: str) -> dict[str, Any] | None:
     """The vote cast on a matchup, or None."""
     return _one(
         conn.execute(
-            "SELECT id, matchup_id, rater, choice, voted_at FROM votes WHERE matchup_id = ?",
+            "SELECT id, matchup_id, rater, choice, voted_at FROM votes v WHERE matchup_id = ? "
+            f"AND {visible('v')}",
             (matchup_id,),
         )
     )
@@ -84,7 +138,11 @@ def get_vote(conn: sqlite3.Connection, matchup_id: str) -> dict[str, Any] | None
 def insert_vote(
     conn: sqlite3.Connection, matchup_id: str, rater: str, choice: str, voted_at: float
 ) -> bool:
-    """Store a vote; return False (and change nothing) if the matchup already has one."""
+    """Store a vote; return False (and change nothing) if the matchup already has one.
+
+    :raises ValidationError: ``voted_at`` is not a plausible time (:func:`check_time`).
+    """
+    voted_at = check_time(voted_at, "voted_at")
     cur = conn.execute(
         "INSERT INTO votes (matchup_id, rater, choice, voted_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (matchup_id) DO NOTHING",
@@ -97,7 +155,7 @@ def last_vote_id(conn: sqlite3.Connection, leaderboard_id: str) -> int:
     """The highest vote id on the board (0 when none): a cheap "has anything changed" probe."""
     row = conn.execute(
         "SELECT max(v.id) FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
-        "WHERE mu.leaderboard_id = ?",
+        f"WHERE mu.leaderboard_id = ? AND {visible('v')}",
         (leaderboard_id,),
     ).fetchone()
     return int(row[0] or 0)
@@ -120,7 +178,7 @@ def vote_columns(
         # lookup per vote; 4x faster than the planner's pick on a 1M-vote board.
         "CROSS JOIN matchups mu ON mu.id = v.matchup_id "
         "LEFT JOIN raters r ON r.leaderboard_id = mu.leaderboard_id AND r.name = v.rater "
-        f"WHERE mu.leaderboard_id = ? AND v.id > ? {repeats}ORDER BY v.id",
+        f"WHERE mu.leaderboard_id = ? AND v.id > ? {repeats}AND {visible('v')} ORDER BY v.id",
         (leaderboard_id, after_id),
     ).fetchall()
 
@@ -131,7 +189,7 @@ def vote_summary(conn: sqlite3.Connection, leaderboard_id: str) -> dict[str, Any
         "SELECT count(v.id), coalesce(sum(coalesce(r.excluded, 0)), 0), max(v.voted_at), "
         "count(DISTINCT v.rater) FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
         "LEFT JOIN raters r ON r.leaderboard_id = mu.leaderboard_id AND r.name = v.rater "
-        "WHERE mu.leaderboard_id = ?",
+        f"WHERE mu.leaderboard_id = ? AND {visible('v')}",
         (leaderboard_id,),
     ).fetchone()
     return {
@@ -197,8 +255,8 @@ def rater_vote_rows(conn: sqlite3.Connection, leaderboard_id: str) -> list[tuple
         # CROSS JOIN: votes as the outer loop, one key lookup per vote (see vote_columns).
         "FROM votes v CROSS JOIN matchups mu ON mu.id = v.matchup_id "
         "LEFT JOIN matchups o ON o.id = mu.repeat_of "
-        "LEFT JOIN votes ov ON ov.matchup_id = o.id "
-        "WHERE mu.leaderboard_id = ?",
+        f"LEFT JOIN votes ov ON ov.matchup_id = o.id AND {visible('ov')} "
+        f"WHERE mu.leaderboard_id = ? AND {visible('v')}",
         (leaderboard_id,),
     ).fetchall()
 
@@ -229,15 +287,16 @@ def insert_voted_matchups(
     )
 
 
-def change_marker(conn: sqlite3.Connection) -> tuple[int, int, str, int, int]:
+def change_marker(conn: sqlite3.Connection) -> tuple[int, int, str, int, int, int]:
     """``(highest vote id, number of votes, excluded raters, highest model id, highest media
-    id)`` over the whole database: a cheap probe (no join, no scan of matchups) that changes
-    whenever a vote is stored, a rater is excluded or included, or a model or media is added on
-    any board."""
+    id, imports committed)`` over the whole database: a cheap probe (no join, no scan of
+    matchups) that changes whenever a vote is stored, a rater is excluded or included, a model
+    or media is added on any board, or an import's votes become visible."""
     row = conn.execute(
         "SELECT (SELECT coalesce(max(id), 0) FROM votes), (SELECT count(*) FROM votes), "
         "(SELECT coalesce(group_concat(leaderboard_id || char(31) || name, char(30)), '') FROM "
         "(SELECT leaderboard_id, name FROM raters WHERE excluded = 1 ORDER BY 1, 2)), "
-        "(SELECT coalesce(max(id), 0) FROM models), (SELECT coalesce(max(id), 0) FROM media)"
+        "(SELECT coalesce(max(id), 0) FROM models), (SELECT coalesce(max(id), 0) FROM media), "
+        "(SELECT count(*) FROM import_batches WHERE committed = 1)"
     ).fetchone()
-    return int(row[0]), int(row[1]), str(row[2]), int(row[3]), int(row[4])
+    return int(row[0]), int(row[1]), str(row[2]), int(row[3]), int(row[4]), int(row[5])

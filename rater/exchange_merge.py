@@ -3,7 +3,7 @@
 :func:`merge` is the body of :func:`rater.exchange.import_votes`. It holds the database's import
 turn (one import at a time), deletes what an import that died left behind, checks the whole file
 against one read snapshot (no write lock held), then writes the new rows in chunks of
-:data:`CHUNK_ROWS`, each its own short write transaction, into a pending batch that no reader
+about :data:`BUDGET_SECONDS` of work each, each its own short write transaction, into a pending batch that no reader
 sees; one small final transaction makes the batch visible. A vote cast by a rater meanwhile waits
 for one chunk at most, never for the whole import; an import that fails or is killed at any
 point leaves nothing visible (its pending rows are deleted then, or by the next import).
@@ -19,9 +19,10 @@ from .exchange_file import ExchangeError, ParsedFile, header_host
 from .store import exchange
 from .store.db import Store
 
-__all__ = ["CHUNK_ROWS", "ImportConflictError", "Merged", "MissingMediaError", "merge"]
+__all__ = ["BUDGET_SECONDS", "ImportConflictError", "Merged", "MissingMediaError", "merge"]
 
-CHUNK_ROWS = 2_000  # rows per write transaction: a few milliseconds each
+BUDGET_SECONDS = 0.008  # aimed-for write-lock hold per chunk of rows
+_MIN_ROWS, _MAX_ROWS = 20, 5_000
 _PAUSE = 0.002  # seconds between chunks, so a waiting writer gets its turn
 _SHOWN = 10  # offending items named in an error message
 
@@ -82,24 +83,50 @@ def _stage(store: Store, plan: _Plan) -> None:
     with store.write() as conn:
         batch = exchange.begin_batch(conn)
     try:
-        for rows, write in ((plan.matchups, exchange.stage_matchups), (plan.votes, exchange.stage_votes)):
-            for start in range(0, len(rows), CHUNK_ROWS):
-                with store.write() as conn:
-                    write(conn, batch, rows[start : start + CHUNK_ROWS])
-                time.sleep(_PAUSE)
-        with store.write() as conn:
+        with exchange.staging(store.conn):
+            for rows, write in ((plan.matchups, exchange.stage_matchups), (plan.votes, exchange.stage_votes)):
+                chunk = _Chunks(store)
+                start = 0
+                while start < len(rows):
+                    part = rows[start : start + chunk.rows]
+                    with store.write() as conn:
+                        began = time.perf_counter()
+                        write(conn, batch, part)
+                    chunk.took(len(part), time.perf_counter() - began)
+                    start += len(part)
+        with store.write() as conn:  # synced: makes the whole batch durable, then visible
             exchange.commit_batch(conn, batch, plan.raters)
     except BaseException:
         _discard(store, batch)
         raise
 
 
-def _discard(store: Store, batch: int) -> None:
-    while True:
-        with store.write() as conn:
-            if not exchange.discard_some(conn, batch, CHUNK_ROWS):
-                return
+class _Chunks:
+    """How many rows to write per transaction: sized from the last ones so that each holds the
+    write lock for about :data:`BUDGET_SECONDS` on this machine at its current load; then a
+    short pause lets a waiting writer (a rater's vote) take its turn."""
+
+    def __init__(self, store: Store) -> None:
+        self.rows = 200
+        self.store = store
+
+    def took(self, rows: int, seconds: float) -> None:
+        fitted = rows * BUDGET_SECONDS / max(seconds, 1e-4)
+        self.rows = int(min(_MAX_ROWS, max(_MIN_ROWS, (self.rows + fitted) / 2)))
+        exchange.checkpoint(self.store.conn)  # outside the write lock
         time.sleep(_PAUSE)
+
+
+def _discard(store: Store, batch: int) -> None:
+    chunk = _Chunks(store)
+    with exchange.staging(store.conn):  # deleting invisible rows: a lost delete is redone
+        while True:
+            with store.write() as conn:
+                began = time.perf_counter()
+                deleted = exchange.discard_some(conn, batch, chunk.rows)
+            if not deleted:
+                return
+            chunk.took(deleted, time.perf_counter() - began)
 
 
 def _plan(conn: Any, parsed: ParsedFile, board_id: str, path: Any) -> _Plan:

@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - not on POSIX
 __all__ = [
     "backup_to",
     "begin_batch",
+    "checkpoint",
     "board_media",
     "check_integrity",
     "commit_batch",
@@ -39,6 +40,7 @@ __all__ = [
     "read_snapshot",
     "stage_matchups",
     "stage_votes",
+    "staging",
     "voted_matchup_ids",
 ]
 
@@ -202,6 +204,34 @@ def import_turn(db_path: Path) -> Iterator[bool]:
         yield True
     finally:
         os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def staging(conn: sqlite3.Connection) -> Iterator[None]:
+    """Settings for writing a pending batch on this connection only: commits skip the fsync
+    (``synchronous = NORMAL``) and do not checkpoint (call :func:`checkpoint` between them,
+    outside the write lock, instead).
+
+    A pending batch is invisible until :func:`commit_batch`, whose commit (after the block,
+    synced as usual) also makes every earlier WAL frame durable: a power cut during staging
+    loses at most some pending rows, which nothing shows. An automatic checkpoint would run
+    inside a commit, while other writers wait for the lock.
+    """
+    synchronous = int(conn.execute("PRAGMA synchronous").fetchone()[0])
+    pages = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy committed WAL frames into the database without blocking writers (``PASSIVE``), so
+    the WAL stays small and no other writer's commit has a big checkpoint to do."""
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
 
 def pending_batches(conn: sqlite3.Connection) -> list[int]:

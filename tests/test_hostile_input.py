@@ -366,6 +366,7 @@ CLI_CASES = [
     ("export unknown board", ["export-votes", "nosuchid", "{tmp}/out.jsonl"], 1, "no leaderboard with id"),
     ("import missing file", ["import-votes", "{tmp}/nope.jsonl"], 1, "vote file not found"),
     ("import not an export", ["import-votes", "{tmp}/good/1.png"], 1, "is not UTF-8 text"),
+    ("import an endless device", ["import-votes", "/dev/zero"], 1, "/dev/zero is not a regular file"),
     ("backup onto the live database", ["backup", "{db}"], 1, "is the database being backed up"),
     ("backup onto an existing file", ["backup", "{tmp}/good/1.png"], 1, "already exists"),
 ]

@@ -98,6 +98,8 @@ def rater_repeat_candidates(
         "SELECT mu.id, mu.prompt_id, mu.left_media, mu.left_model, mu.right_media, "
         "mu.right_model, mu.served_at FROM matchups mu JOIN votes v ON v.matchup_id = mu.id "
         f"WHERE mu.leaderboard_id = ? AND mu.rater = ? AND mu.repeat_of IS NULL AND {visible('v')} "
+        # served in the past (an imported one may be up to a day ahead): a repeat must be later
+        "AND mu.served_at < (julianday('now') - 2440587.5) * 86400.0 "
         "AND mu.id NOT IN (SELECT repeat_of FROM matchups WHERE leaderboard_id = ? "
         "AND rater = ? AND repeat_of IS NOT NULL) ORDER BY mu.served_at",
         (leaderboard_id, rater, leaderboard_id, rater),

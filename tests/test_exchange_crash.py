@@ -1,0 +1,126 @@
+"""An import is all or nothing although it writes in many short transactions.
+
+A big import runs as the real ``rater import-votes`` command in a subprocess and is killed with
+SIGKILL while its rows are being staged: no reader (standings, vote counts, the matchmaker,
+exports) ever sees a partial import, a rater can still vote, and running the import again
+cleans the leftovers and imports every vote once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rater import Client
+from rater.exchange import export_votes, import_votes
+from rater.store import exchange as exchange_sql
+from rater.store import votes
+
+ROOT = Path(__file__).resolve().parents[1]
+N_VOTES = 10_000
+
+
+def _bench():  # benchmarks/ is not a package
+    spec = importlib.util.spec_from_file_location(
+        "vote_latency_under_writes", ROOT / "benchmarks" / "vote_latency_under_writes.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _pending(db: Path) -> int:
+    """Staged rows of unfinished imports, read with plain sqlite3 (what is on disk)."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT (SELECT count(*) FROM matchups WHERE batch IN (SELECT id FROM "
+                            "import_batches WHERE committed = 0)) + (SELECT count(*) FROM votes "
+                            "WHERE batch IN (SELECT id FROM import_batches WHERE committed = 0))"
+                            ).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _seen(client: Client, board_id: str) -> tuple[int, int, int, int]:
+    """What readers see: vote count, standings' total matches, matchmaker's vote count, and
+    votes a fresh export would carry."""
+    lb = client.mri.get_leaderboard_by_id(board_id)
+    standings = lb.get_standings()
+    exported = export_votes(lb, client.db_path.parent / "seen.jsonl").votes
+    return (votes.vote_summary(client.store.conn, board_id)["votes"],
+            int(standings["total_matches"].sum()) // 2 if len(standings) else 0,
+            lb.status().votes, exported)
+
+
+def test_sigkill_during_a_big_import_leaves_nothing_visible(tmp_path: Path) -> None:
+    db, board_id, path = _bench().make_vote_file(tmp_path, N_VOTES, models=6, prompts=4)
+    with Client(db) as client:
+        lb = client.mri.get_leaderboard_by_id(board_id)
+        for _ in range(3):  # votes of this host, which must stay
+            m = lb.next_matchup("local")
+            lb.record_vote(m.id, "left", "local")
+        before = _seen(client, board_id)
+    assert before == (3, 3, 3, 3)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "rater", "--db", str(db), "import-votes", str(path)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    with Client(db) as client:
+        while _pending(db) < 2_000 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the import finished before it could be killed"
+        assert _seen(client, board_id) == before  # while staging: nothing shows
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        assert _pending(db) > 0  # leftovers of the killed import are on disk ...
+        assert _seen(client, board_id) == before  # ... and invisible
+        m = client.mri.get_leaderboard_by_id(board_id).next_matchup("local")
+        assert client.mri.get_leaderboard_by_id(board_id).record_vote(m.id, "right", "local").counted
+    with Client(db) as client:  # a fresh process's view
+        assert _seen(client, board_id) == (4, 4, 4, 4)
+        result = import_votes(client, path)
+        assert (result.matchups_added, result.votes_added) == (N_VOTES, N_VOTES)
+        assert _pending(db) == 0
+        assert _seen(client, board_id) == (4 + N_VOTES,) * 4
+        again = import_votes(client, path)
+        assert (again.votes_added, again.votes_present) == (0, N_VOTES)
+        assert client.store.conn.execute("SELECT count(*) FROM votes").fetchone()[0] == 4 + N_VOTES
+
+
+def test_an_import_failing_midway_removes_what_it_staged(tmp_path: Path) -> None:
+    """A conflict only the database can see, made while the import stages its rows: another
+    writer stores a matchup under an id from the middle of the file. The import is refused with
+    one line and every chunk it had written is deleted."""
+    db, board_id, path = _bench().make_vote_file(tmp_path, N_VOTES, models=6, prompts=4)
+    matchup_lines = [x for x in path.read_text(encoding="utf-8").split("\n") if '"type": "matchup"' in x]
+    last = json.loads(matchup_lines[len(matchup_lines) // 2])  # staged soon after the first 2,000
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "rater", "--db", str(db), "import-votes", str(path)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with Client(db) as client:
+        deadline = time.monotonic() + 120
+        while _pending(db) < 2_000 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the import finished before the conflict could be made"
+        media = exchange_sql.board_media(client.store.conn, board_id)
+        left = media[(last["left"]["model"], last["prompt"], last["left"]["sha256"])]
+        right = media[(last["right"]["model"], last["prompt"], last["right"]["sha256"])]
+        with client.store.write() as conn:
+            votes.insert_matchup(conn, {
+                "id": last["id"], "leaderboard_id": board_id, "prompt_id": left["prompt_id"],
+                "left_media": left["id"], "left_model": left["model_id"], "right_media": right["id"],
+                "right_model": right["model_id"], "rater": "someone", "served_at": time.time(),
+                "repeat_of": None})
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 1 and stderr.count("\n") == 1, stderr
+        assert "refused by the database's constraints" in stderr and "nothing was imported" in stderr
+        assert _pending(db) == 0
+        assert _seen(client, board_id) == (0, 0, 0, 0)
+        assert client.store.conn.execute("SELECT count(*) FROM matchups").fetchone()[0] == 1

@@ -76,6 +76,9 @@ def import_votes(file: Path, into: str | None, allow_different_instruction: bool
     a board ranking the other way (inverse ranking) is always refused, a differently worded
     instruction unless --allow-different-instruction. Files from older rater versions do not
     record the question; they are imported with a warning that it could not be verified.
+    A quality-control repeat that is not a later, sides-swapped matchup of the same rater and
+    media pair, or a time before 2000 or more than a day ahead, refuses the file. Raters can
+    keep voting while it imports: nothing of the file shows until all of it does.
 
     Example:
 

@@ -2,9 +2,9 @@
 
 :func:`merge` is the body of :func:`rater.exchange.import_votes`. It holds the database's import
 turn (one import at a time), deletes what an import that died left behind, checks the whole file
-against one read snapshot (no write lock held), then writes the new rows in chunks of
-about :data:`BUDGET_SECONDS` of work each, each its own short write transaction, into a pending batch that no reader
-sees; one small final transaction makes the batch visible. A vote cast by a rater meanwhile waits
+against one read snapshot (no write lock held), then writes the new rows in chunks of about
+:data:`BUDGET_SECONDS` of work, each its own short write transaction, into a pending batch that
+no reader sees; one small final transaction makes the batch visible. A vote cast by a rater meanwhile waits
 for one chunk at most, never for the whole import; an import that fails or is killed at any
 point leaves nothing visible (its pending rows are deleted then, or by the next import).
 """
@@ -212,7 +212,8 @@ def _pair(m: dict[str, Any]) -> tuple[Any, ...]:
     """``(prompt, (left model, sha256), (right model, sha256))`` of a file line or a stored
     matchup (export form)."""
     if "left" in m:
-        return m["prompt"], (m["left"]["model"], m["left"]["sha256"]), (m["right"]["model"], m["right"]["sha256"])
+        left, right = m["left"], m["right"]
+        return m["prompt"], (left["model"], left["sha256"]), (right["model"], right["sha256"])
     return m["prompt"], (m["left_model"], m["left_sha256"]), (m["right_model"], m["right_sha256"])
 
 

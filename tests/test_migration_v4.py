@@ -1,4 +1,4 @@
-"""Schema step 3 (pending import batches, the repeat trigger) on a database made by version 1
+"""Schema step 4 (pending import batches, the repeat trigger) on a database made by version 1
 (``tests/fixtures/schema_v1.db``) and brought to version 2 first, as a user upgrading twice."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from rater.store import SCHEMA_VERSION, schema, votes
 V1 = Path(__file__).resolve().parent / "fixtures" / "schema_v1.db"
 
 
-def test_a_v2_database_gets_step_3_keeping_every_vote_visible(tmp_path: Path) -> None:
+def test_a_v2_database_gets_step_4_keeping_every_vote_visible(tmp_path: Path) -> None:
     path = tmp_path / "lb.db"
     shutil.copyfile(V1, path)
     conn = sqlite3.connect(path, isolation_level=None)
@@ -25,7 +25,7 @@ def test_a_v2_database_gets_step_3_keeping_every_vote_visible(tmp_path: Path) ->
     served = conn.execute("SELECT id, repeat_of FROM matchups ORDER BY rowid").fetchall()
     conn.close()
     assert before, "the fixture has votes"
-    with Client(path) as client:  # opening runs step 3 (and any later ones)
+    with Client(path) as client:  # opening runs steps 3 and 4 (and any later ones)
         conn = client.store.conn
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("SELECT id, matchup_id, rater, choice, voted_at, origin FROM votes").fetchall() == before

@@ -51,8 +51,9 @@ def test_v2_database_gets_show_standings_off_keeping_every_row(tmp_path) -> None
             boards[0].update(show_standings="yes")
     after = {t: dump(v2, f"SELECT * FROM {t} ORDER BY rowid") for t in tables}
     for table in tables:
-        if table != "leaderboards":
-            assert after[table] == before[table], table
+        if table != "leaderboards":  # later steps may add columns at the end (step 4: batch)
+            assert [row[: len(b)] for row, b in zip(after[table], before[table])] == before[table], table
+            assert len(after[table]) == len(before[table]), table
     # the leaderboards rows keep every column and gain the new one last
     assert [row[:-1] for row in after["leaderboards"]] == before["leaderboards"]
     assert sorted(row[-1] for row in after["leaderboards"]) == [0] * (len(before["leaderboards"]) - 1) + [1]

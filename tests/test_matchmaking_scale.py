@@ -196,7 +196,8 @@ def test_small_board_local_choice_equals_the_full_search(tmp_path: Path, monkeyp
         dense_values = [information_values(state, dense_analysis, lb.max_pair_votes, {}, focus)
                         for focus in (None, newcomer)]
         monkeypatch.setattr(model, "DENSE_MODELS", 0)
-        state._stale = True  # refit with the local posterior
+        forget_states(client.store)  # the board loaded afresh, with a local posterior
+        state = _state(lb)
         local = state.posterior
         assert isinstance(local, LocalPosterior)
         np.testing.assert_allclose(local.mu, dense.mu, atol=1e-8)

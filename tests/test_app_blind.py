@@ -72,6 +72,9 @@ def test_the_rate_page_never_names_a_model(client, png, wav, monkeypatch, state)
     for _ in range(16 if state == "repeat" else 4):
         if repeats:
             break
+        if "Keep rating anyway" in labels(at):  # a few more votes may settle a small board
+            at = click(at, "Keep rating anyway")
+            check_blind(at)
         button(at, "A is better").click()
         at.run()
         check_blind(at)

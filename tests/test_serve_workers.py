@@ -63,6 +63,16 @@ def test_bad_workers_change_nothing(client, png, tmp_path) -> None:
     assert result.exit_code == 2 and "--workers" in result.output
 
 
+def stop(proc: subprocess.Popen) -> str:
+    proc.terminate()
+    try:
+        out, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out
+
+
 def start_workers(db: Path, port: int, workers: int) -> tuple[subprocess.Popen, Path]:
     """``rater serve --workers N`` as a subprocess; returns it and nginx's folder once ready."""
     env = {**os.environ, "RATER_PASSCODE": "", "RATER_ADMIN_PASSCODE": "",
@@ -79,18 +89,8 @@ def start_workers(db: Path, port: int, workers: int) -> tuple[subprocess.Popen, 
             found = re.search(r"configuration and logs in (\S+)\)", line)
             if found:
                 return proc, Path(found.group(1))
-    proc.kill()
+    stop(proc)  # SIGTERM: it stops its app processes and nginx too
     raise AssertionError(f"rater serve --workers did not start: {''.join(seen)[-2000:]}")
-
-
-def stop(proc: subprocess.Popen) -> str:
-    proc.terminate()
-    try:
-        out, _ = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-    return out
 
 
 def wait_for(url: str, timeout: float = 30.0) -> None:
@@ -121,10 +121,11 @@ def test_two_processes_on_one_database(client, png) -> None:
     lb = make_board(client, png, models=4, prompts=3, repeat_share=0.0)
     db = client.db_path
     port = free_port()
-    proc, folder = start_workers(db, port, 2)
     ws = ws_rater()
-    app_ports = [int(p) for p in re.findall(r"server 127\.0\.0\.1:(\d+)", (folder / "nginx.conf").read_text())]
+    proc, folder = start_workers(db, port, 2)
     try:
+        app_ports = [int(p) for p in
+                     re.findall(r"server 127\.0\.0\.1:(\d+)", (folder / "nginx.conf").read_text())]
         wait_for(f"http://127.0.0.1:{port}/_stcore/health")
         assert len(app_ports) == 2
 

@@ -29,8 +29,10 @@ from .labels import unique_labels
 __all__ = [
     "ChartError",
     "Unavailable",
+    "contrast",
     "heatmap",
     "rank_history_chart",
+    "rank_ticks",
     "render",
     "render_seconds",
     "score_chart",
@@ -46,6 +48,17 @@ _FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 #: which is off (0) wherever names are shown: Vega cuts inside UTF-16 surrogate pairs, and
 #: vl-convert fails on the broken text (a long name made of emoji).
 _UNITS = {"axis": 28.0, "matrix": 20.0, "legend": 28.0}
+#: Axis and legend text size in pixels (at 100% zoom the charts are drawn at their own size).
+_FONT_PX = 12
+#: The width of a full-width chart: a board page's card at its widest (see style.css:
+#: ``.wrap`` 1120 px less its padding and the card's).
+CARD_PX = 1040
+#: Cell colours of the heatmaps, interpolated in RGB (so :func:`_cell_colour` knows exactly
+#: which colour Vega gives each cell): a diverging ramp around one half for win rates, a
+#: sequential one for vote counts.
+_WIN_RAMP = ("#b2182b", "#f7f7f7", "#2166ac")
+_COUNT_RAMP = ("#eef4fb", "#6baed6", "#08306b")
+_DARK_TEXT, _LIGHT_TEXT = "#111111", "#ffffff"
 _counter = itertools.count(1)
 _timings: list[float] = []
 
@@ -77,9 +90,9 @@ def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
                         padding={"left": 8, "right": 8, "top": 4, "bottom": 4})
         .configure_mark(aria=False)
         .configure_view(stroke=None)
-        .configure_axis(labelFontSize=11, titleFontSize=11, labelLimit=0, domainColor="#888",
-                        tickColor="#888", gridColor="#8884")
-        .configure_legend(labelFontSize=11, titleFontSize=11, labelLimit=0)
+        .configure_axis(labelFontSize=_FONT_PX, titleFontSize=_FONT_PX, labelLimit=0,
+                        domainColor="#888", tickColor="#888", gridColor="#8884")
+        .configure_legend(labelFontSize=_FONT_PX, titleFontSize=_FONT_PX, labelLimit=0)
     )
 
 
@@ -189,12 +202,49 @@ def score_chart(standings: pd.DataFrame, score_label: str = "Score") -> Markup |
     base = alt.Chart(df).encode(y=y)
     colour = alt.Color("group:N", scale=alt.Scale(domain=["0", "1"], range=[ACCENT, "#e07b39"]),
                        legend=None)
-    bars = base.mark_rule(strokeWidth=3, opacity=0.55).encode(
-        x=alt.X("low:Q", scale=x_scale, title=score_label), x2="high:Q", color=colour)
-    dots = base.mark_point(filled=True, size=45, opacity=1).encode(x="score:Q", color=colour)
-    height = max(60, 17 * len(df))
-    return render((bars + dots).properties(width=400, height=height),
-                  "Scores with their intervals, best first")
+    bars = base.mark_rule(strokeWidth=4, opacity=0.55).encode(
+        x=alt.X("low:Q", scale=x_scale, title=score_label, axis=alt.Axis(tickCount=10)),
+        x2="high:Q", color=colour)
+    dots = base.mark_point(filled=True, size=60, opacity=1).encode(x="score:Q", color=colour)
+    height = max(60, 24 * len(df))
+    chart = (bars + dots).properties(width=CARD_PX, height=height, autosize=alt.AutoSizeParams(
+        type="fit-x", contains="padding"))
+    return render(chart, "Scores with their intervals, best first")
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    return tuple(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+def _cell_colour(value: float, domain: Sequence[float], ramp: Sequence[str],
+                 power: float) -> tuple[float, float, float]:
+    """The colour Vega gives ``value`` on a piecewise scale over ``domain`` (``power`` 0.5 for
+    a square-root scale) with ``ramp`` interpolated in RGB."""
+    warped = [float(d) ** power for d in domain]
+    v = min(max(float(value), domain[0]), domain[-1]) ** power
+    k = max(0, min(len(warped) - 2, int(np.searchsorted(warped, v, side="right")) - 1))
+    span = warped[k + 1] - warped[k]
+    t = (v - warped[k]) / span if span else 0.0
+    a, b = _rgb(ramp[k]), _rgb(ramp[k + 1])
+    return tuple(x + (y - x) * t for x, y in zip(a, b))  # type: ignore[return-value]
+
+
+def _luminance(rgb: Sequence[float]) -> float:
+    """WCAG relative luminance of an sRGB colour (channels 0 to 1)."""
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: Sequence[float], b: Sequence[float]) -> float:
+    """WCAG contrast ratio of two sRGB colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _text_colour(cell: Sequence[float]) -> str:
+    """Dark or light text, whichever contrasts more with the cell."""
+    dark, light = contrast(cell, _rgb(_DARK_TEXT)), contrast(cell, _rgb(_LIGHT_TEXT))
+    return _LIGHT_TEXT if light > dark else _DARK_TEXT
 
 
 def heatmap(matrix: pd.DataFrame, order: Sequence[str], *, kind: str) -> Markup | None:
@@ -224,33 +274,48 @@ def heatmap(matrix: pd.DataFrame, order: Sequence[str], *, kind: str) -> Markup 
         domain=False))
     y = alt.Y("row:N", sort=names, title=None, axis=axis)
     if kind == "win_rate":
-        colour = alt.Color("v:Q", title="win rate", scale=alt.Scale(scheme="redblue", domain=[0, 1]),
-                           legend=alt.Legend(format=".0%", gradientLength=120))
+        domain, ramp, power = [0.0, 0.5, 1.0], _WIN_RAMP, 1.0
+        legend = alt.Legend(format=".0%", gradientLength=120)
         fmt, label = ".0%", "Observed win rate of each row model against each column model"
     else:
-        colour = alt.Color("v:Q", title="votes", scale=alt.Scale(scheme="blues", type="sqrt"),
-                           legend=alt.Legend(gradientLength=120))
+        top = float(df["v"].max())
+        low = min(float(df["v"].min()), top - 1)
+        middle = ((low ** 0.5 + top ** 0.5) / 2) ** 2  # half way on the square-root scale
+        domain, ramp, power = [low, middle, top], _COUNT_RAMP, 0.5
+        legend = alt.Legend(format="d", tickMinStep=1, gradientLength=120)
         fmt, label = "d", "Votes between each pair of models"
+    scale = alt.Scale(domain=domain, range=list(ramp), interpolate="rgb",
+                      **({"type": "sqrt"} if power != 1.0 else {}))
+    colour = alt.Color("v:Q", title="win rate" if kind == "win_rate" else "votes", scale=scale,
+                       legend=legend)
     rect = alt.Chart(df).mark_rect().encode(x=x, y=y, color=colour)
     layers: alt.TopLevelMixin = rect
     if len(names) <= 12:
-        dark_cell = (alt.expr.abs(alt.datum.v - 0.5) > 0.28 if kind == "win_rate"
-                     else alt.datum.v > 0.55 * float(df["v"].max()))
-        text = alt.Chart(df).mark_text(fontSize=10 if cell >= 30 else 9).encode(
+        df["ink"] = [_text_colour(_cell_colour(v, domain, ramp, power)) for v in df["v"]]
+        text = alt.Chart(df).mark_text(fontSize=11 if cell >= 30 else 9).encode(
             x=x, y=y, text=alt.Text("v:Q", format=fmt),
-            color=alt.condition(dark_cell, alt.value("#ffffff"), alt.value("#111111")))
-        layers = rect + text
+            color=alt.Color("ink:N", scale=None, legend=None))
+        layers = (rect + text).resolve_scale(color="independent")
     size = cell * len(names)
     return render(layers.properties(width=size, height=size), label)
 
 
+def rank_ticks(worst: int, most: int = 12) -> list[int]:
+    """Whole ranks from 1 to ``worst`` for an axis: every rank, or every n-th when there
+    would be more than ``most`` (a rank axis never shows a fraction, nor one rank twice)."""
+    step = -(-worst // most)
+    return list(range(1, worst + 1, step))
+
+
 def rank_history_chart(history: pd.DataFrame, order: Sequence[str], *, x_title: str,
-                       max_models: int = 10, time_format: str = "%b %d") -> Markup | None:
+                       max_models: int = 10, time_format: str = "%b %d",
+                       width: int = 480) -> Markup | None:
     """Rank over time, one line per model (the ``max_models`` best by current rank).
 
     :param history: long frame with columns ``period`` (a time or date text), ``name`` and
         ``rank``.
     :param time_format: d3 time format of the axis labels.
+    :param width: of the whole chart, legend and labels included, in pixels.
     """
     if history is None or history.empty or history["period"].nunique() < 2:
         return None
@@ -270,9 +335,11 @@ def rank_history_chart(history: pd.DataFrame, order: Sequence[str], *, x_title: 
     chart = alt.Chart(df).mark_line(point=points, strokeWidth=2).encode(
         x=alt.X("period:T", title=x_title, axis=axis),
         y=alt.Y("rank:Q", scale=alt.Scale(reverse=True, domain=[1, max(worst, 2)], nice=False),
-                title="rank", axis=alt.Axis(tickMinStep=1, format="d")),
+                title="rank", axis=alt.Axis(values=rank_ticks(max(worst, 2)), format="d")),
         color=alt.Color("name:N", sort=[labels[n] for n in shown], title=None,
                         scale=alt.Scale(scheme="tableau10"),
                         legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)),
     )
-    return render(chart.properties(width=400, height=200), f"Rank over time ({x_title})")
+    chart = chart.properties(width=width, height=200, autosize=alt.AutoSizeParams(
+        type="fit-x", contains="padding"))
+    return render(chart, f"Rank over time ({x_title})")

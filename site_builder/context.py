@@ -19,7 +19,8 @@ import numpy as np
 from .data import BoardData
 from .media import MediaItem, SiteMedia
 
-__all__ = ["board_folder", "board_context", "slug", "unique_slugs"]
+__all__ = ["board_folder", "board_context", "podium_showcase", "slug", "tie_bands",
+           "unique_slugs"]
 
 
 def slug(text: str, limit: int = 40, digits: int = 6) -> str:
@@ -89,14 +90,30 @@ def _kinds(data: BoardData) -> dict[str, str]:
     return kinds
 
 
+def tie_bands(ranks: Iterable[int], groups: Iterable[int],
+              rated: Iterable[bool]) -> dict[int, tuple[int, int]]:
+    """The places each tied group of rated models shares: group -> (first rank, last rank),
+    for groups of two models or more (``tied 1–3``: no model of the three can be told apart
+    from the others)."""
+    places: dict[int, list[int]] = {}
+    for rank, group, ok in zip(ranks, groups, rated):
+        if ok:
+            places.setdefault(int(group), []).append(int(rank))
+    return {g: (min(r), max(r)) for g, r in places.items() if len(r) > 1}
+
+
+def _bands(standings: Any) -> dict[int, tuple[int, int]]:
+    rated = [_num(v) is not None for v in standings["score"]]
+    return tie_bands(standings["rank"], standings["tied_group"], rated)
+
+
 def model_entries(data: BoardData, media: SiteMedia,
                   previous_ranks: dict[str, int] | None) -> list[dict[str, Any]]:
     """One dict per model in standings order, for tables, podium and links."""
     status = data.model_status
     thumbs = _best_images(data, media)
     kinds = _kinds(data)
-    groups = data.standings["tied_group"].to_numpy()
-    sizes = {g: int((groups == g).sum()) for g in set(groups.tolist())}
+    bands = _bands(data.standings)
     slugs = unique_slugs(str(n) for n in data.standings["name"])
     entries = []
     for row in data.standings.to_dict("records"):
@@ -120,7 +137,7 @@ def model_entries(data: BoardData, media: SiteMedia,
             "win_rate": _num(row["win_rate"]) if row["total_matches"] else None,
             "tied_group": int(row["tied_group"]),
             "band": int(row["tied_group"]) % 2,
-            "tied": rated and sizes[row["tied_group"]] > 1,
+            "tied": bands.get(int(row["tied_group"])) if rated else None,
             "status": status.get(name, ""),
             "thumb": thumbs.get(name),
             "kind": kinds.get(name, "image"),
@@ -183,6 +200,8 @@ def prompt_contexts(data: BoardData, media: SiteMedia,
             board.show_prompt_asset else None,
             "votes": int(tally.votes[:, p].sum() // 2),
             "models": models,
+            "thumb": next((m["media"][0] for m in models
+                           if m["media"] and m["media"][0]["kind"] == "image"), None),
             "prev": f"{p}.html" if p > 0 else None,
             "next": f"{p + 2}.html" if p + 1 < total else None,
             "total": total,
@@ -232,6 +251,7 @@ def board_context(data: BoardData, media: SiteMedia,
         "placing": sum(1 for e in entries if e["status"] == "placing"),
         "entries": entries,
         "podium": rated[:3],
+        "top_tie": leader["tied"] if leader else None,
         "leader": leader,
         "co_leaders": [e for e in rated[1:] if leader and e["tied_group"] == leader["tied_group"]],
         "interval": data.standings.attrs.get("interval_method", ""),
@@ -243,11 +263,28 @@ def board_context(data: BoardData, media: SiteMedia,
     }
 
 
+def podium_showcase(podium: list[dict[str, Any]],
+                    prompts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One prompt on which to compare the podium's models side by side, and each one's output
+    on it: a prompt all of them have media for (else the one most of them have), the most
+    voted on first. ``None`` when no podium model has media."""
+    names = [e["name"] for e in podium]
+    best: tuple[int, int, int] | None = None
+    found: dict[str, Any] | None = None
+    for prompt in prompts:
+        media = {m["entry"]["name"]: m["media"][0] for m in prompt["models"]
+                 if m["media"] and m["entry"]["name"] in names}
+        key = (len(media), prompt["votes"], -prompt["number"])
+        if media and (best is None or key > best):
+            best, found = key, {"prompt": prompt, "media": media}
+    return found
+
+
 def tag_entries(standings: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Entries for a per-tag standings table: the model's links and thumbnail, the tag's
     numbers."""
     by_name = {e["name"]: e for e in entries}
-    groups = standings["tied_group"].to_numpy()
+    bands = _bands(standings)
     out = []
     for row in standings.to_dict("records"):
         rated = _num(row["score"]) is not None
@@ -260,6 +297,6 @@ def tag_entries(standings: Any, entries: list[dict[str, Any]]) -> list[dict[str,
             "losses": int(row["losses"]), "ties": int(row["ties"]),
             "win_rate": _num(row["win_rate"]) if row["total_matches"] else None,
             "tied_group": int(row["tied_group"]), "band": int(row["tied_group"]) % 2,
-            "tied": rated and int((groups == row["tied_group"]).sum()) > 1, "delta": None,
+            "tied": bands.get(int(row["tied_group"])) if rated else None, "delta": None,
         })
     return out

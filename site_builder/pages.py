@@ -12,6 +12,7 @@ from . import charts
 from .context import (
     board_context,
     model_contexts,
+    podium_showcase,
     prompt_contexts,
     tag_entries,
     tag_href,
@@ -47,17 +48,20 @@ def _charts(data: BoardData, ctx: dict[str, Any], settings: Settings,
     rated = [e["name"] for e in entries if e["rated"]]
     top = order[: settings.heatmap_models]
     inverse = data.board.inverse_ranking
+    by_build = draw("rank by build", charts.rank_history_chart, history.frame(data.board.id),
+                    rated, x_title="site build", time_format="%b %d %H:%M",
+                    max_models=settings.history_models)
     found = {
         "scores": draw("scores", charts.score_chart, data.standings),
         "win_rate": draw("win rates", charts.heatmap, data.win_rate, top, kind="win_rate"),
         "counts": draw("votes per pair", charts.heatmap, data.counts, top, kind="count"),
+        # alone (no second build yet), rank by day of votes takes the card's whole width
         "by_day": draw("rank by day", charts.rank_history_chart, data.history, rated,
                        x_title=f"{data.history.attrs.get('freq', 'day')} of votes",
-                       max_models=settings.history_models)
+                       max_models=settings.history_models,
+                       **({} if by_build else {"width": charts.CARD_PX}))
         if data.history is not None else None,
-        "by_build": draw("rank by build", charts.rank_history_chart, history.frame(data.board.id),
-                         rated, x_title="site build", time_format="%b %d %H:%M",
-                         max_models=settings.history_models),
+        "by_build": by_build,
         "heatmap_models": len(top),
         "all_models": len(order),
         "inverse": inverse,
@@ -97,6 +101,7 @@ def write_board(
     prompts = prompt_contexts(data, media, ctx["entries"])
     models = model_contexts(data, ctx["entries"], prompts)
     ctx["prompts"] = prompts
+    ctx["showcase"] = podium_showcase(ctx["podium"], prompts)
     draw = _Charts(data.board.name)
     ctx["charts"] = _charts(data, ctx, settings, history, draw)
     ctx["matrix_page"] = "matrix.html" if len(ctx["entries"]) > settings.heatmap_models else None

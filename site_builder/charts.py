@@ -13,6 +13,7 @@ scheme). Model names are shortened here, on character boundaries, before Vega se
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -32,10 +33,10 @@ __all__ = [
     "contrast",
     "heatmap",
     "rank_history_chart",
-    "rank_ticks",
     "render",
     "render_seconds",
     "score_chart",
+    "whole_ticks",
 ]
 
 #: One accent colour that reads on light and dark backgrounds.
@@ -282,7 +283,7 @@ def heatmap(matrix: pd.DataFrame, order: Sequence[str], *, kind: str) -> Markup 
         low = min(float(df["v"].min()), top - 1)
         middle = ((low ** 0.5 + top ** 0.5) / 2) ** 2  # half way on the square-root scale
         domain, ramp, power = [low, middle, top], _COUNT_RAMP, 0.5
-        legend = alt.Legend(format="d", tickMinStep=1, gradientLength=120)
+        legend = alt.Legend(format="d", values=whole_ticks(low, top, 5), gradientLength=120)
         fmt, label = "d", "Votes between each pair of models"
     scale = alt.Scale(domain=domain, range=list(ramp), interpolate="rgb",
                       **({"type": "sqrt"} if power != 1.0 else {}))
@@ -300,11 +301,17 @@ def heatmap(matrix: pd.DataFrame, order: Sequence[str], *, kind: str) -> Markup 
     return render(layers.properties(width=size, height=size), label)
 
 
-def rank_ticks(worst: int, most: int = 12) -> list[int]:
-    """Whole ranks from 1 to ``worst`` for an axis: every rank, or every n-th when there
-    would be more than ``most`` (a rank axis never shows a fraction, nor one rank twice)."""
-    step = -(-worst // most)
-    return list(range(1, worst + 1, step))
+def whole_ticks(low: float, high: float, most: int) -> list[int]:
+    """Whole numbers from ``low`` to ``high`` for an axis or legend, never a fraction nor one
+    number twice: every one, or multiples of 2, 5, 10, 20, … when there would be more than
+    ``most``; the first whole number is always shown (rank 1)."""
+    first, last = math.ceil(low), math.floor(high)
+    step = 1
+    while (last - first) // step + 1 > most:
+        step = next(s * 10 ** k for k in range(12) for s in (1, 2, 5) if s * 10 ** k > step)
+    ticks = [first] + [v for v in range(first + 1, last + 1)
+                       if v % step == 0 and v - first >= step / 2]
+    return ticks
 
 
 def rank_history_chart(history: pd.DataFrame, order: Sequence[str], *, x_title: str,
@@ -335,7 +342,7 @@ def rank_history_chart(history: pd.DataFrame, order: Sequence[str], *, x_title: 
     chart = alt.Chart(df).mark_line(point=points, strokeWidth=2).encode(
         x=alt.X("period:T", title=x_title, axis=axis),
         y=alt.Y("rank:Q", scale=alt.Scale(reverse=True, domain=[1, max(worst, 2)], nice=False),
-                title="rank", axis=alt.Axis(values=rank_ticks(max(worst, 2)), format="d")),
+                title="rank", axis=alt.Axis(values=whole_ticks(1, max(worst, 2), 12), format="d")),
         color=alt.Color("name:N", sort=[labels[n] for n in shown], title=None,
                         scale=alt.Scale(scheme="tableau10"),
                         legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)),

@@ -97,3 +97,33 @@ def test_sorting_enhances_but_is_optional(site: Path, browser) -> None:  # type:
             assert page.locator("table.standings thead th:nth-child(2)").get_attribute(
                 "aria-sort") == "descending"
         context.close()
+
+
+def test_score_chart_fills_its_card_legibly_and_players_load_nothing(site: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(**VIEWS["light-wide"])
+    page = context.new_page()
+    media: list[str] = []
+    page.on("request", lambda r: media.append(r.url) if r.resource_type == "media" else None)
+    found = 0
+    for board in sorted((site / "boards").iterdir()):
+        page.goto((board / "index.html").resolve().as_uri())
+        page.wait_for_load_state("load")
+        shown = page.evaluate("""() => {
+            const svg = document.querySelector('#scores svg');
+            const card = svg.closest('section');
+            const style = getComputedStyle(card);
+            const inner = card.clientWidth - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight);
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            const sizes = [...svg.querySelectorAll('text')].map(
+                t => parseFloat(getComputedStyle(t).fontSize) * scale);
+            return {width: svg.getBoundingClientRect().width, inner, smallest: Math.min(...sizes)};
+        }""")
+        assert shown["width"] >= 0.95 * shown["inner"], shown
+        assert shown["smallest"] >= 12, shown
+        players = page.locator("ol.podium audio, ol.podium video")
+        found += players.count()
+        assert all(players.nth(k).evaluate("p => p.paused") for k in range(players.count()))
+    assert found >= 2, "the audio board's podium has players"
+    assert not media, f"players fetched media before being played: {media}"
+    context.close()

@@ -59,7 +59,7 @@ CARD_PX = 1040
 #: sequential one for vote counts.
 _WIN_RAMP = ("#b2182b", "#f7f7f7", "#2166ac")
 _COUNT_RAMP = ("#eef4fb", "#6baed6", "#08306b")
-_DARK_TEXT, _LIGHT_TEXT = "#111111", "#ffffff"
+_DARK_TEXT, _LIGHT_TEXT = "#000000", "#ffffff"  # black: every colour gets >= 4.58:1
 _counter = itertools.count(1)
 _timings: list[float] = []
 

@@ -160,6 +160,13 @@ def test_heatmaps_on_the_built_pages_are_readable(site: dict) -> None:
                 assert min(cell_contrasts(svg)) >= 4.5, (key, section)
 
 
+def test_every_cell_colour_gets_readable_text() -> None:
+    for grey in range(256):  # the hardest cells are mid-tones; a ramp passes through them
+        cell = (grey / 255,) * 3
+        ink = charts._rgb(charts._text_colour(cell))
+        assert charts.contrast(cell, ink) >= 4.5, grey
+
+
 def test_vote_legend_shows_whole_votes() -> None:
     labels = axis_labels(svg_of(charts.heatmap(SMALL, list("abc"), kind="count")), "votes")
     assert labels and all(re.fullmatch(r"\d+", label) for label in labels), labels

@@ -18,7 +18,7 @@ Main entry points:
 """
 
 from ranking.arena import arena_elo
-from ranking.errors import RankingError
+from ranking.errors import RankingError, RankingWarning
 from ranking.history import HISTORY_COLUMNS, HistoryWarning, standings_history
 from ranking.matrices import predicted_win_matrix, vote_count_matrix, win_rate_matrix
 from ranking.online import RatingState
@@ -35,6 +35,7 @@ __all__ = [
     "OpenSkillModel",
     "STANDINGS_COLUMNS",
     "RankingError",
+    "RankingWarning",
     "RatingState",
     "Vote",
     "VoteArrays",

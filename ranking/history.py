@@ -99,7 +99,7 @@ def standings_history(
     va = as_vote_arrays(votes)
     scale = resolve_scale(method)
     dated = datable(va.time)
-    untimed = int((~dated & ~va.excluded).sum())
+    untimed = int((~dated & va.used).sum())
     if untimed:
         warnings.warn(f"{untimed} vote(s) with a time outside 1970-2261 (e.g. "
                       f"{float(va.time[~dated][0])!r}) left out of the standings history",

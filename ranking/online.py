@@ -89,7 +89,7 @@ class RatingState:
         """
         va = as_vote_arrays(votes)
         n = len(va.models)
-        keep = ~va.excluded
+        keep = va.used
         a, b = va.a[keep].astype(np.int64), va.b[keep].astype(np.int64)
         s = va.score_a[keep]
         if inverse:

@@ -155,7 +155,7 @@ def replay_openskill(
     if order not in ("time", "given"):
         raise RankingError(f"Unknown replay order {order!r}; use 'time' or 'given'.")
     model = make_model(method)
-    keep = np.flatnonzero(~va.excluded)
+    keep = np.flatnonzero(va.used)
     if order == "time":
         keep = keep[np.argsort(va.time[keep], kind="stable")]
     ratings: dict[int, Any] = {}

@@ -96,10 +96,16 @@ class Units:
     cat_score: np.ndarray
     cat_count: np.ndarray
     by_prompt: bool
+    n_prompts: int
 
     @property
     def n_clusters(self) -> int:
         return int(self.cluster_games.shape[0])
+
+    @property
+    def n_units(self) -> int:
+        """Number of resampling units: prompts plus votes resampled one by one."""
+        return self.n_clusters + int(self.cat_count.sum())
 
 
 def resampling_units(
@@ -115,6 +121,7 @@ def resampling_units(
     """
     named = cluster >= 0
     n_named = int(cluster.max()) + 1 if named.any() else 0
+    n_prompts = n_named
     by_prompt = n_named >= MIN_CLUSTERS
     if not by_prompt:
         named = np.zeros(len(cluster), dtype=np.bool_)
@@ -134,4 +141,4 @@ def resampling_units(
     shape = (n_named, n_pairs)
     games = sparse.csr_matrix((cell_games, cols, indptr), shape=shape)
     score = sparse.csr_matrix((cell_score, cols, indptr), shape=shape)
-    return Units(games, score, cat_pair, cat_score, cat_count, by_prompt)
+    return Units(games, score, cat_pair, cat_score, cat_count, by_prompt, n_prompts)

@@ -24,7 +24,8 @@ class Prepared:
     into ``va.models`` and ``score`` the score of ``a`` after ``inverse``. ``wins``,
     ``losses``, ``ties`` count per model of ``va.models``. ``rated`` lists the models with
     at least one used vote, sorted by name; ``local`` maps a model index to its position
-    in ``rated`` (-1 when unrated).
+    in ``rated`` (-1 when unrated). ``n_excluded`` counts the votes left out because their
+    rater was excluded, ``self_votes`` the (not excluded) votes of a model against itself.
     """
 
     va: VoteArrays
@@ -37,11 +38,8 @@ class Prepared:
     ties: np.ndarray
     rated: np.ndarray
     local: np.ndarray
-
-    @property
-    def n_excluded(self) -> int:
-        """Number of votes left out because their rater was excluded."""
-        return len(self.va) - len(self.rows)
+    n_excluded: int
+    self_votes: int
 
     @property
     def names(self) -> list[str]:
@@ -52,13 +50,17 @@ class Prepared:
 def prepare(va: VoteArrays, inverse: bool = False, rows: np.ndarray | None = None) -> Prepared:
     """Select used votes (optionally only ``rows``), flip for ``inverse``, and count.
 
+    Votes of a model against itself are never used (they are counted by ``self_votes``).
+
     With ``inverse=True`` the chosen model is the worse one, so the score is flipped:
     ``wins`` then counts the times a model was judged better.
     """
     if rows is None:
-        rows = np.flatnonzero(~va.excluded)
-    else:
-        rows = rows[~va.excluded[rows]]
+        rows = np.arange(len(va))
+    excluded = va.excluded[rows]
+    same = va.a[rows] == va.b[rows]
+    n_excluded, self_votes = int(np.count_nonzero(excluded)), int(np.count_nonzero(same & ~excluded))
+    rows = rows[~excluded & ~same]
     a, b = va.a[rows], va.b[rows]
     score = va.score_a[rows]
     if inverse:
@@ -76,7 +78,7 @@ def prepare(va: VoteArrays, inverse: bool = False, rows: np.ndarray | None = Non
     local = np.full(n, -1, dtype=np.int64)
     local[rated] = np.arange(len(rated))
     return Prepared(va, rows, a, b, score, wins.astype(np.int64), losses.astype(np.int64),
-                    ties.astype(np.int64), rated, local)
+                    ties.astype(np.int64), rated, local, n_excluded, self_votes)
 
 
 def prompt_clusters(prep: Prepared) -> np.ndarray:

@@ -7,11 +7,12 @@ value comes from this package.
 from __future__ import annotations
 
 import numpy as np
+from scipy import optimize
 from scipy.special import expit, ndtr
 
 from ranking.votes import VoteArrays
 
-__all__ = ["simulate_votes"]
+__all__ = ["population_strengths", "simulate_votes"]
 
 
 def simulate_votes(
@@ -23,14 +24,18 @@ def simulate_votes(
     strength_sd: float = 1.0,
     link: str = "logit",
     tie_prob: float = 0.0,
+    random_share: float = 0.0,
+    position_bias: float = 0.0,
     seed: int = 0,
 ) -> tuple[VoteArrays, np.ndarray]:
     """Votes between uniformly drawn pairs of models, with known true strengths.
 
-    ``P(a chosen) = F(theta_a + d_ap - theta_b - d_bp)`` with ``theta ~ N(0, strength_sd^2)``,
-    a per (model, prompt) deviation ``d ~ N(0, prompt_sd^2)`` and ``F`` the logistic or the
-    normal CDF. With probability ``tie_prob`` a vote is a tie instead. Times increase with
-    the row number, one vote a minute.
+    ``P(a chosen) = F(theta_a + d_ap - theta_b - d_bp + position_bias)`` with
+    ``theta ~ N(0, strength_sd^2)``, a per (model, prompt) deviation ``d ~ N(0, prompt_sd^2)``
+    and ``F`` the logistic or the normal CDF; a share ``random_share`` of votes comes from
+    voters who pick a side at random. With probability ``tie_prob`` a vote is a tie instead.
+    Times increase with the row number, one vote a minute. :func:`population_strengths`
+    gives what a fit of such votes estimates.
 
     :return: the votes and ``theta`` (log-odds or probit units).
     """
@@ -41,8 +46,10 @@ def simulate_votes(
     n_p = max(n_prompts, 1)
     prompt = rng.integers(0, n_p, n_votes)
     dev = rng.normal(0.0, prompt_sd, (n_models, n_p))
-    d = theta[a] + dev[a, prompt] - theta[b] - dev[b, prompt]
+    d = theta[a] + dev[a, prompt] - theta[b] - dev[b, prompt] + position_bias
     p = expit(d) if link == "logit" else ndtr(d)
+    if random_share:
+        p = np.where(rng.random(n_votes) < random_share, 0.5, p)
     score = (rng.random(n_votes) < p).astype(np.float64)
     score[rng.random(n_votes) < tie_prob] = 0.5
     prompts = tuple(f"prompt {k:05d}" for k in range(n_p)) if n_prompts else ("",)
@@ -59,3 +66,39 @@ def simulate_votes(
         excluded=np.zeros(n_votes, dtype=np.bool_),
     )
     return va, theta
+
+
+def population_strengths(
+    theta: np.ndarray,
+    *,
+    prompt_sd: float = 0.0,
+    link: str = "logit",
+    tie_prob: float = 0.0,
+    random_share: float = 0.0,
+    position_bias: float = 0.0,
+) -> np.ndarray:
+    """Centred strengths a fit of :func:`simulate_votes` votes tends to with endless votes
+    and prompts: the paired-comparison (``link``) projection of the expected scores.
+
+    Expected score of ``i`` against ``j`` (either side equally often, prompt deviations
+    integrated by Gauss-Hermite quadrature): ``(1 - tie_prob) * ((1 - random_share) * P +
+    random_share / 2) + tie_prob / 2``. The strengths solve ``sum_j expected = sum_j F(phi_i -
+    phi_j)`` (every pair equally often), with ``sum(phi) = 0``.
+    """
+    cdf = expit if link == "logit" else ndtr
+    x, w = np.polynomial.hermite_e.hermegauss(61)
+    w = w / w.sum()
+    diff = theta[:, None, None] - theta[None, :, None] + x * np.sqrt(2.0) * prompt_sd
+    win = 0.5 * ((cdf(diff + position_bias) + cdf(diff - position_bias)) * w).sum(axis=-1)
+    expected = (1 - tie_prob) * ((1 - random_share) * win + random_share / 2) + tie_prob / 2
+    np.fill_diagonal(expected, 0.0)
+
+    def equations(phi: np.ndarray) -> np.ndarray:
+        model = cdf(phi[:, None] - phi[None, :])
+        np.fill_diagonal(model, 0.0)
+        residual = (expected - model).sum(axis=1)
+        residual[0] += phi.sum()
+        return residual
+
+    phi = optimize.root(equations, theta - theta.mean(), tol=1e-12).x
+    return phi - phi.mean()

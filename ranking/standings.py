@@ -19,10 +19,15 @@ How a standings table is made (and what OpenSkill does in it):
 4. ``score`` is the display score ``1000 + 400 * log10-odds`` against an average model,
    as in Elo and Chatbot Arena: 400 points apart means 10:1 odds (for Thurstone, probit
    units are converted with the usual factor 1.702, so this is approximate).
-5. ``ci_low``/``ci_high`` come from a bootstrap that resamples whole prompts (votes without
-   a prompt are resampled one by one; with fewer than 10 prompts every vote is), so
-   prompt-to-prompt variation widens them as it should. With ``n_bootstrap=0`` a
-   cluster-robust sandwich interval is used instead (fast).
+5. ``ci_low``/``ci_high`` are ``z +- t * sqrt(G/(G-1)) * se`` with ``se`` the standard
+   deviation of a bootstrap that resamples whole prompts (votes without a prompt are
+   resampled one by one; with fewer than 10 prompts every vote is), so prompt-to-prompt
+   variation widens them as it should; ``G`` is the number of resampling units and ``t``
+   Student's quantile with ``G - 1`` degrees of freedom (see
+   :func:`ranking.uncertainty.interval_halfwidth`). With ``n_bootstrap=0`` ``se`` comes
+   from a cluster-robust sandwich instead (fast). The fit's own (Fisher) interval is a
+   floor only where resampling cannot see the spread: boards with 1-9 prompts, and models
+   with fewer than 10 wins or 10 losses (:func:`ranking.uncertainty.needs_floor`).
 6. Ranks respect the intervals: see :func:`ranking.uncertainty.rank_ranges` and
    :func:`ranking.uncertainty.tied_groups`.
 """
@@ -41,7 +46,14 @@ from ranking.fit import fit
 from ranking.openskill_models import OpenSkillModel, OpenSkillScale, resolve_scale
 from ranking.pairs import pair_table, resampling_units
 from ranking.prepare import Prepared, prepare, prompt_clusters
-from ranking.uncertainty import bootstrap_ratings, rank_ranges, sandwich_covariance, tied_groups
+from ranking.uncertainty import (
+    bootstrap_ratings,
+    interval_halfwidth,
+    needs_floor,
+    rank_ranges,
+    sandwich_covariance,
+    tied_groups,
+)
 from ranking.votes import Vote, VoteArrays, as_vote_arrays, prompt_mask
 
 __all__ = ["STANDINGS_COLUMNS", "compute_standings", "standings_by_prompt"]
@@ -90,12 +102,14 @@ def compute_standings(
         models whose interval lies wholly above this one's, ``rank_high`` (worst plausible)
         is the number of models minus those wholly below; ``tied_group`` numbers groups of
         models whose intervals reach their group leader's (1 = top group).
-        Intervals are never narrower than the fit's own (Fisher) interval ``z +- q * sigma``.
+        Intervals are never narrower than the fit's own (Fisher) interval ``z +- q * sigma``
+        on boards with 1-9 prompts and for models with fewer than 10 wins or 10 losses.
         Models without votes come last (by name) with ``NaN`` score, interval and win rate,
         ``mu``/``sigma`` at OpenSkill's prior, ``rank_low=1`` and ``rank_high`` = number of
         models, and one shared last ``tied_group``. ``df.attrs`` holds ``votes`` (votes used),
-        ``excluded_votes``, ``method``, ``link``, ``c`` (OpenSkill ``sqrt(2)*beta``),
-        ``score_per_unit``, ``interval_method``, ``confidence``, ``n_bootstrap``, ``inverse``.
+        ``excluded_votes``, ``self_votes`` (a model against itself: dropped), ``method``,
+        ``link``, ``c`` (OpenSkill ``sqrt(2)*beta``), ``score_per_unit``, ``interval_method``,
+        ``confidence``, ``n_bootstrap``, ``inverse``.
 
     Example::
 
@@ -122,21 +136,20 @@ def compute_standings(
         centre = np.eye(m) - 1.0 / m
         sigma_z = np.sqrt(np.maximum(np.diag(centre @ cov @ centre), 0.0))
         units = resampling_units(pair_idx, s_lo, prompt_clusters(prep), len(table))
-        q = norm.ppf(0.5 + confidence / 2.0)  # two-sided normal quantile
         unit_name = "prompt" if units.by_prompt else "vote"
         if n_bootstrap:
             reps = bootstrap_ratings(table, units, z, scale.link, scale.prior_precision,
                                      int(n_bootstrap), seed)
-            tail = 100.0 * (1.0 - confidence) / 2.0
-            low, high = np.percentile(reps, [tail, 100.0 - tail], axis=0)
+            se = reps.std(axis=0, ddof=1) if n_bootstrap > 1 else np.zeros(m)  # 1: Fisher
             interval_method = f"{unit_name} bootstrap"
         else:
             se = np.sqrt(np.maximum(np.diag(sandwich_covariance(table, units, z, scale.link, cov)), 0))
-            low, high = z - q * se, z + q * se
             interval_method = f"{unit_name} sandwich"
-        # Never narrower than the model's own (Fisher) interval: resampling sees no spread on a
-        # board of only ties or of a handful of identical votes, which is not certainty.
-        low, high = np.minimum(low, z - q * sigma_z), np.maximum(high, z + q * sigma_z)
+        half = interval_halfwidth(se, units.n_units, confidence)
+        floor = needs_floor(units, prep.wins[prep.rated], prep.losses[prep.rated]) | (n_bootstrap == 1)
+        fisher = norm.ppf(0.5 + confidence / 2.0) * sigma_z  # the fit's own (Fisher) interval
+        half = np.where(floor, np.maximum(half, fisher), half)
+        low, high = z - half, z + half
 
     rank, rank_low, rank_high = rank_ranges(z, low, high) if m else (np.zeros(0, int),) * 3
     group = tied_groups(rank, low, high) if m else np.zeros(0, dtype=np.int64)
@@ -144,6 +157,7 @@ def compute_standings(
     frame.attrs.update(
         votes=int(len(prep.rows)),
         excluded_votes=int(prep.n_excluded),
+        self_votes=int(prep.self_votes),
         method=scale.method,
         link=scale.link,
         c=scale.c,

@@ -7,12 +7,13 @@ converts with :func:`as_vote_arrays`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from ranking.errors import RankingError
+from ranking.errors import RankingError, RankingWarning
 
 __all__ = ["OUTCOMES", "Vote", "VoteArrays", "as_vote_arrays", "prompt_mask"]
 
@@ -28,6 +29,8 @@ class Vote:
     ``excluded`` marks a rater excluded by quality control: the vote is kept but left out
     of standings. ``anonymous`` says the rater did not see which model made which medium
     (only :func:`ranking.arena_elo` with ``anonymous_only=True`` looks at it).
+    A vote between a model and itself (found in imported data) can be made, but every
+    computation drops it with a :class:`~ranking.RankingWarning` when the votes are loaded.
     """
 
     model_a: str
@@ -48,10 +51,6 @@ class Vote:
         if not self.model_a or not self.model_b:
             raise RankingError(
                 f"Vote between {self.model_a!r} and {self.model_b!r} has an empty model name."
-            )
-        if self.model_a == self.model_b:
-            raise RankingError(
-                f"Vote compares model {self.model_a!r} with itself; a vote needs two models."
             )
 
 
@@ -85,7 +84,9 @@ class VoteArrays:
     ``model_b`` and 0.5 for a tie. ``prompt`` and ``rater`` index into ``prompts`` and
     ``raters``; an empty prompt name means "unknown prompt" and such votes are treated as
     independent of each other. ``anonymous`` is optional (``None`` means all anonymous).
-    Arrays are converted to the documented dtypes on construction.
+    Arrays are converted to the documented dtypes on construction. Rows with ``a == b`` (a
+    model against itself) are kept, counted by :attr:`self_votes`, reported with a
+    :class:`~ranking.RankingWarning` and left out of every computation.
     """
 
     models: tuple[str, ...]
@@ -124,10 +125,14 @@ class VoteArrays:
         _check_index(columns["b"], len(self.models), "b", "models")
         _check_index(columns["prompt"], max(len(self.prompts), 1), "prompt", "prompts")
         _check_index(columns["rater"], max(len(self.raters), 1), "rater", "raters")
-        if n and bool(np.any(columns["a"] == columns["b"])):
-            row = int(np.flatnonzero(columns["a"] == columns["b"])[0])
-            raise RankingError(
-                f"Vote {row} compares model {self.models[columns['a'][row]]!r} with itself."
+        same = np.flatnonzero(columns["a"] == columns["b"])
+        if len(same):
+            warnings.warn(
+                f"{len(same)} vote(s) compare a model with itself (first: row {int(same[0])}, "
+                f"model {self.models[columns['a'][same[0]]]!r}); they are left out of the "
+                "standings, since such a vote cannot move any rating.",
+                RankingWarning,
+                stacklevel=3,
             )
         s = columns["score_a"]
         if n and not bool(np.all((s == 0.0) | (s == 0.5) | (s == 1.0))):
@@ -138,6 +143,16 @@ class VoteArrays:
     def __len__(self) -> int:
         """Number of votes (rows), excluded ones included."""
         return len(self.a)
+
+    @property
+    def used(self) -> np.ndarray:
+        """Boolean mask of the rows computations use: not excluded, two different models."""
+        return ~self.excluded & (self.a != self.b)
+
+    @property
+    def self_votes(self) -> int:
+        """Number of rows comparing a model with itself (left out of every computation)."""
+        return int(np.count_nonzero(self.a == self.b))
 
     @classmethod
     def from_votes(
@@ -203,7 +218,9 @@ class VoteArrays:
             raise RankingError(
                 f"subset mask has shape {mask.shape}; it needs one boolean per vote ({len(self)})."
             )
-        return VoteArrays(
+        # Rows of validated arrays need no new checks (and self-votes were reported once).
+        out = object.__new__(VoteArrays)
+        columns = dict(
             models=self.models,
             prompts=self.prompts,
             raters=self.raters,
@@ -216,6 +233,9 @@ class VoteArrays:
             excluded=self.excluded[mask],
             anonymous=None if self.anonymous is None else self.anonymous[mask],
         )
+        for f in fields(VoteArrays):
+            object.__setattr__(out, f.name, columns[f.name])
+        return out
 
     def to_votes(self) -> list[Vote]:
         """The rows as :class:`Vote` objects (slow for big boards; meant for small ones)."""

@@ -3,7 +3,8 @@ and how online OpenSkill and our published standings order the same votes.
 
 Data: ../shared/data/genai_arena (see ../shared/README.md). Task = model key suffix;
 the anonymous column uses ``anony == true`` votes, the full column all votes. The one vote
-of a model against itself (a tie, which cannot move any rating) is dropped on import.
+of a model against itself (a tie, which cannot move any rating) is dropped on import: by
+``_votes`` here, and by ``ranking`` itself with a warning when it is left in.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from ranking import METHODS, Vote, arena_elo, compute_standings, replay_openskill
+from ranking import METHODS, RankingWarning, Vote, arena_elo, compute_standings, replay_openskill
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 ARENA = SHARED / "data" / "genai_arena"
@@ -85,3 +86,15 @@ def test_published_standings_and_online_openskill_against_the_leaderboard(
         assert online_rho <= ours_rho
     if task == "_edition":  # 83 votes: online OpenSkill gets the order wrong here
         assert all(online_rho < 0.95 for _, online_rho in result.values())
+
+
+def test_the_self_vote_in_the_raw_data_is_dropped_with_a_warning(battles: list[dict]) -> None:
+    raw = [Vote(r["model_a"], r["model_b"], WINNER[r["winner"]], time=r["tstamp"])
+           for r in battles if r["model_a"].endswith("_generation")]
+    assert sum(v.model_a == v.model_b for v in raw) == 1
+    with pytest.warns(RankingWarning, match="1 vote\\(s\\) compare a model with itself"):
+        table = compute_standings(raw)
+    assert table.attrs["self_votes"] == 1
+    clean = compute_standings(_votes(battles, "_generation"))
+    assert table.attrs["votes"] == clean.attrs["votes"] == len(raw) - 1
+    pd.testing.assert_frame_equal(table, clean)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize
 from scipy.special import expit, ndtr
 from scipy.stats import kendalltau
 
 from ranking import VoteArrays, compute_standings, replay_openskill
+from ranking_support import bradley_terry_projection
 
 PROMPT_SD = 0.5
 
@@ -121,16 +121,7 @@ def population_truth(theta: np.ndarray, link: str) -> np.ndarray:
         x, w = np.polynomial.hermite_e.hermegauss(61)
         noise = x * np.sqrt(2) * PROMPT_SD
         marginal = (expit(theta[:, None, None] - theta[None, :, None] + noise) * (w / w.sum())).sum(-1)
-        np.fill_diagonal(marginal, 0.0)
-
-        def equations(phi: np.ndarray) -> np.ndarray:
-            model = expit(phi[:, None] - phi[None, :])
-            np.fill_diagonal(model, 0.0)
-            residual = (marginal - model).sum(axis=1)
-            residual[0] += phi.sum()
-            return residual
-
-        truth = optimize.root(equations, theta * 0.8, tol=1e-12).x
+        truth = bradley_terry_projection(marginal, theta * 0.8)
     return truth - truth.mean()
 
 

@@ -1,11 +1,28 @@
-"""Vote and VoteArrays: construction, validation, subsetting, prompt masks."""
+"""Vote and VoteArrays: construction, validation, subsetting, prompt masks, and votes of a
+model against itself (dropped with a warning, not refused: they occur in imported data)."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
 
-from ranking import RankingError, Vote, VoteArrays, as_vote_arrays, prompt_mask
+import pandas as pd
+
+from ranking import (
+    RankingError,
+    RankingWarning,
+    RatingState,
+    Vote,
+    VoteArrays,
+    as_vote_arrays,
+    compute_standings,
+    prompt_mask,
+    replay_openskill,
+    standings_history,
+    vote_count_matrix,
+)
 
 
 def _votes() -> list[Vote]:
@@ -70,7 +87,6 @@ def test_prompt_mask() -> None:
     ("kwargs", "message"),
     [
         ({"model_a": "x", "model_b": "y", "outcome": "A"}, "not one of"),
-        ({"model_a": "x", "model_b": "x", "outcome": "a"}, "with itself"),
         ({"model_a": "", "model_b": "y", "outcome": "a"}, "empty model name"),
     ],
 )
@@ -97,7 +113,6 @@ def _arrays(**overrides: object) -> VoteArrays:
     ("overrides", "message"),
     [
         ({"b": [2]}, "outside the 2 entries"),
-        ({"a": [1]}, "with itself"),
         ({"score_a": [0.7]}, "must be 1.0"),
         ({"time": [0.0, 1.0]}, "has 2 rows"),
         ({"models": ("x", "x")}, "twice"),
@@ -121,3 +136,41 @@ def test_as_vote_arrays_rejects_other_things() -> None:
         as_vote_arrays("votes")
     va = _arrays()
     assert as_vote_arrays(va) is va
+
+
+def _board(with_self_vote: bool) -> list[Vote]:
+    votes = [Vote("x", "y", "a", time=1.7e9), Vote("y", "z", "a", time=1.7e9 + 60),
+             Vote("x", "z", "tie", time=1.7e9 + 120), Vote("z", "x", "b", time=1.7e9 + 180)]
+    if with_self_vote:
+        votes.insert(2, Vote("y", "y", "tie", time=1.7e9 + 90))
+    return votes
+
+
+def test_a_vote_of_a_model_against_itself_is_dropped_with_a_warning() -> None:
+    clean = VoteArrays.from_votes(_board(False))
+    with pytest.warns(RankingWarning, match=r"1 vote\(s\) compare a model with itself.*row 2.*'y'"):
+        va = VoteArrays.from_votes(_board(True))
+    assert len(va) == 5 and va.self_votes == 1 and va.used.tolist() == [True, True, False, True, True]
+    table = compute_standings(va, n_bootstrap=50)
+    assert table.attrs["self_votes"] == 1 and table.attrs["votes"] == 4
+    assert table.attrs["excluded_votes"] == 0
+    reference = compute_standings(clean, n_bootstrap=50)
+    pd.testing.assert_frame_equal(table, reference, check_exact=True, check_like=False)
+    assert table.set_index("name").loc["y", "total_matches"] == 2
+    pd.testing.assert_frame_equal(replay_openskill(va), replay_openskill(clean))
+    pd.testing.assert_frame_equal(RatingState.from_votes(va).standings(),
+                                  RatingState.from_votes(clean).standings())
+    pd.testing.assert_frame_equal(vote_count_matrix(va), vote_count_matrix(clean))
+    pd.testing.assert_frame_equal(standings_history(va), standings_history(clean))
+
+
+def test_self_votes_from_columns_warn_once_and_subsets_keep_the_count() -> None:
+    with pytest.warns(RankingWarning, match="with itself") as caught:
+        va = _arrays(models=("x", "y"), a=[0, 1], b=[1, 1], score_a=[1.0, 0.5], prompt=[0, 0],
+                     rater=[0, 0], time=[0.0, 1.0], excluded=[False, False])
+    assert len(caught) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        part = va.subset(np.array([False, True]))
+    assert part.self_votes == 1 and len(part) == 1
+    assert compute_standings(part, n_bootstrap=0).attrs["votes"] == 0

@@ -102,11 +102,6 @@ class Units:
     def n_clusters(self) -> int:
         return int(self.cluster_games.shape[0])
 
-    @property
-    def n_units(self) -> int:
-        """Number of resampling units: prompts plus votes resampled one by one."""
-        return self.n_clusters + int(self.cat_count.sum())
-
 
 def resampling_units(
     pair_idx: np.ndarray, s_lo: np.ndarray, cluster: np.ndarray, n_pairs: int

@@ -12,7 +12,7 @@ single vote when its prompt is unknown):
   (used when ``n_bootstrap=0``; cheap).
 
 Intervals are ``z +- t_(G-1) * sqrt(G / (G-1)) * se`` (:func:`interval_halfwidth`), with
-``G`` resampling units: the usual small-sample correction of a cluster bootstrap or sandwich,
+``G`` prompts resampled: the usual small-sample correction of a cluster bootstrap or sandwich,
 which on its own is ``(G-1)/G`` too small in variance and normal, not Student, in shape. On
 simulated boards (``benchmarks/interval_calibration.py``) this covers the truth 94-96% of
 the time for a nominal 95%, with and without prompt effects and ties, where percentile
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
+from scipy.stats import norm
 from scipy.stats import t as student_t
 
 from ranking.fit import fit_batch, laplacian, pair_terms
@@ -44,17 +45,19 @@ _BATCH_CELLS = 20_000_000
 MIN_OUTCOMES = 10
 
 
-def interval_halfwidth(se: np.ndarray, n_units: int, confidence: float) -> np.ndarray:
+def interval_halfwidth(se: np.ndarray, n_prompts: int, confidence: float) -> np.ndarray:
     """Half-width ``t_(G-1) * sqrt(G / (G-1)) * se`` of a two-sided interval.
 
-    :param se: standard errors from a bootstrap or sandwich over ``n_units`` (``G``)
-        resampling units. Both are ``(G-1)/G`` too small in variance and their ratio to
-        the truth is Student rather than normal with ``G - 1`` degrees of freedom; with
-        thousands of units (votes) the factor is the normal quantile.
+    :param se: standard errors from a bootstrap or sandwich that resamples ``n_prompts``
+        (``G``) prompts. Both are ``(G-1)/G`` too small in variance, and their ratio to the
+        truth is Student rather than normal with ``G - 1`` degrees of freedom. When votes
+        are resampled one by one (``n_prompts`` 0) the normal quantile is used: thousands of
+        units need no correction, and a handful gets the Fisher floor (:func:`needs_floor`).
     """
-    g = max(int(n_units), 2)
-    quantile = student_t.ppf(0.5 + confidence / 2.0, g - 1)
-    return quantile * np.sqrt(g / (g - 1.0)) * se
+    if n_prompts < 2:
+        return norm.ppf(0.5 + confidence / 2.0) * se
+    g = float(n_prompts)
+    return student_t.ppf(0.5 + confidence / 2.0, g - 1) * np.sqrt(g / (g - 1.0)) * se
 
 
 def needs_floor(units: Units, wins: np.ndarray, losses: np.ndarray) -> np.ndarray:

@@ -23,8 +23,8 @@ How a standings table is made (and what OpenSkill does in it):
    deviation of a bootstrap that resamples whole prompts (votes without a prompt are
    resampled one by one; with fewer than 10 prompts every vote is), so prompt-to-prompt
    variation widens them as it should; ``G`` is the number of prompts resampled and ``t``
-   Student's quantile with ``G - 1`` degrees of freedom (the normal one when votes are) (see
-   :func:`ranking.uncertainty.interval_halfwidth`). With ``n_bootstrap=0`` ``se`` comes
+   Student's quantile with ``G - 1`` degrees of freedom, or the normal one when votes are
+   resampled (:func:`ranking.uncertainty.interval_halfwidth`). With ``n_bootstrap=0`` ``se`` comes
    from a cluster-robust sandwich instead (fast). The fit's own (Fisher) interval is a
    floor only where resampling cannot see the spread: boards with 1-9 prompts, and models
    with fewer than 10 wins or 10 losses (:func:`ranking.uncertainty.needs_floor`).
@@ -146,7 +146,8 @@ def compute_standings(
             se = np.sqrt(np.maximum(np.diag(sandwich_covariance(table, units, z, scale.link, cov)), 0))
             interval_method = f"{unit_name} sandwich"
         half = interval_halfwidth(se, units.n_clusters, confidence)
-        floor = needs_floor(units, prep.wins[prep.rated], prep.losses[prep.rated]) | (n_bootstrap == 1)
+        floor = needs_floor(units, prep.wins[prep.rated], prep.losses[prep.rated])
+        floor |= n_bootstrap == 1
         fisher = norm.ppf(0.5 + confidence / 2.0) * sigma_z  # the fit's own (Fisher) interval
         half = np.where(floor, np.maximum(half, fisher), half)
         low, high = z - half, z + half

@@ -48,8 +48,8 @@ from matchmaking_speed import build, percentile  # noqa: E402
 
 from rater import Client  # noqa: E402
 from rater import matchmaking_model  # noqa: E402
-from rater.matchmaking import Matchup  # noqa: E402
-from rater.matchmaking_state import forget_states  # noqa: E402
+from rater.matchmaking.service import Matchup  # noqa: E402
+from rater.matchmaking.state import forget_states  # noqa: E402
 
 TARGET_SERVE_MS, TARGET_STATUS_MS = 50.0, 200.0
 ALL_PAIRS_MAX_MODELS = 3000  # beyond, the all-pairs approach is estimated, not run

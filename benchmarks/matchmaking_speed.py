@@ -36,9 +36,9 @@ from scipy.special import expit
 
 from ranking import RatingState
 from rater import Client, Leaderboard
-from rater.matchmaking import next_matchup, record_vote
-from rater.matchmaking_state import forget_states
-from rater.standings import load_votes
+from rater.matchmaking.service import next_matchup, record_vote
+from rater.matchmaking.state import forget_states
+from rater.results.standings import load_votes
 from rater.store import catalog, matchups, votes
 
 TARGET_P99_MS = 20.0

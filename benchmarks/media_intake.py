@@ -28,7 +28,7 @@ from media_support import make_long_wav  # noqa: E402  (tests/ is not a package)
 from PIL import Image  # noqa: E402
 
 from rater import Client  # noqa: E402
-from rater.media import display_file  # noqa: E402
+from rater.intake.media import display_file  # noqa: E402
 
 # VmHWM, not ru_maxrss: a child started by a big parent reports the parent's peak in the latter.
 _PEAK = ("print(next(int(l.split()[1]) // 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')),"

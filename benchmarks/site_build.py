@@ -24,8 +24,8 @@ from PIL import Image
 
 import ranking
 from rater import Client
-from rater.media import blob_path
-from rater.standings import load_votes
+from rater.intake.media import blob_path
+from rater.results.standings import load_votes
 from rater.store import catalog, votes as vote_store
 from site_builder import Settings, build_site
 from site_builder import charts

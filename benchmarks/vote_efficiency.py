@@ -1,6 +1,6 @@
 """Votes each matchmaking strategy needs, from simulated campaigns (issue #4).
 
-Runs :func:`rater.simulate.run_campaigns` (the engine behind ``rater simulate``) for the
+Runs :func:`rater.simulate.campaign.run_campaigns` (the engine behind ``rater simulate``) for the
 "information" strategy and the "uniform" baseline measured in the same run, and prints the
 medians over the seeds with quartiles and range, the ratio uniform / information, and the
 median of the per-seed paired ratios (both strategies see the same truth for a given seed).
@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from rater.simulate import World, format_summary, run_campaigns, summarise
+from rater.simulate.campaign import World, format_summary, run_campaigns, summarise
 
 TARGET_RATIO = 2.0
 TARGET_NEWCOMER_VOTES = 40

@@ -40,7 +40,7 @@ import vote_load  # noqa: E402  (benchmarks/ is not a package)
 from PIL import Image  # noqa: E402
 
 from rater import Client  # noqa: E402
-from rater.exchange import export_votes  # noqa: E402
+from rater.exchange.votes import export_votes  # noqa: E402
 from rater.store import catalog, votes  # noqa: E402
 
 TARGET_P99_MS = 50.0

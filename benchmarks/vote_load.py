@@ -37,7 +37,7 @@ from pathlib import Path
 
 from PIL import Image
 
-import rater.matchmaking  # noqa: F401  (imported once, before the workers fork)
+import rater.matchmaking.service  # noqa: F401  (imported once, before the workers fork)
 from rater import Client
 from rater.store import catalog, matchups, votes
 

@@ -6,7 +6,7 @@
     lb.evaluate_model(name, media, prompts)
 """
 
-from .client import DEFAULT_DB_PATH, Client, LeaderboardManager
+from rater.api.client import DEFAULT_DB_PATH, Client, LeaderboardManager
 from .errors import (
     DatabaseError,
     DatabaseGone,
@@ -21,7 +21,7 @@ from .errors import (
     ValidationError,
     VoteError,
 )
-from .leaderboard import Leaderboard, ModelInfo
+from rater.api.leaderboard import Leaderboard, ModelInfo
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 """``python -m rater`` runs the command line."""
 
-from .cli import cli
+from rater.cli.main import cli
 
 cli(prog_name="rater")

@@ -1,7 +1,7 @@
 """Everything a board's pages show, read through rater's store functions and ranked by ranking.
 
 The site builder never speaks SQL: it reads boards with :class:`rater.Client`, votes with
-:func:`rater.standings.load_votes`, media and summaries with ``rater.store`` functions, and
+:func:`rater.results.standings.load_votes`, media and summaries with ``rater.store`` functions, and
 turns votes into standings with :mod:`ranking`.
 """
 
@@ -19,8 +19,8 @@ import ranking
 from ranking import HistoryWarning
 from ranking.history import datable
 from rater import Client, Leaderboard
-from rater.media import blob_path
-from rater.standings import load_votes, tag_mask
+from rater.intake.media import blob_path
+from rater.results.standings import load_votes, tag_mask
 from rater.store import catalog, votes as vote_store
 
 from .media import MediaItem
@@ -66,7 +66,7 @@ class BoardData:
 
     board: Leaderboard
     summary: dict[str, Any]
-    status: Any  # rater.matchmaking.BoardStatus
+    status: Any  # rater.matchmaking.service.BoardStatus
     raw: ranking.VoteArrays  # every vote as stored (excluded ones flagged, choices as clicked)
     used: ranking.VoteArrays  # counted votes, oriented so score_a = 1 means "a was better"
     vote_hash: str
@@ -130,7 +130,7 @@ def _frame(matrix: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
 
 
 def read_votes(client: Client, board: Leaderboard) -> ranking.VoteArrays:
-    """Every vote of the board, as stored (see :func:`rater.standings.load_votes`)."""
+    """Every vote of the board, as stored (see :func:`rater.results.standings.load_votes`)."""
     return load_votes(client.store, board.id)
 
 

@@ -9,7 +9,7 @@ first names against the pseudonyms. Delete the key file to re-pseudonymise every
 key is one of the build's inputs, so the next build rewrites every board).
 
 Text cells that a spreadsheet would read as a formula get a leading ``'`` (see
-:mod:`rater.csv_cells`); ``standings.json`` keeps the exact names.
+:mod:`rater.results.csv_cells`); ``standings.json`` keeps the exact names.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rater.csv_cells import csv_field, safe_cell
+from rater.results.csv_cells import csv_field, safe_cell
 
 from .data import BoardData
 from .publish import SiteError

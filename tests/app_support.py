@@ -12,10 +12,10 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import AlertBase, HeadingBase, Markdown, Toast
 
 from rater import Client, Leaderboard
-from rater.rating_session import RatingSession
+from rater.app.session import RatingSession
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "rater" / "app.py"
+APP = ROOT / "rater" / "app" / "streamlit_app.py"
 PROMPTS = ["A red cube", "A blue sphere", "A green cone", "A yellow star"]
 INSTRUCTION = "Which image is better?"
 

@@ -235,7 +235,7 @@ def test_repeat_shows_a_judged_pair_with_sides_swapped(client, png, monkeypatch)
 
 
 def test_settled_board_thanks_the_rater_and_can_go_on(client, monkeypatch):
-    from rater.demo import load_demo
+    from rater.api.demo import load_demo
 
     from app_support import ROOT
 

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from rater import ValidationError, VoteError
-from rater.matchmaking import BoardStatus, Matchup, MatchupSide, ModelStatus, VoteReceipt
-from rater.quality import RaterStats
-from rater.rating_session import (
+from rater.matchmaking.service import BoardStatus, Matchup, MatchupSide, ModelStatus, VoteReceipt
+from rater.results.quality import RaterStats
+from rater.app.session import (
     RatingSession,
     board_from_query,
     button_labels,

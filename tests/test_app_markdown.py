@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from rater.errors import ValidationError
-from rater.leaderboard import Leaderboard
+from rater.api.leaderboard import Leaderboard
 from rater.store import votes
 
 from app_support import click, markdown_sources, open_app, session, shown, start
@@ -23,8 +23,8 @@ PROMPTS = [f"A cat {TRICK} :smile:", "Two lines\n\n# Heading\n===\n- [click](htt
 MODELS = [f"m{i} [click](https://evil.example) $5 or $10 :material/home:" for i in range(3)]
 RATER = "[Session expired](https://evil.example) $5 or $10"
 CRAFTED = "[Session expired - log in again](https://evil.example)"
-RATERS = "app_pages/raters.py"
-STANDINGS = "app_pages/standings.py"
+RATERS = "views/raters.py"
+STANDINGS = "views/standings.py"
 
 # Markdown that must never reach Streamlit unescaped (the escaped forms are "\]\(", "\$5").
 UNSAFE = ("](https://evil.example)", "$5 or $10", "**bold**", "_x_", ":red[", "<b>", "https://",

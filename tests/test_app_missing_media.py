@@ -7,7 +7,7 @@ import logging
 
 from app_support import button, make_board, open_app, session, shown, start
 
-RATERS = "app_pages/raters.py"
+RATERS = "views/raters.py"
 
 
 def test_pairs_with_a_missing_file_are_skipped_and_the_owner_is_told(client, png, monkeypatch, caplog):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from rater.app_pages import common
+from rater.app.views import common
 
 from app_support import button, click, labels, make_board, media_urls, open_app, page_text, start
 
-RATERS = "app_pages/raters.py"
-STANDINGS = "app_pages/standings.py"
+RATERS = "views/raters.py"
+STANDINGS = "views/standings.py"
 
 
 @pytest.fixture(autouse=True)

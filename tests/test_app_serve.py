@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from rater import DatabaseError, ValidationError
 from rater.cli import cli
-from rater.serve import (
+from rater.app.serve import (
     ServerConfig,
     app_url,
     check_access,
@@ -51,9 +51,13 @@ def test_the_admin_passcode_differs_from_the_raters(host) -> None:
         check_access(host, "same", "same")
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def test_streamlit_command_is_headless_without_telemetry() -> None:
     cmd = streamlit_command(9000, "0.0.0.0")
-    assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"] and cmd[4].endswith("app.py")
+    assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"] and Path(cmd[4]) == ROOT / "rater" / "app" / "streamlit_app.py"
+    assert Path(cmd[4]).is_file()
     options = dict(zip(cmd[5::2], cmd[6::2]))
     assert options["--server.headless"] == "true"
     assert options["--browser.gatherUsageStats"] == "false"
@@ -129,7 +133,7 @@ def test_cli_refuses_a_network_host_without_passcodes(client, monkeypatch) -> No
 def test_cli_refuses_a_passcode_on_the_command_line(client, monkeypatch, option) -> None:
     no_passcodes(monkeypatch)
     calls = []
-    monkeypatch.setattr("rater.cli_serve.run_server", lambda db, **kw: calls.append((db, kw)) or 0)
+    monkeypatch.setattr("rater.cli.serve.run_server", lambda db, **kw: calls.append((db, kw)) or 0)
     result = CliRunner().invoke(cli, ["--db", str(client.db_path), "serve", option, "hunter2"])
     assert result.exit_code == 1 and not calls
     assert result.output.strip().count("\n") == 0
@@ -140,7 +144,7 @@ def test_cli_refuses_a_passcode_on_the_command_line(client, monkeypatch, option)
 def test_cli_passes_db_and_options(client, monkeypatch, tmp_path) -> None:
     no_passcodes(monkeypatch)
     calls = []
-    monkeypatch.setattr("rater.cli_serve.run_server", lambda db, **kw: calls.append((db, kw)) or 0)
+    monkeypatch.setattr("rater.cli.serve.run_server", lambda db, **kw: calls.append((db, kw)) or 0)
     monkeypatch.setenv("RATER_PASSCODE", "env-code")
     result = CliRunner().invoke(cli, ["--db", str(client.db_path), "serve", "--port", "9123",
                                       "--host", "0.0.0.0"])

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_png
 
-import rater.matchmaking  # noqa: F401  (imported before forking, so writers start warm)
+import rater.matchmaking.service  # noqa: F401  (imported before forking, so writers start warm)
 from rater import Client, DatabaseError
-from rater.backup import backup
+from rater.exchange.backup import backup
 from rater.cli import cli
-from rater.media import blob_path
+from rater.intake.media import blob_path
 from rater.store import catalog, exchange
 
 PROMPTS = [f"prompt {i}" for i in range(5)]
@@ -162,7 +162,7 @@ def test_a_failed_media_copy_leaves_no_backup(tmp_path: Path, png) -> None:
 def test_backup_command_warns_about_missing_media(tmp_path: Path, png) -> None:
     from click.testing import CliRunner
 
-    from rater.cli import cli
+    from rater.cli.main import cli
 
     db = tmp_path / "live" / "lb.db"
     with Client(db) as client:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import make_png
 
-import rater.matchmaking  # noqa: F401  (imported before forking, so children start warm)
+import rater.matchmaking.service  # noqa: F401  (imported before forking, so children start warm)
 from rater import Client
 from rater.store import exchange
 

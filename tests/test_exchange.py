@@ -21,7 +21,7 @@ from conftest import make_png
 
 from rater import Client, LeaderboardNotFound
 from rater.cli import cli
-from rater.exchange import (
+from rater.exchange.votes import (
     BoardMismatchError,
     ExchangeError,
     ImportConflictError,

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from rater import Client
-from rater.exchange import export_votes, import_votes
+from rater.exchange.votes import export_votes, import_votes
 from rater.store import exchange as exchange_sql
 from rater.store import votes
 

@@ -21,7 +21,7 @@ from test_exchange import _dump, _rewrite, built, hosts  # noqa: F401  (fixtures
 
 from rater import ValidationError
 from rater.cli import cli
-from rater.exchange import ExchangeError, export_votes, import_votes
+from rater.exchange.votes import ExchangeError, export_votes, import_votes
 from rater.store import catalog, votes
 
 ROOT = Path(__file__).resolve().parents[1]

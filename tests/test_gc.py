@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from rater import Client
 from rater.cli import cli
-from rater.gc import GRACE_SECONDS, collect_garbage
-from rater.media import blob_path, inspect_media, store_blob
+from rater.intake.gc import GRACE_SECONDS, collect_garbage
+from rater.intake.media import blob_path, inspect_media, store_blob
 from rater.store import catalog
 
 from conftest import make_png

@@ -99,7 +99,7 @@ class World:
         return self.lb.evaluate_model(name, media, prompts)
 
     def manifest(self, name: str, text: str | bytes) -> Any:
-        from rater.manifest import read_manifest
+        from rater.intake.manifest import read_manifest
 
         path = self.tmp / "good" / name
         path.parent.mkdir(parents=True, exist_ok=True)

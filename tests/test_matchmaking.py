@@ -11,9 +11,9 @@ import pytest
 
 from conftest import make_png
 from rater import Client, Leaderboard, MatchupNotFound, ValidationError, VoteError
-from rater.matchmaking import Matchup
-from rater.matchmaking_select import MIN_PLACED_VOTES
-from rater.matchmaking_state import seed_states
+from rater.matchmaking.service import Matchup
+from rater.matchmaking.select import MIN_PLACED_VOTES
+from rater.matchmaking.state import seed_states
 from rater.store import votes
 
 BoardFactory = Callable[..., Leaderboard]

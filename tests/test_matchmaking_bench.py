@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rater import Client
-from rater.matchmaking_state import forget_states
+from rater.matchmaking.state import forget_states
 from rater.store import votes
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,9 +14,9 @@ from test_matchmaking_bench import _bench
 
 from ranking import RatingState
 from rater import Client, Leaderboard
-from rater import matchmaking_model as model
-from rater.matchmaking_model import LocalPosterior, Posterior
-from rater.matchmaking_select import (
+from rater.matchmaking import model
+from rater.matchmaking.model import LocalPosterior, Posterior
+from rater.matchmaking.select import (
     CANDIDATE_WINDOW,
     MIN_PLACED_VOTES,
     REGION,
@@ -26,7 +26,7 @@ from rater.matchmaking_select import (
     open_places,
     separated,
 )
-from rater.matchmaking_state import BoardState, forget_states, seed_states, state_for
+from rater.matchmaking.state import BoardState, forget_states, seed_states, state_for
 from rater.store import catalog
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from media_support import AUDIO, VIDEOS, make_audio, make_big_png, make_video, t
 from PIL import Image
 
 from rater import Client, MediaError, ValidationError
-from rater.media import DEFAULT_MAX_PIXELS, inspect_media
+from rater.intake.media import DEFAULT_MAX_PIXELS, inspect_media
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ["A red sun over blue mountains", "A sailboat on calm water"]
@@ -153,7 +153,7 @@ def test_the_bomb_is_refused_without_decoding_it(bomb) -> None:
     take 169 MB more (measured in a fresh process: ``ru_maxrss`` only grows)."""
     script = (
         "import resource, sys\n"
-        "from rater.media import inspect_media\n"
+        "from rater.intake.media import inspect_media\n"
         "from rater import MediaError\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "try:\n    inspect_media(sys.argv[1])\nexcept MediaError:\n    pass\n"

@@ -21,8 +21,8 @@ from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 
 from rater import Client, DatabaseError, ValidationError
 from rater.cli import cli
-from rater.manifest import read_manifest
-from rater.media import PREVIEW_SIDE, blob_path, display_file, preview_path
+from rater.intake.manifest import read_manifest
+from rater.intake.media import PREVIEW_SIDE, blob_path, display_file, preview_path
 
 PROMPTS = ["A red sun over blue mountains", "A sailboat on calm water"]
 

@@ -59,7 +59,7 @@ def test_invalid_create_leaves_no_database(tmp_path: Path) -> None:
 
 
 def test_backup_of_a_missing_database_makes_nothing_at_the_destination(tmp_path: Path) -> None:
-    from rater.backup import backup
+    from rater.exchange.backup import backup
 
     with pytest.raises(DatabaseNotFound, match=_missing(tmp_path / "lb.db")):
         backup(Client(tmp_path / "lb.db"), tmp_path / "copies" / "lb.db")

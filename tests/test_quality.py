@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rater import Client, NotFoundError
-from rater.quality import RaterStats, rater_stats
+from rater.results.quality import RaterStats, rater_stats
 from rater.store import catalog, votes
 
 PROMPT = "A red cube"

@@ -70,7 +70,7 @@ def test_a_rating_session_requests_nothing_from_outside(server, browser) -> None
 
 
 def test_streamlit_sends_no_telemetry_and_skips_the_post_run_gc() -> None:
-    from rater.serve import streamlit_command
+    from rater.app.serve import streamlit_command
 
     cmd = streamlit_command(9000)
     options = dict(zip(cmd[5::2], cmd[6::2]))

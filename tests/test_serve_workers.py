@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from rater import DatabaseError, ValidationError
 from rater.cli import cli
-from rater.serve_workers import nginx_config, serve_workers
+from rater.app.workers import nginx_config, serve_workers
 
 from app_support import ROOT, make_board
 from test_app_serve import free_port

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from rater import Client
-from rater.cli_simulate import simulate
-from rater.simulate import World, _FastOrder, kendall_tau, make_media, run_campaigns, summarise
+from rater.cli.simulate import simulate
+from rater.simulate.campaign import World, _FastOrder, kendall_tau, make_media, run_campaigns, summarise
 
 
 def test_kendall_tau_hand_computed() -> None:

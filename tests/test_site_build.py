@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import site_builder
 from rater import LeaderboardNotFound
-from rater.standings import load_votes
+from rater.results.standings import load_votes
 from site_builder import SiteError, build_site, vote_log_hash
 from site_builder.cli import build_site as build_site_command
 from site_support import (

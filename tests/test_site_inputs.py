@@ -19,7 +19,7 @@ from click.testing import CliRunner
 import site_builder
 from ranking import HistoryWarning, Vote, standings_history
 from rater.cli import cli
-from rater.csv_cells import csv_field, safe_cell
+from rater.results.csv_cells import csv_field, safe_cell
 from site_builder import build_site
 from site_builder.cli import build_site as build_site_command
 from site_builder.context import slug

@@ -65,8 +65,8 @@ def test_commands_still_load_what_they_need(client, png) -> None:
 
 
 def test_simulate_choices_match_the_experiments() -> None:
-    from rater.cli_simulate import EXPERIMENTS
-    from rater.simulate import EXPERIMENTS as RUN
+    from rater.cli.simulate import EXPERIMENTS
+    from rater.simulate.campaign import EXPERIMENTS as RUN
 
     assert EXPERIMENTS == RUN
     result = CliRunner().invoke(__import__("rater.cli").cli.cli, ["simulate", "--experiment", "nope"])

@@ -142,7 +142,7 @@ def test_release_thread_closes_only_this_threads_connection(client: Client) -> N
 
 
 def test_change_marker_moves_on_every_change_a_cached_page_depends_on(client: Client, png) -> None:
-    from rater.rating_session import standings_key
+    from rater.app.session import standings_key
 
     lb = client.mri.create_new_leaderboard("Cached", "Which?", ["p1"], False)
     seen = [standings_key(lb)]

@@ -125,7 +125,7 @@ def _migrate_to_1(conn: sqlite3.Connection) -> None:
 
 
 # --- version 2: which host recorded each vote ---------------------------------------------------
-# Several hosts may run copies of one leaderboard and merge their votes (``rater.exchange``). Each
+# Several hosts may run copies of one leaderboard and merge their votes (``rater.exchange.votes``). Each
 # database gets a random host id (one row in ``host``); a vote imported from another host keeps
 # that host's id in ``votes.origin`` (NULL: recorded here), so a merged board can tell where each
 # vote came from, and a re-export passes the origin on instead of claiming the vote as its own.

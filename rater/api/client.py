@@ -1,0 +1,257 @@
+"""The entry point: :class:`Client` and its leaderboard manager.
+
+The names mirror the hosted service's SDK, so code written for it runs here::
+
+    from rater import Client
+
+    client = Client("data/leaderboards.db")
+    lb = client.mri.create_new_leaderboard(
+        name="AI Art Competition",
+        instruction="Which image do you prefer?",
+        prompts=["A serene mountain landscape at sunset"],
+        show_prompt=False,
+    )
+    lb.evaluate_model("MyAIModel_v2.1", media=["out/mountain.png"],
+                      prompts=["A serene mountain landscape at sunset"])
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rater.errors import LeaderboardNotFound, ValidationError
+from .leaderboard import Leaderboard
+from rater.intake.media import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    MediaFile,
+    check_limit,
+    inspect_media,
+    write_with_blobs,
+)
+from rater.store import Store, catalog
+from rater.intake.validation import check_name, check_text
+
+__all__ = ["DEFAULT_DB_PATH", "Client", "LeaderboardManager", "new_leaderboard_id"]
+
+#: Where the database lives when no path is given (``RATER_DB`` overrides it).
+DEFAULT_DB_PATH = "data/leaderboards.db"
+STRATEGIES = ("information", "uniform")
+_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no look-alikes (l/1, o/0)
+
+
+def new_leaderboard_id() -> str:
+    """A short, URL-safe, random id such as ``"k7gq2mxa"``."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+
+
+def _flag(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{what} must be True or False, got {value!r}")
+    return value
+
+
+class LeaderboardManager:
+    """Creates, fetches and finds leaderboards (``client.mri`` and ``client.leaderboard``)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @property
+    def _store(self) -> Store:
+        return self._client.store
+
+    def create_new_leaderboard(
+        self,
+        name: str,
+        instruction: str,
+        prompts: Sequence[str],
+        show_prompt: bool = False,
+        *,
+        tags: Sequence[Sequence[str]] | None = None,
+        prompt_assets: Sequence[str | os.PathLike[str]] | None = None,
+        show_prompt_asset: bool = False,
+        inverse_ranking: bool = False,
+        strategy: str = "information",
+        repeat_share: float = 0.05,
+        max_pair_votes: int = 60,
+        show_standings: bool = False,
+    ) -> Leaderboard:
+        """Create a leaderboard with a fixed list of registered prompts.
+
+        :param name: shown to everyone; need not be unique.
+        :param instruction: the question raters answer, e.g. "Which image do you prefer?".
+        :param prompts: the registered prompts, in order; unique and non-empty.
+        :param show_prompt: whether raters see the prompt text.
+        :param tags: one list of tags per prompt, for per-tag standings.
+        :param prompt_assets: one media file per prompt (e.g. the source image of an edit).
+        :param show_prompt_asset: whether raters see the prompt asset.
+        :param inverse_ranking: the instruction asks for the worse one ("Which is worse?").
+        :param strategy: default matchmaking, ``"information"`` or ``"uniform"``.
+        :param repeat_share: share of quality-control repeats shown to raters (0 turns them off).
+        :param max_pair_votes: votes after which an unresolved adjacent pair counts as settled.
+        :param show_standings: whether raters see the live standings in the rating app (owners
+            always do); change it later with :meth:`Leaderboard.update`.
+        :raises ValidationError: any argument is malformed; nothing is stored then.
+        """
+        name = check_name(name, "leaderboard name")
+        instruction = check_text(instruction, "instruction", max_length=2000)
+        if isinstance(prompts, str) or not isinstance(prompts, Sequence):
+            raise ValidationError("prompts must be a list of prompt texts")
+        if not prompts:
+            raise ValidationError("prompts is empty: register at least one prompt")
+        texts = [check_text(p, f"prompts[{i}]") for i, p in enumerate(prompts)]
+        first: dict[str, int] = {}
+        for i, text in enumerate(texts):
+            if text in first:
+                raise ValidationError(
+                    f"prompts[{i}] repeats prompts[{first[text]}] ({text!r}): prompts must be unique"
+                )
+            first[text] = i
+        tag_lists = self._check_tags(tags, len(texts))
+        for value, what in ((show_prompt, "show_prompt"), (show_prompt_asset, "show_prompt_asset"),
+                            (inverse_ranking, "inverse_ranking"), (show_standings, "show_standings")):
+            _flag(value, what)
+        if strategy not in STRATEGIES:
+            raise ValidationError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+        if not isinstance(repeat_share, (int, float)) or not 0 <= repeat_share <= 0.5:
+            raise ValidationError(f"repeat_share must be between 0 and 0.5, got {repeat_share!r}")
+        if not isinstance(max_pair_votes, int) or isinstance(max_pair_votes, bool) or max_pair_votes < 1:
+            raise ValidationError(f"max_pair_votes must be a positive integer, got {max_pair_votes!r}")
+        assets = self._check_assets(prompt_assets, len(texts))
+        if show_prompt_asset and not any(assets):
+            raise ValidationError("show_prompt_asset is on but no prompt_assets were given")
+
+        board = {
+            "id": new_leaderboard_id(), "name": name, "instruction": instruction,
+            "show_prompt": int(show_prompt), "show_prompt_asset": int(show_prompt_asset),
+            "inverse_ranking": int(inverse_ranking), "strategy": strategy,
+            "repeat_share": float(repeat_share), "max_pair_votes": max_pair_votes,
+            "created_at": time.time(), "show_standings": int(show_standings),
+        }
+        self._store.require(create=True)  # the one call that makes a database, once all is valid
+        with write_with_blobs(self._store, [a for a in assets if a is not None]) as (conn, _):
+            while catalog.get_leaderboard(conn, board["id"]) is not None:
+                board["id"] = new_leaderboard_id()
+            for asset in assets:
+                if asset is not None:
+                    catalog.insert_blob(conn, asset.sha256, asset.kind, asset.mime, asset.ext, asset.size)
+            catalog.insert_leaderboard(
+                conn, board,
+                [(t, g, a.sha256 if a else None) for t, g, a in zip(texts, tag_lists, assets)],
+            )
+        return self.get_leaderboard_by_id(board["id"])
+
+    @staticmethod
+    def _check_tags(tags: Sequence[Sequence[str]] | None, n: int) -> list[list[str]]:
+        if tags is None:
+            return [[] for _ in range(n)]
+        if not isinstance(tags, (list, tuple)) or len(tags) != n:
+            raise ValidationError(f"tags must be a list with one list of tags per prompt ({n} lists)")
+        out = []
+        for i, group in enumerate(tags):
+            if isinstance(group, str):
+                raise ValidationError(f"tags[{i}] must be a list of tags, got the text {group!r}")
+            if not isinstance(group, (list, tuple, set, frozenset)):
+                raise ValidationError(f"tags[{i}] must be a list of tags, got {type(group).__name__}")
+            out.append([check_name(t, f"tags[{i}] entry", max_length=60) for t in group])
+        return out
+
+    def _check_assets(
+        self, assets: Sequence[str | os.PathLike[str]] | None, n: int
+    ) -> list[MediaFile | None]:
+        if assets is None:
+            return [None] * n
+        if not isinstance(assets, (list, tuple)) or len(assets) != n:
+            raise ValidationError(
+                f"prompt_assets must be a list with one media path (or None) per prompt ({n} paths)"
+            )
+        for i, a in enumerate(assets):
+            if a is not None and not isinstance(a, (str, os.PathLike)):
+                raise ValidationError(
+                    f"prompt_assets[{i}] must be a file path or None, got {type(a).__name__}"
+                )
+        return [
+            None if a is None
+            else inspect_media(a, max_bytes=self._client.max_media_bytes, max_pixels=self._client.max_pixels)
+            for a in assets
+        ]
+
+    def get_leaderboard_by_id(self, leaderboard_id: str) -> Leaderboard:
+        """The leaderboard with this id.
+
+        :raises LeaderboardNotFound: no leaderboard has that id.
+        """
+        row = catalog.get_leaderboard(self._store.conn, str(leaderboard_id))
+        if row is None:
+            raise LeaderboardNotFound(
+                f"no leaderboard with id {leaderboard_id!r} in {self._store.path} "
+                "(`rater list` shows the ids)"
+            )
+        return Leaderboard.from_row(self._client, row)
+
+    def find_leaderboards(self, name: str = "", amount: int = 10) -> list[Leaderboard]:
+        """Leaderboards whose name contains ``name`` (case-insensitive), newest first."""
+        if not isinstance(amount, int) or amount < 0:
+            raise ValidationError(f"amount must be a non-negative integer, got {amount!r}")
+        rows = catalog.find_leaderboards(self._store.conn, str(name), amount)
+        return [Leaderboard.from_row(self._client, row) for row in rows]
+
+    def list_leaderboards(self) -> list[Leaderboard]:
+        """Every leaderboard, oldest first."""
+        return [self.get_leaderboard_by_id(i) for i in catalog.leaderboard_ids(self._store.conn)]
+
+
+class Client:
+    """A handle on one local database (and the media folder beside it).
+
+    Opening never creates anything: an existing file is opened (and checked) at once; a
+    missing one is only made by a creating call, :meth:`LeaderboardManager.create_new_leaderboard`,
+    or by ``create=True``. Until then every other call raises
+    :class:`~rater.errors.DatabaseNotFound` naming the path, so a mistyped path is an error,
+    never a new empty database.
+
+    :param db_path: the SQLite file. Defaults to ``$RATER_DB`` or ``data/leaderboards.db``.
+    :param create: create a missing database (and its folder) now, as ``rater init`` does.
+    :param max_media_bytes: media files larger than this are refused.
+    :param max_pixels: images and video frames with more pixels than this are refused, checked
+        from the file's header before decoding (the default, 50 megapixels, admits 8K frames
+        and 48 MP photos).
+    :raises ValidationError: ``max_media_bytes`` or ``max_pixels`` is not a positive whole number.
+    :raises DatabaseError: the file exists but is not a usable rater database.
+    """
+
+    def __init__(
+        self, db_path: str | os.PathLike[str] | None = None, *, create: bool = False,
+        max_media_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> None:
+        check_limit(max_media_bytes, "max_media_bytes", "bytes")
+        check_limit(max_pixels, "max_pixels", "pixels")
+        path = db_path if db_path is not None else os.environ.get("RATER_DB", DEFAULT_DB_PATH)
+        self.store = Store(Path(path), create=_flag(create, "create"))
+        self.max_media_bytes = max_media_bytes
+        self.max_pixels = max_pixels
+        self.mri = LeaderboardManager(self)
+        self.leaderboard = self.mri
+
+    @property
+    def db_path(self) -> Path:
+        """The database file."""
+        return self.store.path
+
+    def close(self) -> None:
+        """Close the database connections."""
+        self.store.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client({str(self.store.path)!r})"

@@ -1,0 +1,215 @@
+"""A leaderboard: its definition, and the methods that add models, serve pairs and rank.
+
+:class:`Leaderboard` is a thin facade: each method calls one function of a module with one
+job (``evaluate``, ``matchmaking``, ``standings``, ``quality``), which is where the work and the
+documentation of the details live.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rater.errors import LeaderboardNotFound
+from rater.intake.evaluate import EvaluationResult, add_model_media
+from rater.intake.media import blob_path
+from rater.store import catalog, votes
+
+# matchmaking, standings and quality pull in numpy, scipy and pandas: they are imported by the
+# methods that use them, so that opening a database (``rater list``) starts fast.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .client import Client
+    from rater.matchmaking.service import BoardStatus, Matchup, VoteReceipt
+    from rater.results.quality import RaterStats
+
+__all__ = ["Leaderboard", "ModelInfo"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model entered on a leaderboard."""
+
+    name: str
+    media_count: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """One leaderboard. Get it from ``client.mri``; do not construct it yourself."""
+
+    id: str
+    name: str
+    instruction: str
+    prompts: list[str]
+    show_prompt: bool
+    tags: list[list[str]]
+    prompt_assets: list[Path | None]
+    show_prompt_asset: bool
+    inverse_ranking: bool
+    strategy: str
+    repeat_share: float
+    max_pair_votes: int
+    created_at: float
+    show_standings: bool
+    _client: Client = field(repr=False, compare=False)
+
+    @classmethod
+    def from_row(cls, client: Client, row: dict[str, Any]) -> Leaderboard:
+        """Build from a ``leaderboards`` row plus its prompts."""
+        prompts = catalog.list_prompts(client.store.conn, row["id"])
+        media_dir = client.store.media_dir
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            instruction=row["instruction"],
+            prompts=[p["text"] for p in prompts],
+            show_prompt=bool(row["show_prompt"]),
+            tags=[p["tags"] for p in prompts],
+            prompt_assets=[
+                blob_path(media_dir, p["asset_sha256"], p["asset_ext"]) if p["asset_sha256"] else None
+                for p in prompts
+            ],
+            show_prompt_asset=bool(row["show_prompt_asset"]),
+            inverse_ranking=bool(row["inverse_ranking"]),
+            strategy=row["strategy"],
+            repeat_share=float(row["repeat_share"]),
+            max_pair_votes=int(row["max_pair_votes"]),
+            created_at=float(row["created_at"]),
+            show_standings=bool(row.get("show_standings", 0)),
+            _client=client,
+        )
+
+    def update(self, *, show_standings: bool) -> Leaderboard:
+        """Change the board's settings; returns the board as it now is.
+
+        :param show_standings: whether raters see the live standings in the rating app (owners
+            always do). Off by default, so that raters judge the pairs, not the table.
+        :raises ValidationError: not True or False.
+        :raises LeaderboardNotFound: the board was deleted.
+        """
+        from .client import _flag
+
+        _flag(show_standings, "show_standings")
+        with self._client.store.write() as conn:
+            found = catalog.set_show_standings(conn, self.id, show_standings)
+        if not found:
+            raise LeaderboardNotFound(f"no leaderboard with id {self.id!r} (it was deleted)")
+        return self._client.mri.get_leaderboard_by_id(self.id)
+
+    # -- models and media ---------------------------------------------------------------------
+
+    def evaluate_model(
+        self,
+        name: str,
+        media: Sequence[str | os.PathLike[str]],
+        prompts: Sequence[str],
+    ) -> EvaluationResult:
+        """Add a model's media, each paired with the registered prompt that produced it.
+
+        Several media per prompt are allowed; calling again with the same model name adds media to
+        it. All or nothing: if any item is bad, nothing is stored.
+
+        :param name: the model's name on this board.
+        :param media: paths of image, video or audio files (recognised by content).
+        :param prompts: for each media file, the exact registered prompt that produced it.
+        :raises UnregisteredPromptError: a prompt is not registered (the closest one is named).
+        :raises MediaError: a file is missing, empty, corrupt, truncated, too large (bytes, or
+            pixels: see ``Client(max_pixels=...)``) or not a media file.
+        :raises ValidationError: bad name, mismatched lengths, a file given twice for one prompt.
+        """
+
+        return add_model_media(
+            self._client.store, self.id, name, media, prompts,
+            max_bytes=self._client.max_media_bytes, max_pixels=self._client.max_pixels,
+        )
+
+    def models(self) -> list[ModelInfo]:
+        """The models on this board, in the order they were added."""
+        return [
+            ModelInfo(r["name"], int(r["media"]), float(r["created_at"]))
+            for r in catalog.list_models(self._client.store.conn, self.id)
+        ]
+
+    def model_media(self, name: str) -> dict[str, list[Path]]:
+        """A model's stored media files per prompt (prompts without media are left out)."""
+        out: dict[str, list[Path]] = {}
+        for row in catalog.list_media(self._client.store.conn, self.id, name):
+            out.setdefault(row["prompt"], []).append(
+                blob_path(self._client.store.media_dir, row["sha256"], row["ext"])
+            )
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for listings: ``models, votes, excluded_votes, raters, last_vote_at``."""
+        conn = self._client.store.conn
+        return {"models": len(catalog.list_models(conn, self.id)), **votes.vote_summary(conn, self.id)}
+
+    # -- rating ---------------------------------------------------------------------------------
+
+    def next_matchup(self, rater_id: str, strategy: str | None = None, *, continue_when_settled: bool = False) -> Matchup | None:
+        """The next pair for this rater to judge, or None when nothing is left to show.
+
+        See :func:`rater.matchmaking.service.next_matchup`.
+        """
+        from rater.matchmaking import service as matchmaking
+
+        return matchmaking.next_matchup(self, rater_id, strategy, continue_when_settled=continue_when_settled)
+
+    def record_vote(self, matchup_id: str, choice: str, rater_id: str) -> VoteReceipt:
+        """Store a rater's judgement of a served matchup: ``"left"``, ``"right"`` or ``"tie"``.
+
+        Returns once the vote is durably stored. See :func:`rater.matchmaking.service.record_vote`.
+        """
+        from rater.matchmaking import service as matchmaking
+
+        return matchmaking.record_vote(self, matchup_id, choice, rater_id)
+
+    def status(self) -> BoardStatus:
+        """Whether the board is settled, and each model's placing / placed status."""
+        from rater.matchmaking import service as matchmaking
+
+        return matchmaking.board_status(self)
+
+    # -- standings ------------------------------------------------------------------------------
+
+    def get_standings(self, tags: Sequence[str] | None = None, **options: Any) -> pd.DataFrame:
+        """Standings as a DataFrame: one row per model, best first.
+
+        :param tags: only votes on prompts carrying any of these tags.
+        See :func:`rater.results.standings.get_standings` for the columns and ``options``.
+        """
+        from rater.results import standings
+
+        return standings.get_standings(self, tags=tags, **options)
+
+    def get_win_loss_matrix(self) -> pd.DataFrame:
+        """Observed win rate of each row model against each column model (ties count half)."""
+        from rater.results import standings
+
+        return standings.get_win_loss_matrix(self)
+
+    # -- raters and quality control ----------------------------------------------------------
+
+    def raters(self) -> list[RaterStats]:
+        """Per-rater quality figures: votes, self-agreement on repeats, left-side rate, speed."""
+        from rater.results import quality
+
+        return quality.rater_stats(self)
+
+    def exclude_rater(self, rater_id: str) -> None:
+        """Leave a rater's votes out of standings (they stay stored)."""
+        from rater.results import quality
+
+        quality.set_rater_excluded(self, rater_id, True)
+
+    def include_rater(self, rater_id: str) -> None:
+        """Count a previously excluded rater's votes again."""
+        from rater.results import quality
+
+        quality.set_rater_excluded(self, rater_id, False)

@@ -1,0 +1,147 @@
+"""Streamlit glue shared by the pages: the database handle, the passcode gates, the board picker."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from rater.api.client import Client
+from rater.api.leaderboard import Leaderboard
+from rater.app.session import (
+    board_from_query,
+    board_label,
+    escape_markdown,
+    passcode_ok,
+    pick_board,
+)
+from rater.app.serve import ServerConfig
+
+__all__ = [
+    "board_picker", "chosen_board", "client", "config", "gate", "is_owner", "owner_gate",
+    "release_connection", "remember_board",
+]
+
+BOARD_KEY = "board_id"
+WRONG_PASSCODE_DELAY = 1.0  # seconds: slows down guessing
+
+
+def config() -> ServerConfig:
+    """How the server was started (database path, passcodes), from the environment."""
+    return ServerConfig.from_env()
+
+
+@st.cache_resource(show_spinner=False)
+def _client(db_path: str) -> Client:
+    return Client(db_path)
+
+
+def client() -> Client:
+    """The shared database handle (one per database path, for every session)."""
+    return _client(str(config().db_path))
+
+
+def release_connection() -> None:
+    """Close this thread's database connection; called at the end of every script run.
+
+    Streamlit runs each rerun (each click) on a new thread, and :class:`rater.store.Store`
+    keeps one connection per thread until the store is closed: without this, every click
+    would leave a connection and its file handles open for the life of the server.
+    """
+    client().store.release_thread()
+
+
+def _passcode_form(key: str, title: str, expected: str, label: str) -> bool:
+    """A passcode form; True once this browser session entered ``expected``."""
+    if st.session_state.get(key):
+        return True
+    with st.form(f"{key}-form", border=True):
+        if title:
+            st.subheader(title)
+        given = st.text_input(label, type="password", key=f"{key}-input")
+        submitted = st.form_submit_button("Enter", type="primary")
+    if submitted:
+        if passcode_ok(given, expected):
+            st.session_state[key] = True
+            st.rerun()
+        time.sleep(WRONG_PASSCODE_DELAY)
+        st.error("Wrong passcode.")
+    return False
+
+
+def gate(cfg: ServerConfig) -> bool:
+    """Nothing but this form is drawn until the passcode (if any) is entered."""
+    if not cfg.passcode:
+        return True
+    if st.session_state.get("unlocked"):
+        return True
+    st.title("Rater")
+    return _passcode_form("unlocked", "", cfg.passcode, "Passcode")
+
+
+OWNER_KEY = "owner"
+
+
+def is_owner(cfg: ServerConfig) -> bool:
+    """Whether this session may use the owner pages (without asking anything now)."""
+    return cfg.owner_open or bool(st.session_state.get(OWNER_KEY))
+
+
+def owner_gate(cfg: ServerConfig) -> bool:
+    """Whether this session is the owner's; if not, asks for the owner's passcode.
+
+    Off the loopback without an admin passcode there is no way in (``rater serve`` refuses to
+    start so; this covers ``streamlit run`` by hand).
+    """
+    if is_owner(cfg):
+        return True
+    expected = cfg.owner_passcode
+    if not expected:
+        st.warning("Only the owner may open this, and this server has no admin passcode: "
+                   "restart it with RATER_ADMIN_PASSCODE set (see `rater serve --help`).")
+        return False
+    return _passcode_form(
+        OWNER_KEY, "Owner", expected,
+        "Admin passcode" if cfg.admin_passcode else "Passcode (again, to confirm you run this server)",
+    )
+
+
+def chosen_board(db: Client) -> tuple[Leaderboard | None, str | None]:
+    """The board this session works on: ``?leaderboard=ID`` first, then the last one picked."""
+    board, problem = board_from_query(db, st.query_params.get("leaderboard"))
+    if board is not None:
+        st.session_state[BOARD_KEY] = board.id
+        return board, None
+    board_id = st.session_state.get(BOARD_KEY)
+    if board_id:
+        board, _ = board_from_query(db, board_id)
+    return board, problem
+
+
+def remember_board(board: Leaderboard) -> None:
+    """Make ``board`` the session's board and put it in the URL (shareable, survives refresh)."""
+    st.session_state[BOARD_KEY] = board.id
+    st.query_params["leaderboard"] = board.id
+
+
+def board_picker(db: Client, label: str = "Leaderboard") -> Leaderboard | None:
+    """A picker over every board, preset to the session's board; None when there are none."""
+    boards = db.mri.list_leaderboards()
+    if not boards:
+        st.info("There are no leaderboards in this database yet: create one with `rater create` "
+                "(or load the demo with `rater demo`).")
+        return None
+    current, problem = chosen_board(db)
+    if problem:
+        st.warning(escape_markdown(problem))  # it quotes the link's ?leaderboard= value
+    by_id = {b.id: b for b in boards}
+    index = pick_board(boards, current.id if current else None)
+    picked_id = st.selectbox(
+        label, list(by_id), index=index if index is not None else 0,
+        # Options are plain text (only labels are Markdown): the name is shown unescaped.
+        format_func=lambda board_id: board_label(by_id[board_id]), key="board-picker",
+    )
+    picked = by_id.get(picked_id) if picked_id is not None else None
+    if picked is not None and (current is None or picked.id != current.id):
+        remember_board(picked)
+    return picked

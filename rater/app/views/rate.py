@@ -1,0 +1,207 @@
+"""The rating screen: the instruction, two media labelled A and B, and four answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from rater.app.views import common
+from rater.api.client import Client
+from rater.errors import LeaderboardError, ValidationError
+from rater.api.leaderboard import Leaderboard
+from rater.matchmaking.service import BoardStatus, Matchup
+from rater.intake.media import display_file
+from rater.app.session import (
+    MISSING_MEDIA_MESSAGE,
+    RatingSession,
+    board_label,
+    button_labels,
+    check_rater_name,
+    escape_markdown,
+    image_output_format,
+    media_format,
+    media_kind,
+    nothing_left_message,
+    progress_lines,
+)
+
+RATER_KEY = "rater"
+SESSIONS_KEY = "rating_sessions"
+ERROR_KEY = "vote_error"
+
+
+def _session(board_id: str) -> RatingSession | None:
+    return st.session_state.get(SESSIONS_KEY, {}).get(board_id)
+
+
+def _answer(board_id: str, matchup_id: str, choice: str) -> None:
+    """Button callback: runs before the page is drawn again, so the next pair shows at once."""
+    session = _session(board_id)
+    if session is None:
+        return
+    try:
+        if choice == "skip":
+            session.skip(matchup_id)
+        else:
+            session.vote(matchup_id, choice)
+    except LeaderboardError as exc:
+        st.session_state[ERROR_KEY] = f"Your vote was not saved: {exc}"
+
+
+def _start_form(db: Client, board: Leaderboard | None, problem: str | None) -> None:
+    st.title("Rate generative models")
+    st.write("You will see two results side by side. Pick the one that answers the question "
+             "better; your name is stored with each vote.")
+    if problem:
+        st.warning(escape_markdown(problem))  # quotes the link's values
+    boards = db.mri.list_leaderboards()
+    if not boards:
+        st.info("There are no leaderboards in this database yet: create one with `rater create` "
+                "(or load the demo with `rater demo`).")
+        return
+    by_id = {b.id: b for b in boards}
+    with st.form("start"):
+        name = st.text_input("Your name", value=st.session_state.get(RATER_KEY, ""), max_chars=60)
+        if board is not None:
+            st.markdown(f"Leaderboard: **{escape_markdown(board.name)}**")
+            chosen = board.id
+        else:
+            chosen = st.selectbox("Leaderboard", list(by_id),
+                                  format_func=lambda i: board_label(by_id[i]))
+        go = st.form_submit_button("Start rating", type="primary")
+    if go:
+        try:
+            st.session_state[RATER_KEY] = check_rater_name(name)
+        except ValidationError as exc:
+            st.error(escape_markdown(str(exc)))
+            return
+        st.query_params["rater"] = st.session_state[RATER_KEY]  # a refresh resumes rating
+        common.remember_board(by_id[chosen])
+        st.rerun()
+
+
+def _media(path: Path, kind: str) -> None:
+    if kind == "image":
+        path = display_file(path)  # a large image's downscaled preview
+        st.image(str(path), width="stretch", output_format=image_output_format(path))
+    elif kind == "video":
+        st.video(str(path), format=media_format(path), loop=True)
+    else:
+        st.audio(str(path), format=media_format(path))
+
+
+def _warm_browser_cache(upcoming: Matchup | None) -> None:
+    """Draw the prepared pair's images in a hidden container, so the browser has them before
+    the vote (same bytes, same media URL): the next pair then appears without a download."""
+    if upcoming is None:
+        return
+    with st.sidebar.container(key="prefetch"):  # display: none (see app.py)
+        for side in (upcoming.left, upcoming.right):
+            if side.kind == "image" and side.path.is_file():
+                path = display_file(side.path)  # the same file _media shows
+                st.image(str(path), output_format=image_output_format(path))
+
+
+def _change() -> None:
+    st.session_state.pop(RATER_KEY, None)
+    st.session_state.pop(common.BOARD_KEY, None)
+    st.query_params.pop("leaderboard", None)
+    st.query_params.pop("rater", None)
+
+
+def _rater_from_url() -> tuple[str | None, str | None]:
+    """The rater's name from ``?rater=NAME`` (put there by the start form, so a refresh or a
+    personal link resumes rating), with the problem when it is not a usable name."""
+    given = st.query_params.get("rater")
+    if not given:
+        return None, None
+    try:
+        name = check_rater_name(given)
+    except ValidationError as exc:
+        return None, f"The name in the link cannot be used: {exc}"
+    st.session_state[RATER_KEY] = name
+    return name, None
+
+
+def _sidebar(board: Leaderboard, rater: str) -> None:
+    with st.sidebar:
+        st.markdown(f"Rating as **{escape_markdown(rater)}**  \n"
+                    f"on **{escape_markdown(board.name)}**")
+        st.button("Change name or leaderboard", on_click=_change)
+        st.caption("Keys: ← A, → B, ↓ can't decide, S skip.")
+
+
+def _progress(status: BoardStatus, session: RatingSession) -> None:
+    """The progress strip (it never names a model: see :func:`progress_lines`)."""
+    st.caption(escape_markdown(" · ".join(progress_lines(status, session.session_votes))))
+
+
+def _rate(board: Leaderboard, rater: str) -> None:
+    sessions = st.session_state.setdefault(SESSIONS_KEY, {})
+    session = sessions.get(board.id)
+    if session is None or session.rater != rater:
+        session = sessions[board.id] = RatingSession(board, rater)
+    _sidebar(board, rater)
+    st.header(escape_markdown(board.instruction), anchor=False)
+    error = st.session_state.pop(ERROR_KEY, None)
+    if error:
+        st.error(escape_markdown(error))
+    try:
+        pair = session.pair()
+    except LeaderboardError as exc:
+        st.error(escape_markdown(f"Cannot serve a pair: {exc}"))
+        return
+    if pair is None:
+        status = session.status()
+        if session.missing_skipped:
+            st.warning(escape_markdown(MISSING_MEDIA_MESSAGE[:1].upper() + MISSING_MEDIA_MESSAGE[1:] + "."))
+        st.info(nothing_left_message(status, session.keep_going))
+        if status.settled and not session.keep_going:
+            st.button("Keep rating anyway", on_click=session.keep_rating)
+        _progress(status, session)
+        return
+    if board.show_prompt:
+        st.markdown(f"**Prompt:** {escape_markdown(pair.prompt, lines=True)}")
+    if board.show_prompt_asset and pair.prompt_asset is not None:
+        with st.columns([1, 2, 1])[1]:
+            st.caption("Given")
+            _media(pair.prompt_asset, media_kind(pair.prompt_asset))
+    labels = button_labels(board)
+    for column, letter, side in zip(st.columns(2, gap="medium"), "AB", (pair.left, pair.right)):
+        with column:
+            st.subheader(letter, anchor=False)
+            _media(side.path, side.kind)
+    # The two answers under their media; on a phone they still share one row. Keys carry the
+    # matchup id: a late click on a replaced pair's button (a double click) reaches that pair's
+    # callback, which ignores it, and never lands on the pair now on screen.
+    choices = st.container(horizontal=True, gap="medium")
+    for choice, label, key in (("left", labels.left, "Left"), ("right", labels.right, "Right")):
+        choices.button(label, key=f"{choice}-{pair.id}", type="primary", width="stretch",
+                       shortcut=key, on_click=_answer, args=(board.id, pair.id, choice))
+    others = st.container(horizontal=True, horizontal_alignment="center", gap="small")
+    for choice, label, key in (("tie", labels.tie, "Down"), ("skip", labels.skip, "S")):
+        others.button(label, key=f"{choice}-{pair.id}", shortcut=key,
+                      on_click=_answer, args=(board.id, pair.id, choice))
+    try:
+        session.prepare_next()  # the next pair is served now, shown at once after the vote
+    except LeaderboardError:
+        pass  # served on demand after the vote instead
+    _warm_browser_cache(session.upcoming)
+    _progress(session.status(), session)
+
+
+def main() -> None:
+    db = common.client()
+    board, problem = common.chosen_board(db)
+    rater = st.session_state.get(RATER_KEY)
+    if rater is None:
+        rater, name_problem = _rater_from_url()
+        problem = problem or name_problem
+    if board is None or rater is None:
+        _start_form(db, board, problem)
+        return
+    _rate(board, rater)
+
+
+main()

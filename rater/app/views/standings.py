@@ -1,0 +1,72 @@
+"""The Standings page: the chosen leaderboard's live standings (for raters only on boards that
+show them, see :meth:`rater.Leaderboard.update`; always for the owner)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from rater.app.views import common
+from rater.errors import LeaderboardError
+from rater.app.session import escape_markdown, standings_key, standings_rows
+
+STANDINGS_COLUMNS = {
+    "rank": st.column_config.NumberColumn("Rank", width="small"),
+    "name": st.column_config.TextColumn("Model"),
+    "score": st.column_config.NumberColumn("Score", format="%.0f"),
+    "ci_low": st.column_config.NumberColumn("95% low", format="%.0f"),
+    "ci_high": st.column_config.NumberColumn("95% high", format="%.0f"),
+    "rank_low": st.column_config.NumberColumn("Best rank", width="small"),
+    "rank_high": st.column_config.NumberColumn("Worst rank", width="small"),
+    "wins": st.column_config.NumberColumn("Wins"),
+    "ties": st.column_config.NumberColumn("Ties"),
+    "total_matches": st.column_config.NumberColumn("Matches"),
+    "win_rate": st.column_config.NumberColumn("Win rate", format="%.0f%%"),
+}
+
+
+@st.cache_data(show_spinner="Computing standings…", max_entries=32)
+def _standings(key: tuple[Any, ...], _board: Any) -> tuple[pd.DataFrame, int]:
+    """Standings, recomputed only when a vote or an exclusion changed them (``key``)."""
+    df = _board.get_standings()
+    return df, int(df.attrs.get("excluded_votes", 0))
+
+
+def main() -> None:
+    db = common.client()
+    st.header("Standings", anchor=False)
+    board = common.board_picker(db)
+    if board is None:
+        return
+    cfg = common.config()
+    shown = db.mri.get_leaderboard_by_id(board.id).show_standings  # read now: it may change
+    if not shown and not common.is_owner(cfg):
+        st.info("The standings of this leaderboard are not shown to raters while it is being "
+                "rated, so that every vote is about the pair on screen.")
+        common.owner_gate(cfg)
+        return
+    try:
+        df, excluded = _standings(standings_key(board), board)
+    except LeaderboardError as exc:
+        st.error(escape_markdown(f"Cannot compute standings: {exc}"))
+        return
+    if df.empty:
+        st.info("This leaderboard has no models yet.")
+        return
+    counted = int(df["total_matches"].sum()) // 2
+    st.caption(
+        f"{counted:,} votes counted"
+        + (f"; {excluded:,} excluded (from raters excluded on the Raters page)" if excluded
+           else "; none excluded")
+        + ". Quality-control repeats are not counted. Score: 1000 is an average model, +400 "
+          "means 10:1 odds. Ranks show their 95% range."
+    )
+    st.dataframe(standings_rows(df), hide_index=True, placeholder="–", column_config=STANDINGS_COLUMNS)
+    if board.inverse_ranking:
+        st.caption("This board asks for the worse result; standings are flipped so the best "
+                   "model is first.")
+
+
+main()

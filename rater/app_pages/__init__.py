@@ -1,1 +1,0 @@
-"""The pages of the rating app (thin Streamlit views over :mod:`rater.rating_session`)."""

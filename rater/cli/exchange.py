@@ -1,0 +1,97 @@
+"""``rater backup``, ``rater export-votes`` and ``rater import-votes``: click wiring only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rater.cli.support import friendly_errors, open_client
+
+__all__ = ["COMMANDS", "backup", "export_votes", "import_votes"]
+
+@click.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--no-media", is_flag=True, help="Copy the database only, not the media files.")
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+@friendly_errors
+def backup(dest: Path, no_media: bool, force: bool) -> None:
+    """Copy the database to DEST while raters keep voting (SQLite's online backup).
+
+    The copy is one consistent moment of the database, checked before it gets its name; the
+    media it refers to are copied into a media/ folder beside DEST.
+
+    Example:
+
+        rater backup backups/leaderboards-2025-06-01.db
+    """
+    from rater.exchange.backup import backup as run_backup
+
+    result = run_backup(open_client(), dest, media=not no_media, overwrite=force)
+    click.echo(f"backed up {result.votes} votes and {result.matchups} matchups to {result.path} "
+               f"({result.bytes:,} bytes, {result.media_copied} media files copied, "
+               f"{result.seconds:.1f} s)")
+    if result.media_missing:
+        shown = "\n  ".join(str(p) for p in result.media_missing[:20])
+        more = f"\n  ... and {len(result.media_missing) - 20} more" if len(result.media_missing) > 20 else ""
+        click.echo(f"warning: {len(result.media_missing)} media files the database refers to are "
+                   f"missing here and were not copied (the votes were):\n  {shown}{more}", err=True)
+
+
+@click.command(name="export-votes")
+@click.argument("leaderboard_id")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@friendly_errors
+def export_votes(leaderboard_id: str, file: Path) -> None:
+    """Write a leaderboard's matchups and votes to FILE (JSON Lines) for another host.
+
+    Matchups keep their ids and name media by model, prompt and content hash, so the file can be
+    merged into the same leaderboard created on another machine with import-votes.
+
+    Example:
+
+        rater export-votes k7gq2mxa votes-laptop.jsonl
+    """
+    from rater.exchange.votes import export_votes as run_export
+
+    lb = open_client().mri.get_leaderboard_by_id(leaderboard_id)
+    result = run_export(lb, file)
+    click.echo(f"exported {result.votes} votes on {result.matchups} matchups of {lb.id} "
+               f"to {result.path}")
+
+
+@click.command(name="import-votes")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--into", "into", metavar="ID",
+              help="The target leaderboard (default: the one with the file's name and prompts).")
+@click.option("--allow-different-instruction", is_flag=True,
+              help="Merge although the target words its instruction differently (same direction).")
+@friendly_errors
+def import_votes(file: Path, into: str | None, allow_different_instruction: bool) -> None:
+    """Merge votes exported on another host (export-votes) into this database.
+
+    All or nothing; importing the same file twice adds nothing. Votes on media this host lacks
+    are refused with a list of what is missing; an id that exists here with different content
+    is an error, never an overwrite. The target must ask the file's question, also with --into:
+    a board ranking the other way (inverse ranking) is always refused, a differently worded
+    instruction unless --allow-different-instruction. Files from older rater versions do not
+    record the question; they are imported with a warning that it could not be verified.
+    A quality-control repeat that is not a later, sides-swapped matchup of the same rater and
+    media pair, or a time before 2000 or more than a day ahead, refuses the file. Raters can
+    keep voting while it imports: nothing of the file shows until all of it does.
+
+    Example:
+
+        rater import-votes votes-laptop.jsonl --into k7gq2mxa
+    """
+    from rater.exchange.votes import import_votes as run_import
+
+    result = run_import(open_client(), file, into=into,
+                        allow_instruction_mismatch=allow_different_instruction)
+    click.echo(f"imported {result.votes_added} votes and {result.matchups_added} matchups into "
+               f"{result.leaderboard_id} ({result.votes_present} votes were already here)")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+COMMANDS = [backup, export_votes, import_votes]

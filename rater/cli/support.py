@@ -1,0 +1,55 @@
+"""What every ``rater`` command shares: one-line errors and the Client for the group's ``--db``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from rater.api.client import Client
+from rater.errors import LeaderboardError
+
+__all__ = ["db_path", "friendly_errors", "open_client"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(func: F) -> F:
+    """Turn our errors into a one-line message on stderr and exit code 1, no traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LeaderboardError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def db_path() -> Path:
+    """The database path given to the ``rater`` group (``--db`` or ``$RATER_DB``)."""
+    return Path(click.get_current_context().find_root().obj["db"])
+
+
+def open_client(*, create: bool = False, lazy: bool = False) -> Client:
+    """The Client for the group's ``--db``.
+
+    Only the commands that make a database (``init``, ``demo``) pass ``create``; ``create``
+    makes one through :meth:`~rater.api.client.LeaderboardManager.create_new_leaderboard`, once its
+    arguments passed. Every other command refuses a missing database here, naming the path,
+    and creates nothing (no file, no folder).
+
+    :param create: create a missing database now.
+    :param lazy: do not open yet (a missing database is then created by a creating call).
+    :raises DatabaseNotFound: no database at the path (unless ``create`` or ``lazy``).
+    """
+    client = Client(db_path(), create=create)
+    if not lazy:
+        client.store.require()
+    return client

@@ -1,0 +1,200 @@
+"""Several rater hosts, one leaderboard: exporting votes from one host and merging them into another.
+
+When one machine is not enough (raters in several places, a laptop offline at an event), each
+host runs its own copy of the leaderboard: the same name, prompts, models and media, created
+independently, so local row ids differ. What crosses hosts is a JSON Lines file:
+
+* line 1, the header: ``{"format": "rater-votes", "version": 2, "leaderboard": {"id", "name",
+  "fingerprint", "prompts", "instruction", "inverse_ranking"}, "counts": {"matchups", "votes"},
+  "host", "exported_at"}``;
+* one ``{"type": "matchup", "id", "prompt", "left": {"model", "sha256"}, "right": {...},
+  "rater", "served_at", "repeat_of"}`` line per voted matchup (and per matchup a voted one
+  repeats), originals before their repeats;
+* one ``{"type": "vote", "matchup", "rater", "choice", "voted_at", "origin"}`` line per vote.
+
+Matchup ids are uuid4 hex, so they are the same on every host; a media is identified by
+``(model name, prompt text, sha256 of its bytes)``. The target board is the one given by id, or
+else the only board whose fingerprint (name + set of prompts) matches the file's.
+
+A vote means something only with its board's question, so the header carries the instruction
+and ``inverse_ranking``, and the target must agree, also when given by id: an opposite direction
+is always refused (the votes would rank the board backwards); a different instruction (ignoring
+case and whitespace) is refused unless ``allow_instruction_mismatch=True``
+(``--allow-different-instruction``). Version 1 files, written before the header had these
+fields, still import: their direction cannot be verified, which :attr:`ImportResult.warnings`
+(and the CLI) says.
+
+Importing is all or nothing, yet never holds the write lock for long (see
+:mod:`rater.exchange.merge`: short chunks into a pending batch no reader sees, one small final
+commit). A quality-control repeat must be a later matchup of the same rater on the same board
+and media pair with sides swapped. Every time must be plausible (2000-01-01 to a day from now).
+Importing the same file twice adds nothing;
+votes on media the target does not have are refused with the list of what is missing; an id that
+exists with different content is a conflict and an error, never an overwrite.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rater.errors import LeaderboardNotFound
+from rater.exchange.file import (
+    FORMAT,
+    FORMAT_VERSION,
+    BoardMismatchError,
+    ExchangeError,
+    ParsedFile,
+    board_fingerprint,
+    check_meaning,
+    read_file,
+    write_file,
+)
+from rater.exchange.merge import ImportConflictError, MissingMediaError, merge
+from rater.store import exchange
+
+if TYPE_CHECKING:
+    from rater.api.client import Client
+    from rater.api.leaderboard import Leaderboard
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "BoardMismatchError",
+    "ExchangeError",
+    "ExportResult",
+    "ImportConflictError",
+    "ImportResult",
+    "MissingMediaError",
+    "board_fingerprint",
+    "export_votes",
+    "import_votes",
+]
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What :func:`export_votes` wrote."""
+
+    path: Path
+    leaderboard_id: str
+    matchups: int
+    votes: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What :func:`import_votes` merged: new rows added, rows already present (skipped), and
+    warnings (a version 1 file whose direction could not be verified, an allowed instruction
+    mismatch)."""
+
+    leaderboard_id: str
+    matchups_added: int
+    votes_added: int
+    matchups_present: int
+    votes_present: int
+    warnings: tuple[str, ...] = ()
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+
+def export_votes(board: Leaderboard, path: str | os.PathLike[str]) -> ExportResult:
+    """Write the board's votes, the matchups they were cast on and a header to ``path``.
+
+    The file is written to a temporary name and renamed, so a reader never sees half of it.
+    """
+    conn = board._client.store.conn
+    with exchange.read_snapshot(conn):
+        matchups = exchange.exported_matchups(conn, board.id)
+        vote_rows = exchange.exported_votes(conn, board.id)
+        host = exchange.host_id(conn)
+    header = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "leaderboard": {
+            "id": board.id,
+            "name": board.name,
+            "fingerprint": board_fingerprint(board.name, board.prompts),
+            "prompts": len(board.prompts),
+            "instruction": board.instruction,
+            "inverse_ranking": board.inverse_ranking,
+        },
+        "counts": {"matchups": len(matchups), "votes": len(vote_rows)},
+        "host": host,
+        "exported_at": time.time(),
+    }
+    lines = [header]
+    lines += [
+        {
+            "type": "matchup", "id": m["id"], "prompt": m["prompt"],
+            "left": {"model": m["left_model"], "sha256": m["left_sha256"]},
+            "right": {"model": m["right_model"], "sha256": m["right_sha256"]},
+            "rater": m["rater"], "served_at": m["served_at"], "repeat_of": m["repeat_of"],
+        }
+        for m in matchups
+    ]
+    lines += [
+        {"type": "vote", "matchup": v["matchup_id"], "rater": v["rater"], "choice": v["choice"],
+         "voted_at": v["voted_at"], "origin": v["origin"]}
+        for v in vote_rows
+    ]
+    target = Path(path)
+    write_file(target, lines)
+    return ExportResult(target, board.id, len(matchups), len(vote_rows))
+
+
+# -- import ---------------------------------------------------------------------------------------
+
+
+def _target(client: Client, header: dict[str, Any], into: str | None) -> Leaderboard:
+    if into is not None:
+        return client.mri.get_leaderboard_by_id(into)
+    fingerprint = header["leaderboard"]["fingerprint"]
+    matches = [b for b in client.mri.list_leaderboards()
+               if board_fingerprint(b.name, b.prompts) == fingerprint]
+    name = header["leaderboard"]["name"]
+    if not matches:
+        raise LeaderboardNotFound(
+            f"no leaderboard here matches the file's board {name!r} (same name and prompts): "
+            "create it with the same name and prompts, or name the target with --into ID"
+        )
+    if len(matches) > 1:
+        raise ExchangeError(
+            f"{len(matches)} leaderboards here match the file's board {name!r} "
+            f"({', '.join(b.id for b in matches)}): choose one with --into ID"
+        )
+    return matches[0]
+
+
+def import_votes(
+    client: Client, path: str | os.PathLike[str], into: str | None = None,
+    *, allow_instruction_mismatch: bool = False,
+) -> ImportResult:
+    """Merge a file written by :func:`export_votes` (on this host or another) into this database.
+
+    :param into: the target leaderboard's id; by default the one board whose name and prompts
+        match the file's header. The board's question is checked either way.
+    :param allow_instruction_mismatch: merge although the target's instruction is worded
+        differently (same direction); the result's ``warnings`` names both.
+    :raises ExchangeError: the file is malformed or incomplete.
+    :raises BoardMismatchError: the target ranks the other way (``inverse_ranking`` differs;
+        never overridable) or, unless allowed, asks a different instruction. A version 1 file
+        (no instruction / direction in its header) is imported with a warning instead.
+    :raises LeaderboardNotFound: no (or no given) target board.
+    :raises MissingMediaError: votes on media the target does not have (all are listed).
+    :raises ImportConflictError: an id exists here with different content.
+    """
+    parsed = read_file(Path(path))
+    board = _target(client, parsed.header, into)
+    warnings = check_meaning(parsed.header, board, path, allow_instruction_mismatch)
+    try:
+        merged = merge(client.store, parsed, board.id, path)
+    except sqlite3.IntegrityError as exc:  # a last line of defence: the checks above come first
+        raise ExchangeError(f"{path} was refused by the database's constraints ({exc}); "
+                            "nothing was imported") from None
+    return ImportResult(board.id, merged.matchups_added, merged.votes_added,
+                        merged.matchups_present, merged.votes_present, tuple(warnings))

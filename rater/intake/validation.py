@@ -1,0 +1,89 @@
+"""Checks on what users type: names, prompts, instructions and flags."""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Sequence
+
+from rater.errors import UnregisteredPromptError, ValidationError
+
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "check_name",
+    "check_text",
+    "closest_prompt",
+    "unregistered_prompt_error",
+]
+
+MAX_NAME_LENGTH = 200
+MAX_TEXT_LENGTH = 10_000
+
+
+def _control_chars(value: str, allowed: str) -> list[str]:
+    return [
+        repr(ch)
+        for ch in dict.fromkeys(value)
+        if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cs")
+    ]
+
+
+def _check(value: object, what: str, max_length: int, allowed: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be text, got {type(value).__name__}")
+    if not value.strip():
+        raise ValidationError(f"{what} is empty" + (" (only whitespace)" if value else ""))
+    if all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in value):
+        raise ValidationError(f"{what} has nothing visible (only invisible formatting characters)")
+    if len(value) > max_length:
+        raise ValidationError(
+            f"{what} is {len(value):,} characters long; the limit is {max_length:,}"
+        )
+    bad = _control_chars(value, allowed)
+    if bad:
+        raise ValidationError(f"{what} contains control characters ({', '.join(bad[:5])})")
+    return value
+
+
+def check_name(value: object, what: str, *, max_length: int = MAX_NAME_LENGTH) -> str:
+    """A one-line name (model, leaderboard, rater): non-empty, no control characters.
+
+    The value is returned exactly as given (no trimming): what a user typed is what is stored.
+    """
+    return _check(value, what, max_length, "")
+
+
+def check_text(value: object, what: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
+    """Free text (prompt, instruction): like :func:`check_name` but tabs and newlines allowed."""
+    return _check(value, what, max_length, "\t\n\r")
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def closest_prompt(prompt: str, registered: Sequence[str]) -> str | None:
+    """The registered prompt most like ``prompt``, or None when nothing is close."""
+    folded = _fold(prompt)
+    for candidate in registered:
+        if _fold(candidate) == folded:
+            return candidate
+    by_fold = {_fold(c): c for c in registered}
+    match = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.5)
+    return by_fold[match[0]] if match else None
+
+
+def unregistered_prompt_error(prompt: str, registered: Sequence[str], where: str) -> UnregisteredPromptError:
+    """An error naming the unregistered prompt and the closest registered one."""
+    shown = prompt if len(prompt) <= 120 else prompt[:117] + "..."
+    message = f"{where}: prompt {shown!r} is not registered on this leaderboard"
+    closest = closest_prompt(prompt, registered)
+    if closest is not None:
+        if _fold(closest) == _fold(prompt):
+            message += f"; it differs only in case or whitespace from {closest!r}"
+        else:
+            message += f"; did you mean {closest!r}?"
+    else:
+        message += f" ({len(registered)} prompts are registered; see `rater show`)"
+    return UnregisteredPromptError(message)

@@ -1,0 +1,341 @@
+"""Serving pairs to raters and recording their votes.
+
+:func:`next_matchup` picks the next pair of media for a rater (see
+:mod:`rater.matchmaking.select` for the strategies and the stopping rule), stores it as served
+and returns it; :func:`record_vote` stores the rater's judgement; :func:`board_status` says
+whether the board is settled and which models are still being placed.
+
+Quality-control repeats: a share ``board.repeat_share`` of the pairs served repeats a pair the
+same rater already voted on, sides swapped, stored with ``repeat_of`` set to the original
+matchup. Their votes are kept for rater-agreement statistics but are not new information, so
+neither the matchmaker nor the standings count them.
+
+The functions are safe to call from several threads: each thread uses its own connection
+(``store.conn``), and the in-memory state of a board is guarded by its own lock.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rater.errors import MatchupNotFound, ValidationError, VoteError
+from rater.matchmaking.select import (
+    MIN_PLACED_VOTES,
+    Analysis,
+    Plan,
+    analyse,
+    pick_information,
+    pick_uniform,
+)
+from rater.matchmaking.state import BoardState, MediaItem, RaterView, state_for
+from rater.intake.media import blob_path
+from rater.store import matchups as matchup_sql
+from rater.store import votes
+from rater.intake.validation import check_name
+
+if TYPE_CHECKING:
+    from rater.api.leaderboard import Leaderboard
+
+__all__ = [
+    "CHOICES",
+    "STRATEGIES",
+    "BoardStatus",
+    "Matchup",
+    "MatchupSide",
+    "ModelStatus",
+    "VoteReceipt",
+    "board_status",
+    "next_matchup",
+    "record_vote",
+]
+
+STRATEGIES = ("information", "uniform")
+CHOICES = ("left", "right", "tie")
+_RECENT_NOT_REPEATED = 2  # the rater's latest pairs are not repeated straight away
+#: On big boards, how many pairs that look separated each status call checks exactly (a few
+#: ms each at 10,000 models); next_matchup uses the checks made so far.
+_STATUS_CHECKS = 8
+
+
+@dataclass(frozen=True)
+class MatchupSide:
+    """One side of a matchup: the medium to show, and (never shown to raters) its model."""
+
+    path: Path
+    kind: str
+    model: str
+    media_id: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Matchup:
+    """A pair of media for one prompt, served to one rater."""
+
+    id: str
+    leaderboard_id: str
+    prompt: str
+    prompt_asset: Path | None
+    left: MatchupSide
+    right: MatchupSide
+    rater: str
+    is_repeat: bool
+
+
+@dataclass(frozen=True)
+class VoteReceipt:
+    """What :func:`record_vote` did. ``choice`` is the vote that stands: when the matchup had
+    already been voted on (a double click, a replay), ``counted`` is False and ``choice`` is the
+    first vote's."""
+
+    matchup_id: str
+    choice: str
+    counted: bool
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """One model's progress: ``"placing"`` until it has enough votes and both its neighbours
+    in the order are separated from it (or have had ``max_pair_votes`` votes with it)."""
+
+    name: str
+    status: str
+    votes: int
+    rank: int | None  # 1 = best in the matchmaker's current order; None if it cannot be matched
+
+
+@dataclass(frozen=True)
+class BoardStatus:
+    """Whether the board needs more votes.
+
+    ``votes`` counts the votes the ranking uses (quality-control repeats and excluded raters
+    left out); ``pairs_resolved`` of ``pairs_total`` neighbouring pairs in the current order are
+    separated or at ``max_pair_votes``; ``message`` is one line for the rater app.
+    """
+
+    settled: bool
+    votes: int
+    models: list[ModelStatus]
+    message: str
+    pairs_resolved: int
+    pairs_total: int
+
+
+def _check_strategy(board: Leaderboard, strategy: str | None) -> str:
+    chosen = board.strategy if strategy is None else strategy
+    if chosen not in STRATEGIES:
+        raise ValidationError(
+            f"strategy must be one of {', '.join(STRATEGIES)} (or None for the board's default "
+            f"{board.strategy!r}), got {strategy!r}"
+        )
+    return chosen
+
+
+def next_matchup(
+    board: Leaderboard,
+    rater_id: str,
+    strategy: str | None = None,
+    *,
+    continue_when_settled: bool = False,
+) -> Matchup | None:
+    """The next pair for this rater, stored as served; None when nothing is left to show.
+
+    Both media come from the same registered prompt and from two different models; the sides
+    are random. None is returned when the board is settled (unless ``continue_when_settled``),
+    when the rater has already been shown every pair of media, or when no two models have media
+    for a common prompt.
+
+    :param rater_id: who will judge it; only this rater may vote on the matchup.
+    :param strategy: ``"information"`` or ``"uniform"``; None uses the board's default.
+    :param continue_when_settled: keep serving pairs after the board has settled.
+    :raises ValidationError: bad ``rater_id`` or ``strategy``.
+    """
+    rater = check_name(rater_id, "rater_id")
+    chosen = _check_strategy(board, strategy)
+    store = board._client.store
+    conn = store.conn
+    state = state_for(store, board.id)
+    with state.lock:
+        state.refresh(conn)
+        analysis = analyse(state, board.max_pair_votes)
+        if analysis.settled and not continue_when_settled:
+            return None
+        history = state.rater_view(conn, rater)
+        row = None
+        if board.repeat_share > 0 and state.rng.random() < board.repeat_share:
+            row = _repeat_row(state, conn, board.id, rater)
+        if row is None:
+            plan = _plan(state, history, analysis, chosen, board.max_pair_votes)
+            if plan is None:
+                return None
+            row = _plan_row(state, plan, board.id, rater)
+        a, b = state.model_index[row["left_model"]], state.model_index[row["right_model"]]
+        inflight = (rater, min(row["left_media"], row["right_media"]),
+                    max(row["left_media"], row["right_media"]))
+        state.inflight.add(inflight)
+        if row["repeat_of"] is None:
+            state.pending[row["id"]] = (a, b, row["served_at"])
+        matchup = _matchup(state, row, a, b)
+    try:
+        with store.write() as wconn:
+            votes.insert_matchup(wconn, row)
+    except BaseException:
+        with state.lock:
+            state.pending.pop(row["id"], None)
+        raise
+    finally:
+        with state.lock:
+            state.inflight.discard(inflight)
+    return matchup
+
+
+def _plan(
+    state: BoardState, history: RaterView, analysis: Analysis, strategy: str, max_pair_votes: int
+) -> Plan | None:
+    if strategy == "uniform":
+        return pick_uniform(state, history)
+    pending = state.pending_counts(time.time()) if state.pending else {}
+    return pick_information(state, history, analysis, max_pair_votes, pending)
+
+
+def _plan_row(state: BoardState, plan: Plan, leaderboard_id: str, rater: str) -> dict[str, Any]:
+    left, right = (plan.a, plan.media_a), (plan.b, plan.media_b)
+    if state.rng.random() < 0.5:
+        left, right = right, left
+    return {
+        "id": uuid.uuid4().hex, "leaderboard_id": leaderboard_id,
+        "prompt_id": state.prompt_ids[plan.q],
+        "left_media": left[1].id, "left_model": state.model_ids[left[0]],
+        "right_media": right[1].id, "right_model": state.model_ids[right[0]],
+        "rater": rater, "served_at": time.time(), "repeat_of": None,
+    }
+
+
+def _repeat_row(state: BoardState, conn: Any, leaderboard_id: str, rater: str) -> dict[str, Any] | None:
+    """A repeat of a pair this rater voted on (not one of their latest), sides swapped."""
+    candidates = matchup_sql.rater_repeat_candidates(conn, leaderboard_id, rater)
+    candidates = [  # leave out the latest pairs first, then those of models not matchable now
+        c for c in candidates[: max(0, len(candidates) - _RECENT_NOT_REPEATED)]
+        if c["left_model"] in state.model_index and c["right_model"] in state.model_index
+    ]
+    if not candidates:
+        return None
+    original = candidates[int(state.rng.integers(len(candidates)))]
+    return {
+        "id": uuid.uuid4().hex, "leaderboard_id": leaderboard_id,
+        "prompt_id": original["prompt_id"],
+        "left_media": original["right_media"], "left_model": original["right_model"],
+        "right_media": original["left_media"], "right_model": original["left_model"],
+        "rater": rater, "served_at": time.time(), "repeat_of": original["id"],
+    }
+
+
+def _media_item(state: BoardState, model: int, q: int, media_id: int) -> MediaItem:
+    for item in state.media[(model, q)]:
+        if item.id == media_id:
+            return item
+    raise KeyError(media_id)  # cannot happen: the state holds every medium of the board
+
+
+def _matchup(state: BoardState, row: dict[str, Any], a: int, b: int) -> Matchup:
+    q = state.prompt_index[row["prompt_id"]]
+
+    def side(model: int, media_id: int) -> MatchupSide:
+        item = _media_item(state, model, q, media_id)
+        path = blob_path(state.media_dir, item.sha256, item.ext)
+        return MatchupSide(path, item.kind, state.model_names[model], item.id, item.sha256)
+
+    return Matchup(
+        id=row["id"], leaderboard_id=row["leaderboard_id"], prompt=state.prompt_texts[q],
+        prompt_asset=state.prompt_assets[q], left=side(a, row["left_media"]),
+        right=side(b, row["right_media"]), rater=row["rater"],
+        is_repeat=row["repeat_of"] is not None,
+    )
+
+
+def record_vote(board: Leaderboard, matchup_id: str, choice: str, rater_id: str) -> VoteReceipt:
+    """Store a rater's judgement of a matchup served to them; return once it is on disk.
+
+    A matchup takes one vote: submitting it again (double click, replay) changes nothing and
+    returns ``counted=False`` with the vote that stands.
+
+    :param choice: ``"left"``, ``"right"`` or ``"tie"``.
+    :raises VoteError: ``choice`` is not one of those, or the matchup was served to another rater.
+    :raises MatchupNotFound: no matchup with this id on this leaderboard.
+    :raises ValidationError: bad ``rater_id``.
+    """
+    rater = check_name(rater_id, "rater_id")
+    if choice not in CHOICES:
+        raise VoteError(f"choice must be one of {', '.join(CHOICES)}, got {choice!r}")
+    if not isinstance(matchup_id, str) or not matchup_id:
+        raise MatchupNotFound(f"matchup id must be a non-empty text, got {matchup_id!r}")
+    store = board._client.store
+    served = votes.get_matchup(store.conn, matchup_id)
+    if served is None or served["leaderboard_id"] != board.id:
+        raise MatchupNotFound(
+            f"no matchup {matchup_id!r} on leaderboard {board.id}: vote only on matchups "
+            "returned by next_matchup for this leaderboard"
+        )
+    if served["rater"] != rater:
+        raise VoteError(
+            f"matchup {matchup_id!r} was served to another rater, not to {rater!r}: "
+            "a rater may only vote on the pairs served to them"
+        )
+    with store.write() as conn:
+        counted = votes.insert_vote(conn, matchup_id, rater, choice, time.time())
+        standing = choice if counted else (votes.get_vote(conn, matchup_id) or {}).get("choice", choice)
+    return VoteReceipt(matchup_id, standing, counted)
+
+
+def _model_statuses(state: BoardState, analysis: Analysis) -> list[ModelStatus]:
+    """One :class:`ModelStatus` per model; only those that changed since the last call are
+    made anew (a board of 10,000 models changes a few per vote)."""
+    rank = np.zeros(len(state.model_names), dtype=np.int64)
+    rank[analysis.order] = np.arange(1, len(analysis.order) + 1)
+    games = state.model_games.astype(np.int64)
+    keys = np.stack([analysis.placed, games, rank])
+    last_keys, rows = state.status_rows
+    if last_keys.shape == keys.shape:
+        changed = np.flatnonzero((last_keys != keys).any(axis=0))
+    else:
+        changed, rows = np.arange(len(state.model_names)), [None] * len(state.model_names)
+    rows = list(rows)
+    for k, placed, votes_k, r in zip(changed.tolist(), analysis.placed[changed].tolist(),
+                                     games[changed].tolist(), rank[changed].tolist()):
+        rows[k] = ModelStatus(state.model_names[k], "placed" if placed else "placing", votes_k, r or None)
+    state.status_rows = (keys, rows)
+    return list(rows)
+
+
+def board_status(board: Leaderboard) -> BoardStatus:
+    """Whether the board is settled, and each model's placing / placed status."""
+    store = board._client.store
+    state = state_for(store, board.id)
+    with state.lock:
+        state.refresh(store.conn)
+        analysis = analyse(state, board.max_pair_votes, _STATUS_CHECKS)
+        models = _model_statuses(state, analysis)
+        counted = state.votes_counted
+    resolved, total = int(analysis.resolved.sum()), len(analysis.resolved)
+    if analysis.settled:
+        message = "settled: thank you"
+    elif len(analysis.order) < 2:
+        message = "waiting for models: two models need media for the same prompt"
+    else:
+        placing = [m for m in models if m.status == "placing" and m.rank is not None]
+        newest = placing[-1]
+        if newest.votes < MIN_PLACED_VOTES or len(placing) == 1:
+            message = f"placing {newest.name}: {newest.votes} votes so far"
+        else:
+            message = (
+                f"ranking {len(analysis.order)} models: {resolved} of {total} neighbouring pairs "
+                f"settled, {counted} votes so far"
+            )
+    return BoardStatus(analysis.settled, counted, models, message, resolved, total)
+

@@ -1,0 +1,1 @@
+"""Standings and rater quality, computed from the stored votes with :mod:`ranking`."""

@@ -1,0 +1,107 @@
+"""From stored votes to standings: the bridge between the store and the pure ``ranking`` package.
+
+Votes are stored as *left/right/tie* on a served matchup; here they become
+:class:`ranking.VoteArrays` (model a = left, model b = right) with the board's full model and
+prompt lists, so models without votes still appear, ranked last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+import ranking
+from ranking import VoteArrays
+
+from rater.errors import ValidationError
+from rater.store import Store, catalog, votes
+
+if TYPE_CHECKING:
+    from rater.api.leaderboard import Leaderboard
+
+__all__ = ["get_standings", "get_win_loss_matrix", "load_votes", "tag_mask"]
+
+_SCORE = {"left": 1.0, "right": 0.0, "tie": 0.5}
+
+
+def load_votes(store: Store, leaderboard_id: str) -> VoteArrays:
+    """Every vote on the board, excluded ones flagged, as columnar arrays."""
+    conn = store.conn
+    models = catalog.list_models(conn, leaderboard_id)
+    prompts = catalog.list_prompts(conn, leaderboard_id)
+    model_index = {m["id"]: i for i, m in enumerate(models)}
+    prompt_index = {p["id"]: i for i, p in enumerate(prompts)}
+    rows = votes.vote_columns(conn, leaderboard_id)
+    rater_names = sorted({r[5] for r in rows})
+    rater_index = {name: i for i, name in enumerate(rater_names)}
+    n = len(rows)
+    return VoteArrays(
+        models=tuple(m["name"] for m in models),
+        prompts=tuple(p["text"] for p in prompts),
+        raters=tuple(rater_names),
+        a=np.fromiter((model_index[r[1]] for r in rows), dtype=np.int32, count=n),
+        b=np.fromiter((model_index[r[2]] for r in rows), dtype=np.int32, count=n),
+        score_a=np.fromiter((_SCORE[r[3]] for r in rows), dtype=np.float64, count=n),
+        prompt=np.fromiter((prompt_index[r[4]] for r in rows), dtype=np.int32, count=n),
+        rater=np.fromiter((rater_index[r[5]] for r in rows), dtype=np.int32, count=n),
+        time=np.fromiter((r[6] for r in rows), dtype=np.float64, count=n),
+        excluded=np.fromiter((bool(r[7]) for r in rows), dtype=bool, count=n),
+    )
+
+
+def tag_mask(board: Leaderboard, arrays: VoteArrays, tags: Sequence[str]) -> np.ndarray:
+    """Rows whose prompt carries any of ``tags``.
+
+    :raises ValidationError: a tag is not used by any prompt of the board.
+    """
+    known = {t for group in board.tags for t in group}
+    unknown = [t for t in tags if t not in known]
+    if unknown:
+        raise ValidationError(
+            f"tag {unknown[0]!r} is not used on leaderboard {board.id}; "
+            f"known tags: {', '.join(sorted(known)) or 'none'}"
+        )
+    wanted = set(tags)
+    prompts = [p for p, group in zip(board.prompts, board.tags) if wanted & set(group)]
+    return ranking.prompt_mask(arrays, prompts)
+
+
+def get_standings(
+    board: Leaderboard, tags: Sequence[str] | str | None = None, **options: Any
+) -> pd.DataFrame:
+    """Standings for the board (or the prompts carrying ``tags``), best first.
+
+    Columns include ``name, wins, losses, ties, total_matches, win_rate, score, mu, sigma,
+    ci_low, ci_high, rank, rank_low, rank_high, tied_group``; ``df.attrs["excluded_votes"]``
+    counts votes left out by quality control. ``options`` go to
+    :func:`ranking.compute_standings` (``method``, ``n_bootstrap``, ``seed``, ...).
+    """
+    if tags is not None and not isinstance(tags, str) and (
+        not isinstance(tags, (list, tuple, set, frozenset)) or not all(isinstance(t, str) for t in tags)
+    ):
+        raise ValidationError(f"tags must be a tag or a list of tags, got {tags!r}")
+    arrays = load_votes(board._client.store, board.id)
+    if tags:
+        arrays = arrays.subset(tag_mask(board, arrays, [tags] if isinstance(tags, str) else list(tags)))
+    try:
+        return ranking.compute_standings(arrays, inverse=board.inverse_ranking, **options)
+    except ranking.RankingError as exc:  # a bad option: method, confidence, n_bootstrap, ...
+        raise ValidationError(str(exc)) from exc
+
+
+def get_win_loss_matrix(board: Leaderboard) -> pd.DataFrame:
+    """Observed win rate of each row model against each column model (ties count half)."""
+    arrays = load_votes(board._client.store, board.id)
+    if board.inverse_ranking:
+        arrays = _flip(arrays)
+    return ranking.win_rate_matrix(arrays)
+
+
+def _flip(arrays: VoteArrays) -> VoteArrays:
+    """On "which is worse?" boards the chosen model lost: make ``score_a`` mean "a is better"."""
+    from dataclasses import replace
+
+    return replace(arrays, score_a=1.0 - arrays.score_a)

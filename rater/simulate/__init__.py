@@ -1,0 +1,1 @@
+"""Simulated rating campaigns (``campaign``) and their summary (``report``)."""

@@ -115,10 +115,10 @@ def time_strategy(
     for _ in range(requests):
         rater = f"rater{int(rng.integers(raters + raters // 10))}"  # some raters are new
         c0, t0 = time.process_time(), time.perf_counter()
-        m = next_matchup(lb, rater, strategy, continue_when_settled=True)
+        m = next_matchup(lb._client.store, lb, rater, strategy, continue_when_settled=True)
         t1, c1 = time.perf_counter(), time.process_time()
         assert m is not None
-        record_vote(lb, m.id, "left" if rng.random() < 0.5 else "right", rater)
+        record_vote(lb._client.store, lb.id, m.id, "left" if rng.random() < 0.5 else "right", rater)
         t2 = time.perf_counter()
         serve_ms.append((t1 - t0) * 1000)
         cpu_ms.append((c1 - c0) * 1000)
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         n_models = len(lb.models())
         forget_states(client.store)
         t = time.perf_counter()
-        first = next_matchup(lb, "warm-up", "information", continue_when_settled=True)
+        first = next_matchup(lb._client.store, lb, "warm-up", "information", continue_when_settled=True)
         cold = (time.perf_counter() - t) * 1000
         assert first is not None
         rows = []

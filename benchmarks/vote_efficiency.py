@@ -28,7 +28,8 @@ import time
 
 import numpy as np
 
-from rater.simulate.campaign import World, format_summary, run_campaigns, summarise
+from rater.simulate.campaign import World, run_campaigns
+from rater.simulate.report import format_summary, summarise
 
 TARGET_RATIO = 2.0
 TARGET_NEWCOMER_VOTES = 40

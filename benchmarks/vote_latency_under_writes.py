@@ -40,7 +40,7 @@ import vote_load  # noqa: E402  (benchmarks/ is not a package)
 from PIL import Image  # noqa: E402
 
 from rater import Client  # noqa: E402
-from rater.exchange.votes import export_votes  # noqa: E402
+
 from rater.store import catalog, votes  # noqa: E402
 
 TARGET_P99_MS = 50.0
@@ -72,7 +72,7 @@ def make_vote_file(root: Path, n_votes: int, models: int = 16, prompts: int = 12
             with client.store.write() as conn:
                 votes.insert_voted_matchups(conn, matchup_rows, vote_rows)
         path = root / "votes.jsonl"
-        export_votes(client.mri.get_leaderboard_by_id(a_id), path)
+        client.mri.get_leaderboard_by_id(a_id).export_votes(path)
     return b_db, b_id, path
 
 

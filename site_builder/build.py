@@ -20,7 +20,7 @@ from typing import Any
 
 import rater
 from rater import Client, Leaderboard
-from rater.store import catalog
+from rater import results
 
 from . import charts
 from .context import board_folder
@@ -298,11 +298,11 @@ def _write_one(client: Client, board: Leaderboard, raw: Any, tmp: Path, folder: 
 def _carry(client: Client, board_id: str, folder: str, tmp: Path, published: Path,
            media: SiteMedia, record: dict[str, Any]) -> int:
     """Reuse a board's published pages and media (hard links); return its page count."""
-    conn, folder_of = client.store.conn, client.store.media_dir
-    items = [media_item(folder_of, r["sha256"], r["ext"], r["kind"], r["mime"])
-             for r in catalog.list_media(conn, board_id)]
-    items += [media_item(folder_of, r["asset_sha256"], r["asset_ext"], r["asset_kind"],
-                         r["asset_mime"]) for r in catalog.list_prompts(conn, board_id)
+    store = client.store
+    items = [media_item(store, r["sha256"], r["ext"], r["kind"], r["mime"])
+             for r in results.media_rows(store, board_id)]
+    items += [media_item(store, r["asset_sha256"], r["asset_ext"], r["asset_kind"],
+                         r["asset_mime"]) for r in results.prompt_rows(store, board_id)
               if r["asset_sha256"]]
     place_media(items, tmp, published, media)
     clone_tree(published / folder, tmp / folder)

@@ -1,7 +1,7 @@
-"""Everything a board's pages show, read through rater's store functions and ranked by ranking.
+"""Everything a board's pages show, read through :mod:`rater.results` and ranked by ranking.
 
 The site builder never speaks SQL: it reads boards with :class:`rater.Client`, votes with
-:func:`rater.results.standings.load_votes`, media and summaries with ``rater.store`` functions, and
+:func:`rater.results.load_votes`, media and summaries through :mod:`rater.results`, and
 turns votes into standings with :mod:`ranking`.
 """
 
@@ -19,9 +19,8 @@ import ranking
 from ranking import HistoryWarning
 from ranking.history import datable
 from rater import Client, Leaderboard
-from rater.intake.media import blob_path
-from rater.results.standings import load_votes, tag_mask
-from rater.store import catalog, votes as vote_store
+from rater import results
+from rater.results import load_votes, tag_mask
 
 from .media import MediaItem
 from .stats import Tally, included_oriented, pair_tally, prompt_tally, vote_log_hash
@@ -76,8 +75,8 @@ class BoardData:
     predicted: pd.DataFrame
     by_prompt: Tally
     by_pair: Tally
-    media: list[dict[str, Any]]  # catalog.list_media rows, with a MediaItem under "item"
-    prompt_rows: list[dict[str, Any]]  # catalog.list_prompts rows, with "asset" MediaItem|None
+    media: list[dict[str, Any]]  # rater.results.media_rows, with a MediaItem under "item"
+    prompt_rows: list[dict[str, Any]]  # rater.results.prompt_rows, with "asset" MediaItem|None
     tag_standings: dict[str, pd.DataFrame] = field(default_factory=dict)
     history: pd.DataFrame | None = None
     #: Problems worth telling the owner that did not stop the board (one line each).
@@ -104,8 +103,8 @@ def board_definition(board: Leaderboard) -> list[Any]:
 
 
 def database_marker(client: Client) -> list[Any]:
-    """A cheap probe of the whole database's vote log (see ``votes.change_marker``)."""
-    return list(vote_store.change_marker(client.store.conn))
+    """A cheap probe of the whole database's vote log (see :func:`rater.results.change_marker`)."""
+    return list(results.change_marker(client.store))
 
 
 def summarize(raw: ranking.VoteArrays) -> dict[str, Any]:
@@ -120,9 +119,9 @@ def summarize(raw: ranking.VoteArrays) -> dict[str, Any]:
     }
 
 
-def media_item(media_dir: Any, sha: str, ext: str, kind: str, mime: str) -> MediaItem:
+def media_item(store: Any, sha: str, ext: str, kind: str, mime: str) -> MediaItem:
     return MediaItem(sha256=sha, ext=ext, kind=kind, mime=mime,
-                     source=blob_path(media_dir, sha, ext))
+                     source=results.media_path(store, sha, ext))
 
 
 def _frame(matrix: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
@@ -143,7 +142,6 @@ def load_board(client: Client, board: Leaderboard, settings: Settings,
     :raises ranking.RankingError: the votes cannot be ranked with these settings.
     """
     store = client.store
-    conn = store.conn
     raw = read_votes(client, board) if raw is None else raw
     used = included_oriented(raw, board.inverse_ranking)
     options = settings.standings_options()
@@ -172,12 +170,12 @@ def load_board(client: Client, board: Leaderboard, settings: Settings,
                         f"{float(used.time[~datable(used.time)][0])!r}): counted in the "
                         "standings, left out of the rank history")
 
-    media_rows = catalog.list_media(conn, board.id)
+    media_rows = results.media_rows(store, board.id)
     for row in media_rows:
-        row["item"] = media_item(store.media_dir, row["sha256"], row["ext"], row["kind"], row["mime"])
-    prompt_rows = catalog.list_prompts(conn, board.id)
+        row["item"] = media_item(store, row["sha256"], row["ext"], row["kind"], row["mime"])
+    prompt_rows = results.prompt_rows(store, board.id)
     for row in prompt_rows:
-        row["asset"] = (media_item(store.media_dir, row["asset_sha256"], row["asset_ext"],
+        row["asset"] = (media_item(store, row["asset_sha256"], row["asset_ext"],
                                     row["asset_kind"], row["asset_mime"])
                         if row["asset_sha256"] else None)
 

@@ -12,7 +12,6 @@ from conftest import make_png
 
 import rater.matchmaking.service  # noqa: F401  (imported before forking, so writers start warm)
 from rater import Client, DatabaseError
-from rater.exchange.backup import backup
 from rater.cli import cli
 from rater.intake.media import blob_path
 from rater.store import catalog, exchange
@@ -99,17 +98,17 @@ def test_backup_refuses_to_clobber(tmp_path: Path, png) -> None:
     with Client(tmp_path / "lb.db") as client:
         client.mri.create_new_leaderboard("B", "Which?", ["p"], False)
         with pytest.raises(DatabaseError, match="is the database being backed up"):
-            backup(client, tmp_path / "lb.db")
+            client.backup(tmp_path / "lb.db")
         with pytest.raises(DatabaseError, match="is the database being backed up"):
-            backup(client, tmp_path / "." / "lb.db")
+            client.backup(tmp_path / "." / "lb.db")
         with pytest.raises(DatabaseError, match="is a directory"):
-            backup(client, tmp_path)
+            client.backup(tmp_path)
         taken = tmp_path / "other.txt"
         taken.write_text("precious", encoding="utf-8")
         with pytest.raises(DatabaseError, match="already exists: choose a new name or pass --force"):
-            backup(client, taken)
+            client.backup(taken)
         assert taken.read_text(encoding="utf-8") == "precious"
-        result = backup(client, taken, overwrite=True)
+        result = client.backup(taken, overwrite=True)
         assert result.path == taken and result.bytes > 0
         assert not list(tmp_path.glob(".*partial*")), "no temporary file is left behind"
 
@@ -118,8 +117,8 @@ def test_backup_without_media_and_into_a_new_folder(tmp_path: Path, png) -> None
     with Client(tmp_path / "live" / "lb.db") as client:
         lb = client.mri.create_new_leaderboard("B", "Which?", ["p"], False)
         lb.evaluate_model("m", [png(1)], ["p"])
-        bare = backup(client, tmp_path / "bare" / "lb.db", media=False)
-        full = backup(client, tmp_path / "full" / "deeper" / "lb.db")
+        bare = client.backup(tmp_path / "bare" / "lb.db", media=False)
+        full = client.backup(tmp_path / "full" / "deeper" / "lb.db")
     assert bare.media_copied == 0 and not (tmp_path / "bare" / "media").exists()
     assert full.media_copied == 1 and full.matchups == 0 and full.votes == 0
     with Client(full.path) as copy:
@@ -136,7 +135,7 @@ def test_a_missing_media_file_does_not_stop_the_votes_being_backed_up(tmp_path: 
         lb.record_vote(matchup.id, "left", "ann")
         [lost] = lb.model_media("m1")["p"]
         lost.unlink()  # damaged media folder: exactly when a backup matters
-        result = backup(client, tmp_path / "copy" / "lb.db")
+        result = client.backup(tmp_path / "copy" / "lb.db")
     assert result.media_missing == (lost,)
     assert result.media_copied == 1 and result.votes == 1
     with Client(result.path) as copy:
@@ -155,7 +154,7 @@ def test_a_failed_media_copy_leaves_no_backup(tmp_path: Path, png) -> None:
         dest.parent.mkdir()
         (dest.parent / "media").write_text("a file where the media folder should go")
         with pytest.raises(DatabaseError, match="failed while copying media.*no backup was written"):
-            backup(client, dest)
+            client.backup(dest)
     assert not dest.exists() and not list(dest.parent.glob(".*partial*"))
 
 

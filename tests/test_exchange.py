@@ -27,8 +27,6 @@ from rater.exchange.votes import (
     ImportConflictError,
     MissingMediaError,
     board_fingerprint,
-    export_votes,
-    import_votes,
 )
 from rater.store import exchange as exchange_sql
 
@@ -114,10 +112,10 @@ def test_two_hosts_merge_both_ways_and_agree(hosts) -> None:
     tmp, _, (a_client, a), (b_client, b) = hosts
     assert a.id != b.id
     from_a, from_b = tmp / "a.jsonl", tmp / "b.jsonl"
-    assert export_votes(a, from_a).votes == 40
-    assert export_votes(b, from_b).votes == 30
-    into_b = import_votes(b_client, from_a)  # found by fingerprint
-    into_a = import_votes(a_client, from_b, into=a.id)
+    assert a.export_votes(from_a).votes == 40
+    assert b.export_votes(from_b).votes == 30
+    into_b = b_client.import_votes(from_a)  # found by fingerprint
+    into_a = a_client.import_votes(from_b, into=a.id)
     assert (into_b.votes_added, into_b.votes_present, into_b.leaderboard_id) == (40, 0, b.id)
     assert (into_a.votes_added, into_a.votes_present, into_a.leaderboard_id) == (30, 0, a.id)
     assert _votes(a_client, a.id) == _votes(b_client, b.id)
@@ -136,28 +134,28 @@ def test_two_hosts_merge_both_ways_and_agree(hosts) -> None:
 def test_importing_twice_adds_nothing(hosts) -> None:
     tmp, _, (a_client, a), (b_client, b) = hosts
     path = tmp / "a.jsonl"
-    export_votes(a, path)
-    import_votes(b_client, path)
+    a.export_votes(path)
+    b_client.import_votes(path)
     before = _dump(b_client)
-    again = import_votes(b_client, path)
+    again = b_client.import_votes(path)
     assert (again.votes_added, again.matchups_added) == (0, 0)
     assert again.votes_present == 40
     assert _dump(b_client) == before
     # Re-exporting merged data and importing it back into its origin also adds nothing new.
     back = tmp / "b-merged.jsonl"
-    export_votes(b, back)
-    result = import_votes(a_client, back)
+    b.export_votes(back)
+    result = a_client.import_votes(back)
     assert result.votes_added == 30 and result.votes_present == 40
 
 
 def test_missing_media_is_refused_with_a_list(hosts) -> None:
     tmp, media, (a_client, a), _ = hosts
     path = tmp / "a.jsonl"
-    export_votes(a, path)
+    a.export_votes(path)
     c_client, c = _host(tmp, "host-c", media, models=MODELS[:2])  # lacks gamma and delta
     before = _dump(c_client)
     with pytest.raises(MissingMediaError) as caught:
-        import_votes(c_client, path, into=c.id)
+        c_client.import_votes(path, into=c.id)
     message = str(caught.value)
     assert "are not on leaderboard" in message and "'gamma <i>'" in message and "'delta'" in message
     assert "'alpha'" not in message
@@ -187,20 +185,20 @@ def _move_first_matchup(lines: list[dict[str, Any]]) -> None:
 def test_conflicting_ids_are_an_error_never_an_overwrite(hosts, change, what: str) -> None:
     tmp, _, (a_client, a), (b_client, _) = hosts
     path = tmp / "a.jsonl"
-    export_votes(a, path)
-    import_votes(b_client, path)
+    a.export_votes(path)
+    b_client.import_votes(path)
     altered = _rewrite(path, tmp / "altered.jsonl", change)
     for client in (a_client, b_client):  # the origin host and the one that merged it
         before = _dump(client)
         with pytest.raises(ImportConflictError, match=what):
-            import_votes(client, altered)
+            client.import_votes(altered)
         assert _dump(client) == before
 
 
 def test_board_matching(hosts) -> None:
     tmp, media, (a_client, a), (b_client, b) = hosts
     path = tmp / "a.jsonl"
-    export_votes(a, path)
+    a.export_votes(path)
     header = json.loads(path.read_text(encoding="utf-8").split("\n")[0])
     assert header["format"] == "rater-votes" and header["version"] == 2
     assert (header["leaderboard"]["instruction"], header["leaderboard"]["inverse_ranking"]) == (
@@ -210,14 +208,14 @@ def test_board_matching(hosts) -> None:
     stranger = Client(tmp / "host-d" / "lb.db")
     stranger.mri.create_new_leaderboard("Something else", "Which?", PROMPTS, False)
     with pytest.raises(LeaderboardNotFound, match="no leaderboard here matches the file's board"):
-        import_votes(stranger, path)
+        stranger.import_votes(path)
     with pytest.raises(LeaderboardNotFound, match="no leaderboard with id 'nope'"):
-        import_votes(stranger, path, into="nope")
+        stranger.import_votes(path, into="nope")
     stranger.close()
     twin = b_client.mri.create_new_leaderboard(NAME, "Again?", PROMPTS, False)
     with pytest.raises(ExchangeError, match=f"2 leaderboards here match .*{twin.id}.*--into ID"):
-        import_votes(b_client, path)
-    assert import_votes(b_client, path, into=b.id).votes_added == 40
+        b_client.import_votes(path)
+    assert b_client.import_votes(path, into=b.id).votes_added == 40
 
 
 def _truncate(lines):
@@ -264,11 +262,11 @@ BAD_FILES = [
 def test_broken_files_are_refused(hosts, label: str, change, message: str) -> None:
     tmp, _, (a_client, a), (b_client, _) = hosts
     path = tmp / "a.jsonl"
-    export_votes(a, path)
+    a.export_votes(path)
     bad = _rewrite(path, tmp / "bad.jsonl", change)
     before = _dump(b_client)
     with pytest.raises(ExchangeError, match=message):
-        import_votes(b_client, bad)
+        b_client.import_votes(bad)
     assert _dump(b_client) == before
 
 
@@ -277,13 +275,13 @@ def test_undecodable_and_empty_files(hosts) -> None:
     latin = tmp / "latin.jsonl"
     latin.write_bytes('{"format": "caf\xe9"}\n'.encode("latin-1"))
     with pytest.raises(ExchangeError, match="is not UTF-8 text"):
-        import_votes(b_client, latin)
+        b_client.import_votes(latin)
     empty = tmp / "empty.jsonl"
     empty.write_text("", encoding="utf-8")
     with pytest.raises(ExchangeError, match="is empty"):
-        import_votes(b_client, empty)
+        b_client.import_votes(empty)
     with pytest.raises(ExchangeError, match="line 1: not valid JSON"):
-        import_votes(b_client, _write(tmp / "junk.jsonl", "{oops\n"))
+        b_client.import_votes(_write(tmp / "junk.jsonl", "{oops\n"))
 
 
 def _write(path: Path, text: str) -> Path:
@@ -313,10 +311,10 @@ def test_cli_round_trip(hosts) -> None:
 def test_hostile_text_survives_the_trip(hosts) -> None:
     tmp, _, (a_client, a), (b_client, b) = hosts
     path = tmp / "a.jsonl"
-    export_votes(a, path)
+    a.export_votes(path)
     text = path.read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" in text and "🚀" in text  # JSON, written as UTF-8 text
-    import_votes(b_client, path)
+    b_client.import_votes(path)
     models = {r["left_model"] for r in exchange_sql.exported_matchups(b_client.store.conn, b.id)}
     assert models <= set(MODELS) and "beta 🚀" in models | {
         r["right_model"] for r in exchange_sql.exported_matchups(b_client.store.conn, b.id)}
@@ -331,7 +329,7 @@ def _unchanged(client: Client) -> tuple[str, bytes, bytes]:
 @pytest.mark.parametrize("instruction", ["Which is WORSE?", "Which is better?"])
 def test_opposite_direction_is_refused_even_with_into(hosts, instruction: str) -> None:
     tmp, media, (_, a), _ = hosts
-    export_votes(a, path := tmp / "a.jsonl")
+    a.export_votes(path := tmp / "a.jsonl")
     w_client, w = _host(tmp, "host-w", media, instruction=instruction, inverse=True)
     before = _unchanged(w_client)
     message = (r"answer 'Which is better\?' \(the chosen one ranks higher\) but leaderboard \w+ asks "
@@ -339,7 +337,7 @@ def test_opposite_direction_is_refused_even_with_into(hosts, instruction: str) -
     for into in (None, w.id):
         for allow in (False, True):  # allowing another wording never allows another direction
             with pytest.raises(BoardMismatchError, match=message):
-                import_votes(w_client, path, into=into, allow_instruction_mismatch=allow)
+                w_client.import_votes(path, into=into, allow_instruction_mismatch=allow)
     runner = CliRunner()
     for extra in ([], ["--into", w.id], ["--allow-different-instruction"]):
         refused = runner.invoke(cli, ["--db", str(w_client.db_path), "import-votes", str(path), *extra])
@@ -347,20 +345,20 @@ def test_opposite_direction_is_refused_even_with_into(hosts, instruction: str) -
         assert refused.stderr.startswith("Error: ") and "refusing to merge" in refused.stderr
     assert _unchanged(w_client) == before and _votes(w_client, w.id) == []
     # An old file cannot tell: it is merged, with a warning naming the board's direction.
-    old = import_votes(w_client, _rewrite(path, tmp / "old.jsonl", _old_format), into=w.id)
+    old = w_client.import_votes(_rewrite(path, tmp / "old.jsonl", _old_format), into=w.id)
     assert old.votes_added == 40 and "could not verify" in old.warnings[0] and "(inverse" in old.warnings[0]
     w_client.close()
 
 
 def test_different_instruction_is_refused_unless_allowed(hosts) -> None:
     tmp, media, (a_client, a), _ = hosts
-    export_votes(a, path := tmp / "a.jsonl")
+    a.export_votes(path := tmp / "a.jsonl")
     p_client, p = _host(tmp, "host-p", media, instruction="Which do you prefer?")
     before = _unchanged(p_client)
     for into in (None, p.id):
         with pytest.raises(BoardMismatchError, match=r"asks 'Which do you prefer\?' \(both: the "
                            r"chosen one ranks higher\): refusing .* --allow-different-instruction"):
-            import_votes(p_client, path, into=into)
+            p_client.import_votes(path, into=into)
     runner = CliRunner()
     args = ["--db", str(p_client.db_path), "import-votes", str(path)]
     assert runner.invoke(cli, args).exit_code == 1 and _unchanged(p_client) == before
@@ -368,13 +366,13 @@ def test_different_instruction_is_refused_unless_allowed(hosts) -> None:
     assert merged.exit_code == 0, merged.output
     assert merged.stdout == f"imported 40 votes and 40 matchups into {p.id} (0 votes were already here)\n"
     assert merged.stderr.startswith("warning: ") and "merged anyway" in merged.stderr
-    again = import_votes(p_client, path, allow_instruction_mismatch=True)
+    again = p_client.import_votes(path, allow_instruction_mismatch=True)
     assert (again.votes_added, again.votes_present, len(again.warnings)) == (0, 40, 1)
     assert _votes(p_client, p.id) == _votes(a_client, a.id)
     p_client.close()
     # Case and spacing alone are not a different question.
     s_client, _ = _host(tmp, "host-s", media, instruction="  which is\tBETTER? ")
-    assert import_votes(s_client, path).warnings == ()
+    assert s_client.import_votes(path).warnings == ()
     s_client.close()
 
 
@@ -386,7 +384,7 @@ def _old_format(lines: list[dict[str, Any]]) -> None:
 
 def test_old_files_import_with_an_unverified_direction(hosts) -> None:
     tmp, media, (_, a), (b_client, b) = hosts
-    export_votes(a, path := tmp / "a.jsonl")
+    a.export_votes(path := tmp / "a.jsonl")
     old = _rewrite(path, tmp / "old.jsonl", _old_format)
     first = CliRunner().invoke(cli, ["--db", str(b_client.db_path), "import-votes", str(old)])
     assert first.exit_code == 0, first.output
@@ -394,7 +392,7 @@ def test_old_files_import_with_an_unverified_direction(hosts) -> None:
     assert first.stderr.startswith(f"warning: {old} was written by an older rater (format version 1)")
     assert "could not verify that its votes answer 'Which is better?'" in first.stderr
     before = _unchanged(b_client)
-    again = import_votes(b_client, old, into=b.id)
+    again = b_client.import_votes(old, into=b.id)
     assert (again.votes_added, again.votes_present) == (0, 40) and "could not" in again.warnings[0]
     assert _unchanged(b_client) == before
 
@@ -406,9 +404,9 @@ def test_a_repeat_of_a_matchup_on_another_board_is_refused(hosts) -> None:
         other.evaluate_model(model, media[model], PROMPTS)
     elsewhere = other.next_matchup("ann").id  # a matchup on host B, but not on the merged board
     path = tmp / "a.jsonl"
-    export_votes(a, path)
+    a.export_votes(path)
     bad = _rewrite(path, tmp / "bad.jsonl", _set("repeat_of", elsewhere, "matchup"))
     before = _dump(b_client)
     with pytest.raises(ExchangeError, match="its original is a matchup on another leaderboard"):
-        import_votes(b_client, bad)
+        b_client.import_votes(bad)
     assert _dump(b_client) == before

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 from rater import Client
-from rater.exchange.votes import export_votes, import_votes
 from rater.store import exchange as exchange_sql
 from rater.store import votes
 
@@ -53,7 +52,7 @@ def _seen(client: Client, board_id: str) -> tuple[int, int, int, int]:
     votes a fresh export would carry."""
     lb = client.mri.get_leaderboard_by_id(board_id)
     standings = lb.get_standings()
-    exported = export_votes(lb, client.db_path.parent / "seen.jsonl").votes
+    exported = lb.export_votes(client.db_path.parent / "seen.jsonl").votes
     return (votes.vote_summary(client.store.conn, board_id)["votes"],
             int(standings["total_matches"].sum()) // 2 if len(standings) else 0,
             lb.status().votes, exported)
@@ -85,11 +84,11 @@ def test_sigkill_during_a_big_import_leaves_nothing_visible(tmp_path: Path) -> N
         assert client.mri.get_leaderboard_by_id(board_id).record_vote(m.id, "right", "local").counted
     with Client(db) as client:  # a fresh process's view
         assert _seen(client, board_id) == (4, 4, 4, 4)
-        result = import_votes(client, path)
+        result = client.import_votes(path)
         assert (result.matchups_added, result.votes_added) == (N_VOTES, N_VOTES)
         assert _pending(db) == 0
         assert _seen(client, board_id) == (4 + N_VOTES,) * 4
-        again = import_votes(client, path)
+        again = client.import_votes(path)
         assert (again.votes_added, again.votes_present) == (0, N_VOTES)
         assert client.store.conn.execute("SELECT count(*) FROM votes").fetchone()[0] == 4 + N_VOTES
 

@@ -21,7 +21,7 @@ from test_exchange import _dump, _rewrite, built, hosts  # noqa: F401  (fixtures
 
 from rater import ValidationError
 from rater.cli import cli
-from rater.exchange.votes import ExchangeError, export_votes, import_votes
+from rater.exchange.votes import ExchangeError
 from rater.store import catalog, votes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +87,7 @@ BAD_REPEATS = [
 
 def test_a_real_repeat_imports(hosts) -> None:
     tmp, _, (_, a), (b_client, b) = hosts
-    export_votes(a, path := tmp / "a.jsonl")
+    a.export_votes(path := tmp / "a.jsonl")
     good = _rewrite(path, tmp / "good.jsonl", _add_repeat)
     repeats = sum(1 for x in good.read_text().split("\n") if x and json.loads(x).get("repeat_of"))
 
@@ -95,7 +95,7 @@ def test_a_real_repeat_imports(hosts) -> None:
         return sum(r[5] is not None for r in votes.rater_vote_rows(b_client.store.conn, b.id))
 
     before = agreements()
-    result = import_votes(b_client, good)
+    result = b_client.import_votes(good)
     assert (result.matchups_added, result.votes_added) == (41, 41)
     assert agreements() - before == repeats >= 1  # ours among them: it counts for agreement
 
@@ -103,12 +103,12 @@ def test_a_real_repeat_imports(hosts) -> None:
 @pytest.mark.parametrize("label, change, reason", BAD_REPEATS, ids=[c[0] for c in BAD_REPEATS])
 def test_crafted_repeats_refuse_the_whole_file(hosts, label: str, change, reason: str) -> None:
     tmp, _, (_, a), (b_client, _) = hosts
-    export_votes(a, path := tmp / "a.jsonl")
+    a.export_votes(path := tmp / "a.jsonl")
     bad = _rewrite(path, tmp / "bad.jsonl", change)
     line = 1 + sum(1 for x in bad.read_text().split("\n") if '"type": "matchup"' in x)  # ours: last
     before = _dump(b_client)
     with pytest.raises(ExchangeError) as caught:
-        import_votes(b_client, bad)
+        b_client.import_votes(bad)
     message = str(caught.value)
     assert f"{bad}, line {line}: matchup " in message and reason in message
     assert "nothing was imported" in message and "\n" not in message
@@ -176,7 +176,7 @@ def test_implausible_times_are_refused(hosts, label: str, kind: str, key: str, v
     import time
 
     tmp, _, (_, a), (b_client, _) = hosts
-    export_votes(a, path := tmp / "a.jsonl")
+    a.export_votes(path := tmp / "a.jsonl")
     value = time.time() + 2 * 86_400 if value == "now+2d" else value
     bad = _rewrite(path, tmp / "bad.jsonl", _first(kind, key, value))
     before = _dump(b_client)

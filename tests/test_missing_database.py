@@ -59,10 +59,8 @@ def test_invalid_create_leaves_no_database(tmp_path: Path) -> None:
 
 
 def test_backup_of_a_missing_database_makes_nothing_at_the_destination(tmp_path: Path) -> None:
-    from rater.exchange.backup import backup
-
     with pytest.raises(DatabaseNotFound, match=_missing(tmp_path / "lb.db")):
-        backup(Client(tmp_path / "lb.db"), tmp_path / "copies" / "lb.db")
+        Client(tmp_path / "lb.db").backup(tmp_path / "copies" / "lb.db")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rater import Client, NotFoundError
-from rater.results.quality import RaterStats, rater_stats
+from rater.results.quality import RaterStats
 from rater.store import catalog, votes
 
 PROMPT = "A red cube"
@@ -70,7 +70,7 @@ def history(board):
 
 
 def test_figures_per_rater(history) -> None:
-    stats = {s.name: s for s in rater_stats(history)}
+    stats = {s.name: s for s in history.raters()}
     assert stats["alice"] == RaterStats(
         name="alice", votes=4, repeats=2, agreement=0.5,
         left_rate=2 / 3,  # left, right, left among the three decided votes
@@ -91,7 +91,7 @@ def test_repeat_of_unvoted_original_is_not_a_repeat(board) -> None:
     m1 = w.serve("dan", "A", "B", 1.0)
     m2 = w.serve("dan", "B", "A", 2.0, repeat_of=m1)
     w.vote(m2, "dan", "left", 3.0)
-    (dan,) = rater_stats(board)
+    (dan,) = board.raters()
     assert (dan.votes, dan.repeats, dan.agreement) == (1, 0, None)
 
 
@@ -118,4 +118,4 @@ def test_excluding_an_unknown_rater_names_the_known_ones(history) -> None:
 
 
 def test_no_raters_yet(board) -> None:
-    assert rater_stats(board) == []
+    assert board.raters() == []

@@ -11,7 +11,8 @@ from PIL import Image
 
 from rater import Client
 from rater.cli.simulate import simulate
-from rater.simulate.campaign import World, _FastOrder, kendall_tau, make_media, run_campaigns, summarise
+from rater.simulate.campaign import World, _FastOrder, kendall_tau, make_media, run_campaigns
+from rater.simulate.report import summarise
 
 
 def test_kendall_tau_hand_computed() -> None:

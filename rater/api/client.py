@@ -22,6 +22,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rater.errors import LeaderboardNotFound, ValidationError
 from .leaderboard import Leaderboard
@@ -34,7 +35,11 @@ from rater.intake.media import (
     write_with_blobs,
 )
 from rater.store import Store, catalog
-from rater.intake.validation import check_name, check_text
+from rater.intake.validation import check_flag, check_name, check_text
+
+if TYPE_CHECKING:
+    from rater.exchange.backup import BackupResult
+    from rater.exchange.votes import ImportResult
 
 __all__ = ["DEFAULT_DB_PATH", "Client", "LeaderboardManager", "new_leaderboard_id"]
 
@@ -47,12 +52,6 @@ _ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no look-alikes (l/1, o/0)
 def new_leaderboard_id() -> str:
     """A short, URL-safe, random id such as ``"k7gq2mxa"``."""
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
-
-
-def _flag(value: object, what: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValidationError(f"{what} must be True or False, got {value!r}")
-    return value
 
 
 class LeaderboardManager:
@@ -115,7 +114,7 @@ class LeaderboardManager:
         tag_lists = self._check_tags(tags, len(texts))
         for value, what in ((show_prompt, "show_prompt"), (show_prompt_asset, "show_prompt_asset"),
                             (inverse_ranking, "inverse_ranking"), (show_standings, "show_standings")):
-            _flag(value, what)
+            check_flag(value, what)
         if strategy not in STRATEGIES:
             raise ValidationError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
         if not isinstance(repeat_share, (int, float)) or not 0 <= repeat_share <= 0.5:
@@ -232,7 +231,7 @@ class Client:
         check_limit(max_media_bytes, "max_media_bytes", "bytes")
         check_limit(max_pixels, "max_pixels", "pixels")
         path = db_path if db_path is not None else os.environ.get("RATER_DB", DEFAULT_DB_PATH)
-        self.store = Store(Path(path), create=_flag(create, "create"))
+        self.store = Store(Path(path), create=check_flag(create, "create"))
         self.max_media_bytes = max_media_bytes
         self.max_pixels = max_pixels
         self.mri = LeaderboardManager(self)
@@ -242,6 +241,31 @@ class Client:
     def db_path(self) -> Path:
         """The database file."""
         return self.store.path
+
+    def backup(self, dest: str | os.PathLike[str], *, media: bool = True, overwrite: bool = False) -> BackupResult:
+        """Copy the database to ``dest`` while raters may keep voting (one consistent moment,
+        checked before it gets its name), with the media it uses in a ``media/`` folder beside it.
+
+        See :func:`rater.exchange.backup.backup` for what is refused.
+        """
+        from rater.exchange.backup import backup
+
+        return backup(self.store, dest, media=media, overwrite=overwrite)
+
+    def import_votes(
+        self, path: str | os.PathLike[str], into: str | None = None, *, allow_instruction_mismatch: bool = False
+    ) -> ImportResult:
+        """Merge a file written by :meth:`Leaderboard.export_votes` (here or on another host).
+
+        :param into: the target board's id; by default the one board whose name and prompts
+            match the file's. See :func:`rater.exchange.votes.import_votes`.
+        """
+        from rater.exchange.votes import import_votes
+
+        def boards(board_id: str | None) -> list[Leaderboard]:
+            return self.mri.list_leaderboards() if board_id is None else [self.mri.get_leaderboard_by_id(board_id)]
+
+        return import_votes(self.store, boards, path, into, allow_instruction_mismatch=allow_instruction_mismatch)
 
     def close(self) -> None:
         """Close the database connections."""

@@ -11,11 +11,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rater.errors import LeaderboardNotFound
 from rater.intake.evaluate import EvaluationResult, add_model_media
 from rater.intake.media import blob_path
+from rater.intake.validation import check_flag
 from rater.store import catalog, votes
 
 # matchmaking, standings and quality pull in numpy, scipy and pandas: they are imported by the
@@ -23,11 +24,24 @@ from rater.store import catalog, votes
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .client import Client
+    from rater.exchange.votes import ExportResult
+    from rater.store import Store
     from rater.matchmaking.service import BoardStatus, Matchup, VoteReceipt
     from rater.results.quality import RaterStats
 
 __all__ = ["Leaderboard", "ModelInfo"]
+
+
+class BoardOwner(Protocol):
+    """What a Leaderboard uses of the :class:`~rater.api.client.Client` that made it (typed
+    structurally, so that this module does not import the one that imports it)."""
+
+    store: Store
+    max_media_bytes: int
+    max_pixels: int
+
+    @property
+    def mri(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -57,10 +71,10 @@ class Leaderboard:
     max_pair_votes: int
     created_at: float
     show_standings: bool
-    _client: Client = field(repr=False, compare=False)
+    _client: BoardOwner = field(repr=False, compare=False)
 
     @classmethod
-    def from_row(cls, client: Client, row: dict[str, Any]) -> Leaderboard:
+    def from_row(cls, client: BoardOwner, row: dict[str, Any]) -> Leaderboard:
         """Build from a ``leaderboards`` row plus its prompts."""
         prompts = catalog.list_prompts(client.store.conn, row["id"])
         media_dir = client.store.media_dir
@@ -93,14 +107,21 @@ class Leaderboard:
         :raises ValidationError: not True or False.
         :raises LeaderboardNotFound: the board was deleted.
         """
-        from .client import _flag
-
-        _flag(show_standings, "show_standings")
+        check_flag(show_standings, "show_standings")
         with self._client.store.write() as conn:
             found = catalog.set_show_standings(conn, self.id, show_standings)
         if not found:
             raise LeaderboardNotFound(f"no leaderboard with id {self.id!r} (it was deleted)")
         return self._client.mri.get_leaderboard_by_id(self.id)
+
+    def export_votes(self, path: str | os.PathLike[str]) -> ExportResult:
+        """Write the board's matchups and votes to ``path`` (JSON Lines) for another host.
+
+        See :func:`rater.exchange.votes.export_votes`; :meth:`Client.import_votes` reads it.
+        """
+        from rater.exchange.votes import export_votes
+
+        return export_votes(self._client.store, self, path)
 
     # -- models and media ---------------------------------------------------------------------
 
@@ -159,7 +180,7 @@ class Leaderboard:
         """
         from rater.matchmaking import service as matchmaking
 
-        return matchmaking.next_matchup(self, rater_id, strategy, continue_when_settled=continue_when_settled)
+        return matchmaking.next_matchup(self._client.store, self, rater_id, strategy, continue_when_settled=continue_when_settled)
 
     def record_vote(self, matchup_id: str, choice: str, rater_id: str) -> VoteReceipt:
         """Store a rater's judgement of a served matchup: ``"left"``, ``"right"`` or ``"tie"``.
@@ -168,13 +189,13 @@ class Leaderboard:
         """
         from rater.matchmaking import service as matchmaking
 
-        return matchmaking.record_vote(self, matchup_id, choice, rater_id)
+        return matchmaking.record_vote(self._client.store, self.id, matchup_id, choice, rater_id)
 
     def status(self) -> BoardStatus:
         """Whether the board is settled, and each model's placing / placed status."""
         from rater.matchmaking import service as matchmaking
 
-        return matchmaking.board_status(self)
+        return matchmaking.board_status(self._client.store, self.id, self.max_pair_votes)
 
     # -- standings ------------------------------------------------------------------------------
 
@@ -186,13 +207,13 @@ class Leaderboard:
         """
         from rater.results import standings
 
-        return standings.get_standings(self, tags=tags, **options)
+        return standings.get_standings(self._client.store, self, tags=tags, **options)
 
     def get_win_loss_matrix(self) -> pd.DataFrame:
         """Observed win rate of each row model against each column model (ties count half)."""
         from rater.results import standings
 
-        return standings.get_win_loss_matrix(self)
+        return standings.get_win_loss_matrix(self._client.store, self.id, self.inverse_ranking)
 
     # -- raters and quality control ----------------------------------------------------------
 
@@ -200,16 +221,16 @@ class Leaderboard:
         """Per-rater quality figures: votes, self-agreement on repeats, left-side rate, speed."""
         from rater.results import quality
 
-        return quality.rater_stats(self)
+        return quality.rater_stats(self._client.store, self.id)
 
     def exclude_rater(self, rater_id: str) -> None:
         """Leave a rater's votes out of standings (they stay stored)."""
         from rater.results import quality
 
-        quality.set_rater_excluded(self, rater_id, True)
+        quality.set_rater_excluded(self._client.store, self.id, rater_id, True)
 
     def include_rater(self, rater_id: str) -> None:
         """Count a previously excluded rater's votes again."""
         from rater.results import quality
 
-        quality.set_rater_excluded(self, rater_id, False)
+        quality.set_rater_excluded(self._client.store, self.id, rater_id, False)

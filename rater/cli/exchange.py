@@ -25,9 +25,7 @@ def backup(dest: Path, no_media: bool, force: bool) -> None:
 
         rater backup backups/leaderboards-2025-06-01.db
     """
-    from rater.exchange.backup import backup as run_backup
-
-    result = run_backup(open_client(), dest, media=not no_media, overwrite=force)
+    result = open_client().backup(dest, media=not no_media, overwrite=force)
     click.echo(f"backed up {result.votes} votes and {result.matchups} matchups to {result.path} "
                f"({result.bytes:,} bytes, {result.media_copied} media files copied, "
                f"{result.seconds:.1f} s)")
@@ -52,10 +50,8 @@ def export_votes(leaderboard_id: str, file: Path) -> None:
 
         rater export-votes k7gq2mxa votes-laptop.jsonl
     """
-    from rater.exchange.votes import export_votes as run_export
-
     lb = open_client().mri.get_leaderboard_by_id(leaderboard_id)
-    result = run_export(lb, file)
+    result = lb.export_votes(file)
     click.echo(f"exported {result.votes} votes on {result.matchups} matchups of {lb.id} "
                f"to {result.path}")
 
@@ -84,9 +80,7 @@ def import_votes(file: Path, into: str | None, allow_different_instruction: bool
 
         rater import-votes votes-laptop.jsonl --into k7gq2mxa
     """
-    from rater.exchange.votes import import_votes as run_import
-
-    result = run_import(open_client(), file, into=into,
+    result = open_client().import_votes(file, into=into,
                         allow_instruction_mismatch=allow_different_instruction)
     click.echo(f"imported {result.votes_added} votes and {result.matchups_added} matchups into "
                f"{result.leaderboard_id} ({result.votes_present} votes were already here)")

@@ -64,7 +64,8 @@ def simulate(
         rater simulate                                  # 20 seeds, both experiments
         rater simulate --seeds 5 --experiment order --noise thurstone --random-share 0.1
     """
-    from rater.simulate.campaign import World, format_summary, run_campaigns, summarise
+    from rater.simulate.campaign import World, run_campaigns
+    from rater.simulate.report import format_summary, summarise
 
     config = World(**world)  # type: ignore[arg-type]
     seed_list = list(range(first_seed, first_seed + seeds))

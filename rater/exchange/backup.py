@@ -24,7 +24,7 @@ from rater.intake.media import blob_path
 from rater.store import exchange
 
 if TYPE_CHECKING:
-    from rater.api.client import Client
+    from rater.store import Store
 
 __all__ = ["BackupResult", "backup"]
 
@@ -67,14 +67,14 @@ def _copy_blob(source: Path, target: Path) -> bool:
 
 
 def backup(
-    client: Client, dest: str | os.PathLike[str], *, media: bool = True, overwrite: bool = False
+    store: Store, dest: str | os.PathLike[str], *, media: bool = True, overwrite: bool = False
 ) -> BackupResult:
-    """Copy the client's database to ``dest`` while others may be writing to it.
+    """Copy the store's database to ``dest`` while others may be writing to it.
 
     :param dest: the new database file. Its media go to ``media/`` beside it.
     :param media: also copy the media blobs the copy refers to (skipped when already there).
     :param overwrite: replace an existing ``dest``; by default an existing file is refused.
-    :raises DatabaseNotFound: the client's database does not exist (nothing is made at ``dest``).
+    :raises DatabaseNotFound: the database does not exist (nothing is made at ``dest``).
     :raises DatabaseError: ``dest`` is the live database, exists, is a directory, or the copy
         failed its checks (nothing is left at ``dest`` then).
 
@@ -84,8 +84,8 @@ def backup(
     interrupted backup never looks finished.
     """
     started = time.perf_counter()
-    client.store.require()  # a missing source is refused before anything is made at dest
-    source = client.store.path
+    store.require()  # a missing source is refused before anything is made at dest
+    source = store.path
     target = Path(dest)
     if _same_file(source, target):
         raise DatabaseError(f"backup destination {target} is the database being backed up")
@@ -106,7 +106,7 @@ def backup(
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        stats = exchange.backup_to(client.store.conn, tmp)
+        stats = exchange.backup_to(store.conn, tmp)
     except sqlite3.Error as exc:
         tmp.unlink(missing_ok=True)
         raise DatabaseError(f"backup of {source} to {target} failed: {exc}") from exc
@@ -116,7 +116,7 @@ def backup(
     copied, missing = 0, []
     try:
         if media:
-            source_media, target_media = client.store.media_dir, target.parent / "media"
+            source_media, target_media = store.media_dir, target.parent / "media"
             if not _same_file(source_media, target_media):
                 for sha256, ext in stats["blobs"]:
                     source_blob = blob_path(source_media, sha256, ext)

@@ -15,17 +15,15 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from rater.errors import LeaderboardError, ValidationError
 from rater.formats import json_objects, text_lines
 from rater.store.votes import check_time
 from rater.intake.validation import check_name
 
-if TYPE_CHECKING:
-    from rater.api.leaderboard import Leaderboard
-
 __all__ = [
+    "BoardHeader",
     "FORMAT",
     "FORMAT_VERSION",
     "BoardMismatchError",
@@ -43,6 +41,21 @@ FORMAT_VERSION = 2  # 2 added the board's instruction and inverse_ranking to the
 _READABLE = (1, 2)  # version 1 files (no instruction / inverse_ranking) still import, unverified
 _CHOICES = ("left", "right", "tie")
 _HOST_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class BoardHeader(Protocol):
+    """What the exchange reads of a board (a :class:`rater.Leaderboard` has all of it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def prompts(self) -> list[str]: ...
+    @property
+    def instruction(self) -> str: ...
+    @property
+    def inverse_ranking(self) -> bool: ...
 
 
 class ExchangeError(LeaderboardError):
@@ -200,7 +213,7 @@ def _same_words(a: str, b: str) -> bool:
 
 
 def check_meaning(
-    header: dict[str, Any], board: Leaderboard, path: Any, allow_instruction_mismatch: bool = False
+    header: dict[str, Any], board: BoardHeader, path: Any, allow_instruction_mismatch: bool = False
 ) -> list[str]:
     """Check that the file's votes answer the question ``board`` asks; return warnings.
 

@@ -40,12 +40,14 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rater.errors import LeaderboardNotFound
 from rater.exchange.file import (
     FORMAT,
     FORMAT_VERSION,
+    BoardHeader,
     BoardMismatchError,
     ExchangeError,
     ParsedFile,
@@ -58,8 +60,7 @@ from rater.exchange.merge import ImportConflictError, MissingMediaError, merge
 from rater.store import exchange
 
 if TYPE_CHECKING:
-    from rater.api.client import Client
-    from rater.api.leaderboard import Leaderboard
+    from rater.store import Store
 
 __all__ = [
     "FORMAT",
@@ -102,12 +103,12 @@ class ImportResult:
 # -- export ---------------------------------------------------------------------------------------
 
 
-def export_votes(board: Leaderboard, path: str | os.PathLike[str]) -> ExportResult:
+def export_votes(store: Store, board: BoardHeader, path: str | os.PathLike[str]) -> ExportResult:
     """Write the board's votes, the matchups they were cast on and a header to ``path``.
 
     The file is written to a temporary name and renamed, so a reader never sees half of it.
     """
-    conn = board._client.store.conn
+    conn = store.conn
     with exchange.read_snapshot(conn):
         matchups = exchange.exported_matchups(conn, board.id)
         vote_rows = exchange.exported_votes(conn, board.id)
@@ -150,11 +151,12 @@ def export_votes(board: Leaderboard, path: str | os.PathLike[str]) -> ExportResu
 # -- import ---------------------------------------------------------------------------------------
 
 
-def _target(client: Client, header: dict[str, Any], into: str | None) -> Leaderboard:
+def _target(boards: Callable[[str | None], Sequence[BoardHeader]], header: dict[str, Any],
+            into: str | None) -> BoardHeader:
     if into is not None:
-        return client.mri.get_leaderboard_by_id(into)
+        return boards(into)[0]
     fingerprint = header["leaderboard"]["fingerprint"]
-    matches = [b for b in client.mri.list_leaderboards()
+    matches = [b for b in boards(None)
                if board_fingerprint(b.name, b.prompts) == fingerprint]
     name = header["leaderboard"]["name"]
     if not matches:
@@ -171,11 +173,14 @@ def _target(client: Client, header: dict[str, Any], into: str | None) -> Leaderb
 
 
 def import_votes(
-    client: Client, path: str | os.PathLike[str], into: str | None = None,
+    store: Store, boards: Callable[[str | None], Sequence[BoardHeader]],
+    path: str | os.PathLike[str], into: str | None = None,
     *, allow_instruction_mismatch: bool = False,
 ) -> ImportResult:
     """Merge a file written by :func:`export_votes` (on this host or another) into this database.
 
+    :param boards: the candidate target boards: ``boards(id)`` is ``[that board]`` (or raises
+        :class:`LeaderboardNotFound`), ``boards(None)`` every board of the database.
     :param into: the target leaderboard's id; by default the one board whose name and prompts
         match the file's header. The board's question is checked either way.
     :param allow_instruction_mismatch: merge although the target's instruction is worded
@@ -189,10 +194,10 @@ def import_votes(
     :raises ImportConflictError: an id exists here with different content.
     """
     parsed = read_file(Path(path))
-    board = _target(client, parsed.header, into)
+    board = _target(boards, parsed.header, into)
     warnings = check_meaning(parsed.header, board, path, allow_instruction_mismatch)
     try:
-        merged = merge(client.store, parsed, board.id, path)
+        merged = merge(store, parsed, board.id, path)
     except sqlite3.IntegrityError as exc:  # a last line of defence: the checks above come first
         raise ExchangeError(f"{path} was refused by the database's constraints ({exc}); "
                             "nothing was imported") from None

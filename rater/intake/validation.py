@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from rater.errors import UnregisteredPromptError, ValidationError
 
 __all__ = [
+    "check_flag",
     "MAX_NAME_LENGTH",
     "MAX_TEXT_LENGTH",
     "check_name",
@@ -87,3 +88,13 @@ def unregistered_prompt_error(prompt: str, registered: Sequence[str], where: str
     else:
         message += f" ({len(registered)} prompts are registered; see `rater show`)"
     return UnregisteredPromptError(message)
+
+
+def check_flag(value: object, what: str) -> bool:
+    """``value`` if it is True or False (not 1, not "yes").
+
+    :raises ValidationError: anything else.
+    """
+    if not isinstance(value, bool):
+        raise ValidationError(f"{what} must be True or False, got {value!r}")
+    return value

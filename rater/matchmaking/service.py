@@ -10,7 +10,8 @@ same rater already voted on, sides swapped, stored with ``repeat_of`` set to the
 matchup. Their votes are kept for rater-agreement statistics but are not new information, so
 neither the matchmaker nor the standings count them.
 
-The functions are safe to call from several threads: each thread uses its own connection
+The functions take the store and the board's settings (not the API's Leaderboard, which sits
+above this package). They are safe to call from several threads: each thread uses its own connection
 (``store.conn``), and the in-memory state of a board is guarded by its own lock.
 """
 
@@ -20,7 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -40,12 +41,13 @@ from rater.store import votes
 from rater.intake.validation import check_name
 
 if TYPE_CHECKING:
-    from rater.api.leaderboard import Leaderboard
+    from rater.store import Store
 
 __all__ = [
     "CHOICES",
     "STRATEGIES",
     "BoardStatus",
+    "MatchSettings",
     "Matchup",
     "MatchupSide",
     "ModelStatus",
@@ -61,6 +63,19 @@ _RECENT_NOT_REPEATED = 2  # the rater's latest pairs are not repeated straight a
 #: On big boards, how many pairs that look separated each status call checks exactly (a few
 #: ms each at 10,000 models); next_matchup uses the checks made so far.
 _STATUS_CHECKS = 8
+
+
+class MatchSettings(Protocol):
+    """What matchmaking reads of a board (a :class:`rater.Leaderboard` has all of it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def strategy(self) -> str: ...
+    @property
+    def repeat_share(self) -> float: ...
+    @property
+    def max_pair_votes(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -127,7 +142,7 @@ class BoardStatus:
     pairs_total: int
 
 
-def _check_strategy(board: Leaderboard, strategy: str | None) -> str:
+def _check_strategy(board: MatchSettings, strategy: str | None) -> str:
     chosen = board.strategy if strategy is None else strategy
     if chosen not in STRATEGIES:
         raise ValidationError(
@@ -138,7 +153,8 @@ def _check_strategy(board: Leaderboard, strategy: str | None) -> str:
 
 
 def next_matchup(
-    board: Leaderboard,
+    store: Store,
+    board: MatchSettings,
     rater_id: str,
     strategy: str | None = None,
     *,
@@ -158,7 +174,6 @@ def next_matchup(
     """
     rater = check_name(rater_id, "rater_id")
     chosen = _check_strategy(board, strategy)
-    store = board._client.store
     conn = store.conn
     state = state_for(store, board.id)
     with state.lock:
@@ -259,7 +274,7 @@ def _matchup(state: BoardState, row: dict[str, Any], a: int, b: int) -> Matchup:
     )
 
 
-def record_vote(board: Leaderboard, matchup_id: str, choice: str, rater_id: str) -> VoteReceipt:
+def record_vote(store: Store, leaderboard_id: str, matchup_id: str, choice: str, rater_id: str) -> VoteReceipt:
     """Store a rater's judgement of a matchup served to them; return once it is on disk.
 
     A matchup takes one vote: submitting it again (double click, replay) changes nothing and
@@ -275,11 +290,10 @@ def record_vote(board: Leaderboard, matchup_id: str, choice: str, rater_id: str)
         raise VoteError(f"choice must be one of {', '.join(CHOICES)}, got {choice!r}")
     if not isinstance(matchup_id, str) or not matchup_id:
         raise MatchupNotFound(f"matchup id must be a non-empty text, got {matchup_id!r}")
-    store = board._client.store
     served = votes.get_matchup(store.conn, matchup_id)
-    if served is None or served["leaderboard_id"] != board.id:
+    if served is None or served["leaderboard_id"] != leaderboard_id:
         raise MatchupNotFound(
-            f"no matchup {matchup_id!r} on leaderboard {board.id}: vote only on matchups "
+            f"no matchup {matchup_id!r} on leaderboard {leaderboard_id}: vote only on matchups "
             "returned by next_matchup for this leaderboard"
         )
     if served["rater"] != rater:
@@ -313,13 +327,12 @@ def _model_statuses(state: BoardState, analysis: Analysis) -> list[ModelStatus]:
     return list(rows)
 
 
-def board_status(board: Leaderboard) -> BoardStatus:
+def board_status(store: Store, leaderboard_id: str, max_pair_votes: int) -> BoardStatus:
     """Whether the board is settled, and each model's placing / placed status."""
-    store = board._client.store
-    state = state_for(store, board.id)
+    state = state_for(store, leaderboard_id)
     with state.lock:
         state.refresh(store.conn)
-        analysis = analyse(state, board.max_pair_votes, _STATUS_CHECKS)
+        analysis = analyse(state, max_pair_votes, _STATUS_CHECKS)
         models = _model_statuses(state, analysis)
         counted = state.votes_counted
     resolved, total = int(analysis.resolved.sum()), len(analysis.resolved)

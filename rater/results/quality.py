@@ -28,7 +28,7 @@ from rater.errors import NotFoundError
 from rater.store import votes
 
 if TYPE_CHECKING:
-    from rater.api.leaderboard import Leaderboard
+    from rater.store import Store
 
 __all__ = ["RaterStats", "rater_stats", "set_rater_excluded"]
 
@@ -81,12 +81,12 @@ def _number(value: Any) -> float | None:
     return None if pd.isna(value) else float(value)
 
 
-def rater_stats(board: Leaderboard) -> list[RaterStats]:
+def rater_stats(store: Store, leaderboard_id: str) -> list[RaterStats]:
     """Figures for everyone who was served a pair on the board, most votes first."""
-    conn = board._client.store.conn
-    excluded = votes.excluded_raters(conn, board.id)
-    stats = {name: _empty(name, name in excluded) for name in votes.rater_names(conn, board.id)}
-    rows = votes.rater_vote_rows(conn, board.id)
+    conn = store.conn
+    excluded = votes.excluded_raters(conn, leaderboard_id)
+    stats = {name: _empty(name, name in excluded) for name in votes.rater_names(conn, leaderboard_id)}
+    rows = votes.rater_vote_rows(conn, leaderboard_id)
     if rows:
         for name, r in _figures(rows).iterrows():
             stats[name] = RaterStats(
@@ -97,17 +97,16 @@ def rater_stats(board: Leaderboard) -> list[RaterStats]:
     return sorted(stats.values(), key=lambda s: (-s.votes, s.name))
 
 
-def set_rater_excluded(board: Leaderboard, rater_id: str, excluded: bool) -> None:
+def set_rater_excluded(store: Store, leaderboard_id: str, rater_id: str, excluded: bool) -> None:
     """Leave a rater's votes out of standings (``excluded=True``) or count them again.
 
     :raises NotFoundError: nobody of that name was served a pair on this board.
     """
-    store = board._client.store
     with store.write() as conn:
-        if not votes.rater_known(conn, board.id, rater_id):
-            known = votes.rater_names(conn, board.id)
+        if not votes.rater_known(conn, leaderboard_id, rater_id):
+            known = votes.rater_names(conn, leaderboard_id)
             shown = ", ".join(repr(n) for n in known[:10]) or "none yet"
             raise NotFoundError(
-                f"no rater named {rater_id!r} on leaderboard {board.id} (raters: {shown})"
+                f"no rater named {rater_id!r} on leaderboard {leaderboard_id} (raters: {shown})"
             )
-        votes.set_rater_excluded(conn, board.id, rater_id, bool(excluded))
+        votes.set_rater_excluded(conn, leaderboard_id, rater_id, bool(excluded))

@@ -8,7 +8,7 @@ prompt lists, so models without votes still appear, ranked last.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -19,12 +19,22 @@ from ranking import VoteArrays
 from rater.errors import ValidationError
 from rater.store import Store, catalog, votes
 
-if TYPE_CHECKING:
-    from rater.api.leaderboard import Leaderboard
-
-__all__ = ["get_standings", "get_win_loss_matrix", "load_votes", "tag_mask"]
+__all__ = ["BoardInfo", "get_standings", "get_win_loss_matrix", "load_votes", "tag_mask"]
 
 _SCORE = {"left": 1.0, "right": 0.0, "tie": 0.5}
+
+
+class BoardInfo(Protocol):
+    """What standings read of a board besides its votes (a :class:`rater.Leaderboard` has it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def prompts(self) -> list[str]: ...
+    @property
+    def tags(self) -> list[list[str]]: ...
+    @property
+    def inverse_ranking(self) -> bool: ...
 
 
 def load_votes(store: Store, leaderboard_id: str) -> VoteArrays:
@@ -52,7 +62,7 @@ def load_votes(store: Store, leaderboard_id: str) -> VoteArrays:
     )
 
 
-def tag_mask(board: Leaderboard, arrays: VoteArrays, tags: Sequence[str]) -> np.ndarray:
+def tag_mask(board: BoardInfo, arrays: VoteArrays, tags: Sequence[str]) -> np.ndarray:
     """Rows whose prompt carries any of ``tags``.
 
     :raises ValidationError: a tag is not used by any prompt of the board.
@@ -70,7 +80,7 @@ def tag_mask(board: Leaderboard, arrays: VoteArrays, tags: Sequence[str]) -> np.
 
 
 def get_standings(
-    board: Leaderboard, tags: Sequence[str] | str | None = None, **options: Any
+    store: Store, board: BoardInfo, tags: Sequence[str] | str | None = None, **options: Any
 ) -> pd.DataFrame:
     """Standings for the board (or the prompts carrying ``tags``), best first.
 
@@ -83,7 +93,7 @@ def get_standings(
         not isinstance(tags, (list, tuple, set, frozenset)) or not all(isinstance(t, str) for t in tags)
     ):
         raise ValidationError(f"tags must be a tag or a list of tags, got {tags!r}")
-    arrays = load_votes(board._client.store, board.id)
+    arrays = load_votes(store, board.id)
     if tags:
         arrays = arrays.subset(tag_mask(board, arrays, [tags] if isinstance(tags, str) else list(tags)))
     try:
@@ -92,10 +102,10 @@ def get_standings(
         raise ValidationError(str(exc)) from exc
 
 
-def get_win_loss_matrix(board: Leaderboard) -> pd.DataFrame:
+def get_win_loss_matrix(store: Store, leaderboard_id: str, inverse_ranking: bool) -> pd.DataFrame:
     """Observed win rate of each row model against each column model (ties count half)."""
-    arrays = load_votes(board._client.store, board.id)
-    if board.inverse_ranking:
+    arrays = load_votes(store, leaderboard_id)
+    if inverse_ranking:
         arrays = _flip(arrays)
     return ranking.win_rate_matrix(arrays)
 

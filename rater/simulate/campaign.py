@@ -41,19 +41,16 @@ from ranking import RatingState
 from rater.api.client import Client
 from rater.api.leaderboard import Leaderboard
 from rater.matchmaking.state import forget_states, seed_states
-from rater.simulate.report import format_summary, summarise
 from rater.results.standings import load_votes
 
 __all__ = [
     "EXPERIMENTS",
     "CampaignResult",
     "World",
-    "format_summary",
     "kendall_tau",
     "make_media",
     "run_campaign",
     "run_campaigns",
-    "summarise",
 ]
 
 EXPERIMENTS = ("order", "newcomer")

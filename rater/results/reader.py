@@ -1,0 +1,43 @@
+"""Read-only access to a database's boards for the static site (``site_builder``).
+
+Each function takes the :class:`~rater.store.Store` of a :class:`rater.Client` (``client.store``)
+and only reads; the site builder uses these and the public API, never ``rater.store`` modules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rater.intake.media import blob_path
+from rater.store import Store, catalog, votes
+
+__all__ = ["change_marker", "leaderboard_ids", "media_path", "media_rows", "prompt_rows"]
+
+
+def leaderboard_ids(store: Store) -> list[str]:
+    """Every leaderboard id, oldest first."""
+    return catalog.leaderboard_ids(store.conn)
+
+
+def media_rows(store: Store, leaderboard_id: str) -> list[dict[str, Any]]:
+    """The board's media with their model, prompt and blob (``sha256, ext, kind, mime`` ...),
+    ordered by model, prompt position and id."""
+    return catalog.list_media(store.conn, leaderboard_id)
+
+
+def prompt_rows(store: Store, leaderboard_id: str) -> list[dict[str, Any]]:
+    """The board's prompts in order: ``id, position, text, tags, asset_sha256, asset_ext,
+    asset_kind, asset_mime``."""
+    return catalog.list_prompts(store.conn, leaderboard_id)
+
+
+def media_path(store: Store, sha256: str, ext: str) -> Path:
+    """Where the stored file with this content hash and extension lives."""
+    return blob_path(store.media_dir, sha256, ext)
+
+
+def change_marker(store: Store) -> tuple[int, int, str, int, int, int]:
+    """A cheap probe of the whole vote log that changes whenever a vote is stored, a rater
+    is excluded or included, or a model or medium is added (see ``rater.store.votes``)."""
+    return votes.change_marker(store.conn)

@@ -20,7 +20,7 @@ from typing import Any
 
 import rater
 from rater import Client, Leaderboard
-from rater import results
+from rater.results import reader
 
 from . import charts
 from .context import board_folder
@@ -300,9 +300,9 @@ def _carry(client: Client, board_id: str, folder: str, tmp: Path, published: Pat
     """Reuse a board's published pages and media (hard links); return its page count."""
     store = client.store
     items = [media_item(store, r["sha256"], r["ext"], r["kind"], r["mime"])
-             for r in results.media_rows(store, board_id)]
+             for r in reader.media_rows(store, board_id)]
     items += [media_item(store, r["asset_sha256"], r["asset_ext"], r["asset_kind"],
-                         r["asset_mime"]) for r in results.prompt_rows(store, board_id)
+                         r["asset_mime"]) for r in reader.prompt_rows(store, board_id)
               if r["asset_sha256"]]
     place_media(items, tmp, published, media)
     clone_tree(published / folder, tmp / folder)

@@ -1,7 +1,7 @@
-"""Everything a board's pages show, read through :mod:`rater.results` and ranked by ranking.
+"""Everything a board's pages show, read through :mod:`rater.results.reader` and ranked by ranking.
 
 The site builder never speaks SQL: it reads boards with :class:`rater.Client`, votes with
-:func:`rater.results.load_votes`, media and summaries through :mod:`rater.results`, and
+:func:`rater.results.reader.load_votes`, media and summaries through :mod:`rater.results.reader`, and
 turns votes into standings with :mod:`ranking`.
 """
 
@@ -19,8 +19,8 @@ import ranking
 from ranking import HistoryWarning
 from ranking.history import datable
 from rater import Client, Leaderboard
-from rater import results
-from rater.results import load_votes, tag_mask
+from rater.results import reader
+from rater.results.reader import load_votes, tag_mask
 
 from .media import MediaItem
 from .stats import Tally, included_oriented, pair_tally, prompt_tally, vote_log_hash
@@ -75,8 +75,8 @@ class BoardData:
     predicted: pd.DataFrame
     by_prompt: Tally
     by_pair: Tally
-    media: list[dict[str, Any]]  # rater.results.media_rows, with a MediaItem under "item"
-    prompt_rows: list[dict[str, Any]]  # rater.results.prompt_rows, with "asset" MediaItem|None
+    media: list[dict[str, Any]]  # rater.reader.media_rows, with a MediaItem under "item"
+    prompt_rows: list[dict[str, Any]]  # rater.reader.prompt_rows, with "asset" MediaItem|None
     tag_standings: dict[str, pd.DataFrame] = field(default_factory=dict)
     history: pd.DataFrame | None = None
     #: Problems worth telling the owner that did not stop the board (one line each).
@@ -103,8 +103,8 @@ def board_definition(board: Leaderboard) -> list[Any]:
 
 
 def database_marker(client: Client) -> list[Any]:
-    """A cheap probe of the whole database's vote log (see :func:`rater.results.change_marker`)."""
-    return list(results.change_marker(client.store))
+    """A cheap probe of the whole database's vote log (see :func:`rater.reader.change_marker`)."""
+    return list(reader.change_marker(client.store))
 
 
 def summarize(raw: ranking.VoteArrays) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def summarize(raw: ranking.VoteArrays) -> dict[str, Any]:
 
 def media_item(store: Any, sha: str, ext: str, kind: str, mime: str) -> MediaItem:
     return MediaItem(sha256=sha, ext=ext, kind=kind, mime=mime,
-                     source=results.media_path(store, sha, ext))
+                     source=reader.media_path(store, sha, ext))
 
 
 def _frame(matrix: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
@@ -129,7 +129,7 @@ def _frame(matrix: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
 
 
 def read_votes(client: Client, board: Leaderboard) -> ranking.VoteArrays:
-    """Every vote of the board, as stored (see :func:`rater.results.standings.load_votes`)."""
+    """Every vote of the board, as stored (see :func:`rater.results.reader.load_votes`)."""
     return load_votes(client.store, board.id)
 
 
@@ -170,10 +170,10 @@ def load_board(client: Client, board: Leaderboard, settings: Settings,
                         f"{float(used.time[~datable(used.time)][0])!r}): counted in the "
                         "standings, left out of the rank history")
 
-    media_rows = results.media_rows(store, board.id)
+    media_rows = reader.media_rows(store, board.id)
     for row in media_rows:
         row["item"] = media_item(store, row["sha256"], row["ext"], row["kind"], row["mime"])
-    prompt_rows = results.prompt_rows(store, board.id)
+    prompt_rows = reader.prompt_rows(store, board.id)
     for row in prompt_rows:
         row["asset"] = (media_item(store, row["asset_sha256"], row["asset_ext"],
                                     row["asset_kind"], row["asset_mime"])

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rater.results import csv_field, safe_cell
+from rater.results.csv_cells import csv_field, safe_cell
 
 from .data import BoardData
 from .publish import SiteError

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rater import Client, Leaderboard
-from rater import results
+from rater.results import reader
 
 from .publish import SiteError
 
@@ -46,7 +46,7 @@ def choose_boards(client: Client, ids: Sequence[str] | None, only: bool, out: Pa
 
     :raises SiteError: the site publishes boards the database does not have.
     """
-    order = results.leaderboard_ids(client.store)
+    order = reader.leaderboard_ids(client.store)
     boards = ([client.mri.get_leaderboard_by_id(i) for i in dict.fromkeys(ids)] if ids
               else [client.mri.get_leaderboard_by_id(i) for i in order])
     records = previous.get("leaderboards")

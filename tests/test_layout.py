@@ -39,6 +39,8 @@ ALLOWED: dict[str, set[str]] = {
 }
 # The one way into the app from outside it: the cli starts the server.
 APP_ENTRY = {"rater.app.serve", "rater.app.workers"}
+# What site_builder may read of rater.results: the documented read interface.
+SITE_READ = {"rater.results", "rater.results.reader", "rater.results.csv_cells"}
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -131,6 +133,8 @@ def violations(root: Path) -> list[str]:
                 problems.append(f"{module} imports {target}: {here} may not import {there}")
             elif there == "app" and target not in APP_ENTRY:
                 problems.append(f"{module} imports {target}: only {sorted(APP_ENTRY)} start the app")
+            elif here == "site_builder" and there == "results" and target not in SITE_READ:
+                problems.append(f"{module} imports {target}: site_builder reads through {sorted(SITE_READ)}")
     problems += [f"import cycle between rooms: {' <-> '.join(c)}" for c in cycles(rooms)]
     problems += [f"import cycle between modules: {' <-> '.join(c)}" for c in cycles(graph)]
     return problems
@@ -174,6 +178,8 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
          "site_builder may not import store"),
         ({"rater/api/client.py": "from rater.cli import main\n", "rater/cli/main.py": ""},
          "api may not import cli"),
+        ({"site_builder/data.py": "from rater.results.quality import x\n", "rater/results/quality.py": ""},
+         "site_builder reads through"),
         ({"rater/cli/main.py": "from rater.app.session import x\n", "rater/app/session.py": ""},
          "only ['rater.app.serve', 'rater.app.workers'] start the app"),
         # a type-only import counts: matchmaking needing the Leaderboard facade is a cycle
@@ -197,7 +203,7 @@ def test_the_checker_passes_a_good_layout(tmp_path: Path) -> None:
         "rater/api/client.py": "from rater.store import db\nfrom ranking import fit\n",
         "rater/cli/main.py": "from rater.api.client import Client\nfrom rater.app.serve import serve\n",
         "rater/app/serve.py": "", "ranking/fit.py": "",
-        "site_builder/data.py": "from rater import Client\nfrom rater.results import board_reader\n",
-        "rater/results/board_reader.py": "from rater.store import db\n",
+        "site_builder/data.py": "from rater import Client\nfrom rater.results import reader\n",
+        "rater/results/reader.py": "from rater.store import db\n",
     }
     assert violations(_tree(tmp_path, files)) == []

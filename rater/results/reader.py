@@ -1,7 +1,8 @@
 """Read-only access to a database's boards for the static site (``site_builder``).
 
 Each function takes the :class:`~rater.store.Store` of a :class:`rater.Client` (``client.store``)
-and only reads; the site builder uses these and the public API, never ``rater.store`` modules.
+and only reads; the site builder uses these (with :func:`load_votes` and :func:`tag_mask`
+from :mod:`rater.results.standings`) and the public API, never ``rater.store`` modules.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from rater.intake.media import blob_path
+from rater.results.standings import load_votes, tag_mask
 from rater.store import Store, catalog, votes
 
-__all__ = ["change_marker", "leaderboard_ids", "media_path", "media_rows", "prompt_rows"]
+__all__ = [
+    "change_marker", "leaderboard_ids", "load_votes", "media_path", "media_rows", "prompt_rows", "tag_mask",
+]
 
 
 def leaderboard_ids(store: Store) -> list[str]:

@@ -40,13 +40,14 @@ def vote_until(board: Leaderboard, votes: int, strength: list[str], raters: int 
     Quality-control repeats are left unanswered, so every vote cast counts in the standings."""
     cast = 0
     for k in range(votes):
-        rater = f"rater-{k % raters}"
-        matchup = board.next_matchup(rater, continue_when_settled=True)
-        if matchup is None:  # this rater has seen every pair: a newcomer takes over
-            rater = f"{prefix}-{k}"
+        # when a regular rater has seen every pair (or has only repeats left), a newcomer
+        # takes over
+        for rater in (f"rater-{k % raters}", f"{prefix}-{k}"):
             matchup = board.next_matchup(rater, continue_when_settled=True)
-        while matchup is not None and matchup.is_repeat:
-            matchup = board.next_matchup(rater, continue_when_settled=True)
+            while matchup is not None and matchup.is_repeat:
+                matchup = board.next_matchup(rater, continue_when_settled=True)
+            if matchup is not None:
+                break
         if matchup is None:
             continue
         left, right = strength.index(matchup.left.model), strength.index(matchup.right.model)

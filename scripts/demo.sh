@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job on the bundled demo data: install, load the demo leaderboards, build the static
-# site, then start the rater. Usage: bash scripts/demo.sh [--no-serve]
+# The main job on the bundled demo data: install (into .venv, see venv.sh), load the demo
+# leaderboards, build the static site, then start the rater. Usage: bash scripts/demo.sh [--no-serve]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/venv.sh
 
 python -m pip install --quiet --disable-pip-version-check -e .
 

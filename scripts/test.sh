@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs on a fresh machine, then run it.
+# Install everything the test suite needs on a fresh machine (Python packages into .venv, see
+# venv.sh), then run it.
 # Usage: bash scripts/test.sh [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/venv.sh
 
 python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 

@@ -237,9 +237,7 @@ def test_repeat_shows_a_judged_pair_with_sides_swapped(client, png, monkeypatch)
 def test_settled_board_thanks_the_rater_and_can_go_on(client, monkeypatch):
     from rater.api.demo import load_demo
 
-    from app_support import ROOT
-
-    list(load_demo(client, ROOT / "data" / "demo"))
+    list(load_demo(client))
     lb = client.mri.find_leaderboards("Demo: synth tones")[0]
     assert lb.status().settled
     at = start(open_app(monkeypatch, client.db_path, lb.id))

@@ -97,9 +97,9 @@ def test_manifest_errors(tmp_path: Path, png) -> None:
 
 def test_demo_loads_once(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
-    first = run(db, "demo", "--source", str(ROOT / "data" / "demo"))
+    first = run(db, "demo")
     assert first.exit_code == 0, first.output
-    second = run(db, "demo", "--source", str(ROOT / "data" / "demo"))
+    second = run(db, "demo")
     assert second.output.count("(already loaded)") == 2
     client = Client(db)
     boards = client.mri.list_leaderboards()
@@ -113,6 +113,17 @@ def test_demo_loads_once(tmp_path: Path) -> None:
     audio = next(b for b in boards if b.name != images.name)
     kinds = {p.suffix for m in audio.models() for paths in audio.model_media(m.name).values() for p in paths}
     assert kinds == {".wav"}
+
+
+def test_demo_runs_from_any_folder(tmp_path: Path) -> None:
+    """The demo ships with the package: `rater demo` needs no checkout in the working folder."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = subprocess.run([sys.executable, "-m", "rater", "--db", "lb.db", "demo"], cwd=elsewhere,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert {b.name for b in Client(elsewhere / "lb.db").mri.list_leaderboards()} == {
+        "Demo: synth tones", "Demo: Pillow painters"}
 
 
 def test_console_script_runs_with_env_db(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The bundled demo data (data/demo/) is consistent and matches its generator."""
+"""The bundled demo data (rater/api/demo_data/, made by data/demo/generate.py) is consistent and matches its generator."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
-GENERATOR = DEMO / "generate.py"
-# Hand-written files that live next to the generated ones.
-NOT_GENERATED = {"generate.py", "README.md"}
-MAX_TOTAL_BYTES = 5 * 1024 * 1024
+from rater.api.demo import DEMO_DIR as DEMO
+
+GENERATOR = Path(__file__).resolve().parents[1] / "data" / "demo" / "generate.py"
+MAX_TOTAL_BYTES = 2 * 1024 * 1024  # it ships in every install of the package
 
 IMAGE_ORDER = ["painter-master", "painter-good", "painter-average", "painter-sloppy", "painter-scribbler"]
 NEWCOMER = "painter-newcomer"  # on the image board without any votes yet: the rater places it
@@ -28,7 +27,7 @@ def _files(root: Path) -> dict[str, Path]:
     out = {}
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root)
-        if p.is_file() and rel.as_posix() not in NOT_GENERATED and "__pycache__" not in rel.parts:
+        if p.is_file() and "__pycache__" not in rel.parts:
             out[rel.as_posix()] = p
     return out
 
@@ -100,6 +99,18 @@ def test_generator_is_deterministic(fresh, tmp_path):
 def test_total_size_is_small():
     total = sum(p.stat().st_size for p in DEMO.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     assert total < MAX_TOTAL_BYTES, f"{total} bytes"
+
+
+def test_every_bundled_file_is_package_data():
+    """pyproject's package-data patterns reach every demo file, so a plain pip install has them."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"]["rater"]
+    shipped = {p.relative_to(root / "rater").as_posix() for pattern in patterns for p in (root / "rater").glob(pattern)}
+    bundled = {(DEMO / rel).relative_to(root / "rater").as_posix() for rel in _files(DEMO)}
+    assert bundled and not bundled - shipped, sorted(bundled - shipped)[:5]
 
 
 # ---- manifest consistency ---------------------------------------------------------------

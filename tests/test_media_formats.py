@@ -15,6 +15,7 @@ from media_support import AUDIO, VIDEOS, make_audio, make_big_png, make_video, t
 from PIL import Image
 
 from rater import Client, MediaError, ValidationError
+from rater.api.demo import DEMO_DIR
 from rater.intake.media import DEFAULT_MAX_PIXELS, inspect_media
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +67,7 @@ def test_an_mp4_holding_only_audio_is_stored_as_m4a_audio(client, board, tmp_pat
 
 def test_the_bundled_video_fixtures_and_demo_audio_still_pass() -> None:
     for path in [ROOT / "tests" / "fixtures" / "tiny.mp4", ROOT / "tests" / "fixtures" / "tiny.webm",
-                 *sorted((ROOT / "data" / "demo" / "audio").rglob("*.wav"))[:3]]:
+                 *sorted((DEMO_DIR / "audio").rglob("*.wav"))[:3]]:
         assert inspect_media(path).kind in ("video", "audio"), path
 
 

@@ -17,11 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 from rater import Client, DatabaseGone, DatabaseNotFound
+from rater.api.demo import DEMO_DIR
 from rater.cli import cli
 from site_builder.cli import build_site
 
 from app_support import make_board, open_app, shown, start
-from conftest import ROOT
 
 PROMPTS = ["A red cube", "A blue sphere"]
 
@@ -178,7 +178,7 @@ def test_creating_commands_create_only_when_they_succeed(tmp_path: Path) -> None
 
 def test_demo_creates_its_database(tmp_path: Path) -> None:
     db = tmp_path / "demo" / "lb.db"
-    result = CliRunner().invoke(cli, ["--db", str(db), "demo", "--source", str(ROOT / "data" / "demo")])
+    result = CliRunner().invoke(cli, ["--db", str(db), "demo", "--source", str(DEMO_DIR)])
     assert result.exit_code == 0, result.output
     assert len(Client(db).mri.list_leaderboards()) == 2
 

@@ -3,14 +3,15 @@
 
 Usage::
 
-    python data/demo/generate.py            # regenerate the bundle in data/demo/
+    python data/demo/generate.py            # regenerate the bundle in rater/api/demo_data/
     python data/demo/generate.py OUTDIR     # write the same files somewhere else
 
 Everything is deterministic: every random draw comes from a numpy Generator
 seeded from a fixed string, so running the script twice produces
 byte-identical files.  Only numpy, Pillow and the standard library are used.
 
-Layout written under the output directory::
+Layout written under the output directory (by default the package data folder
+rater/api/demo_data/, which ``rater demo`` loads)::
 
     demo.json                       manifest (leaderboards, prompts, models, media)
     images/<model>/<NN-slug>.png    256x256 palette PNGs, one per model per prompt
@@ -35,6 +36,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 HERE = Path(__file__).resolve().parent
+# The bundle ships inside the package (package data), so `rater demo` works from any folder.
+BUNDLE = HERE.parents[1] / "rater" / "api" / "demo_data"
 
 SIZE = 256  # output image size (square)
 SAMPLE_RATE = 16_000
@@ -832,7 +835,7 @@ def build(out: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("outdir", nargs="?", default=str(HERE), help="output directory (default: %(default)s)")
+    ap.add_argument("outdir", nargs="?", default=str(BUNDLE), help="output directory (default: %(default)s)")
     args = ap.parse_args(argv)
     out = Path(args.outdir)
     written = build(out)

@@ -1,8 +1,10 @@
-"""Loading the bundled demo leaderboards (``data/demo/demo.json``) into a database.
+"""Loading the bundled demo leaderboards (package data: ``rater/api/demo_data/demo.json``) into a database.
 
 The demo has an image board and an audio board with models of visibly different quality and a
 log of simulated past votes, so a fresh checkout has standings, a site and a rater to try.
-Loading is idempotent: a board whose name already exists is left alone.
+Loading is idempotent: a board whose name already exists is left alone. The files ship with the
+package, so this works after a plain ``pip install`` from any folder; ``data/demo/generate.py``
+regenerates them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from rater.formats import json_objects
 from .leaderboard import Leaderboard
 from rater.store import catalog, votes
 
-__all__ = ["demo_manifest", "load_demo"]
+__all__ = ["DEMO_DIR", "demo_manifest", "load_demo"]
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
 
 _CHOICE = {"a": "left", "b": "right", "tie": "tie"}
 
@@ -36,16 +40,16 @@ def demo_manifest(source: str | Path) -> Path:
     """
     path = Path(source) / "demo.json"
     if not path.is_file():
-        raise ValidationError(f"no demo manifest at {path} (run from the project's root folder)")
+        raise ValidationError(f"no demo manifest at {path} (give the folder holding demo.json)")
     return path
 
 
 def load_demo(
-    client: Client, source: str | Path = "data/demo", progress: Callable[[str], None] | None = None
+    client: Client, source: str | Path = DEMO_DIR, progress: Callable[[str], None] | None = None
 ) -> Iterator[str]:
     """Load every board of the demo manifest; yield one summary line per board.
 
-    :param source: the folder holding ``demo.json``.
+    :param source: the folder holding ``demo.json`` (default: the bundled demo).
     :param progress: called with a short message as each step starts.
     :raises ValidationError: the folder has no ``demo.json``.
     """

@@ -179,18 +179,21 @@ def add_model(leaderboard_id: str, name: str, manifest: Path, max_pixels: int, a
 
 
 @cli.command()
-@click.option("--source", type=click.Path(file_okay=False, path_type=Path), default=Path("data/demo"),
-              show_default=True, help="The demo folder holding demo.json.")
+@click.option("--source", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="A folder holding a demo.json (default: the demo shipped with the package).")
 @friendly_errors
-def demo(source: Path) -> None:
+def demo(source: Path | None) -> None:
     """Load the bundled demo leaderboards (safe to run twice: nothing is duplicated).
+
+    The demo ships with the package, so this works from any folder.
 
     Example:
 
         rater --db data/leaderboards.db demo
     """
-    from rater.api.demo import demo_manifest, load_demo
+    from rater.api.demo import DEMO_DIR, demo_manifest, load_demo
 
+    source = DEMO_DIR if source is None else source
     demo_manifest(source)  # a missing demo folder creates no database
     client = open_client(create=True)
     for line in load_demo(client, source, progress=lambda msg: click.echo(msg, err=True)):

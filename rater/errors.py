@@ -20,6 +20,7 @@ __all__ = [
     "DatabaseNotFound",
     "DatabaseGone",
     "SchemaTooNewError",
+    "DuplicateMediaWarning",
 ]
 
 
@@ -69,3 +70,8 @@ class DatabaseGone(DatabaseError):
 
 class SchemaTooNewError(DatabaseError):
     """The database was written by a newer version of this tool; it is never migrated down."""
+
+
+class DuplicateMediaWarning(UserWarning):
+    """A file added for one model is byte-identical to one already stored for another model on
+    the board: almost always a copy mistake (``evaluate_model(..., strict=True)`` refuses it)."""

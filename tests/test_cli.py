@@ -164,7 +164,75 @@ def test_standings_table_says_when_a_model_is_not_rated_yet(tmp_path: Path, png)
     table = run(db, "standings", board_id)
     assert table.exit_code == 0, table.output
     assert "nan" not in table.output.lower()
-    [unrated] = [line for line in table.output.splitlines() if line.endswith("m2")]
-    assert "not rated yet" in unrated and "0 votes" in unrated
+    print(table.output)
+    header, *lines = table.output.splitlines()
+    assert header.split() == ["rank", "range", "score", "95%", "interval", "votes", "win", "rate", "model"]
+    [unrated] = [line for line in lines if line.endswith("m2")]
+    assert unrated.split() == ["-", "-", "-", "not", "rated", "yet", "0", "-", "m2"]
+    # Columns line up under their headers.
+    assert all(line.index(line.split()[-1]) == header.index("model") for line in lines)
     rows = json.loads(run(db, "standings", board_id, "--format", "json").output)["standings"]
     assert [r["win_rate"] for r in rows if r["name"] == "m2"] == [None]
+
+
+def test_manifest_errors_name_the_file_and_the_line(tmp_path: Path, png) -> None:
+    """Lines count from 1 with the header, as an editor shows them, across blank and multi-line records."""
+    db = tmp_path / "lb.db"
+    board_id = run(db, "create", "--name", "B", "--instruction", "Which?", "--prompt", "p",
+                   "--prompt", "two\nlines").output.strip()
+    png(1, "one.png"), png(2, "two.png")
+    (tmp_path / "media" / "empty.png").write_bytes(b"")
+    cases = {  # manifest text -> the error after "Error: manifest PATH, "
+        "media,prompt\none.png,p\n\n\"two.png\",\"two\nlines\"\ntwo.png,q\n":
+            "line 6: prompt 'q' is not registered on this leaderboard",
+        "media,prompt\none.png,p\nempty.png,p\n": "line 3: media file is empty (0 bytes): ",
+        "media,prompt\none.png,p\ntwo.png,p\none.png,p\n": "line 4 ({media}/one.png) is the same file as "
+            "manifest {manifest}, line 2 for prompt 'p'",
+        '{"media": "one.png", "prompt": "p"}\n\n{"media": "two.png", "prompt": "P "}\n':
+            "line 3: prompt 'P ' is not registered on this leaderboard; it differs only in case",
+    }
+    for i, (text, message) in enumerate(cases.items()):
+        manifest = tmp_path / "media" / f"m{i}.{'jsonl' if text.startswith('{') else 'csv'}"
+        manifest.write_text(text, encoding="utf-8")
+        result = CliRunner().invoke(cli, ["--db", str(db), "add-model", board_id, "--name", "m", "--manifest",
+                                          str(manifest)])
+        expected = f"Error: manifest {manifest}, " + message.format(media=tmp_path / "media", manifest=manifest)
+        assert result.exit_code == 1 and result.output.startswith(expected), result.output
+        assert result.output.count("\n") == 1
+    assert Client(db).mri.get_leaderboard_by_id(board_id).models() == []
+
+
+def test_add_model_warns_about_another_models_file_and_strict_refuses(tmp_path: Path, png) -> None:
+    db = tmp_path / "lb.db"
+    board_id = run(db, "create", "--name", "B", "--instruction", "Which?", "--prompt", "p").output.strip()
+    png(1, "one.png"), png(2, "two.png")
+    (tmp_path / "media" / "copy.png").write_bytes((tmp_path / "media" / "one.png").read_bytes())
+    first = tmp_path / "media" / "first.csv"
+    first.write_text("media,prompt\none.png,p\n", encoding="utf-8")
+    assert run(db, "add-model", board_id, "--name", "m1", "--manifest", str(first)).stderr == ""
+    copied = tmp_path / "media" / "copied.csv"
+    copied.write_text("media,prompt\ntwo.png,p\ncopy.png,p\n", encoding="utf-8")
+    strict = run(db, "add-model", board_id, "--name", "m2", "--manifest", str(copied), "--strict")
+    assert strict.exit_code == 1 and strict.stdout == ""
+    assert strict.stderr == (
+        f"Error: 1 of 2 media for model 'm2' are byte-identical to another model's on this board: manifest "
+        f"{copied}, line 3 ({tmp_path / 'media' / 'copy.png'}) is also stored for model(s) 'm1'; two models "
+        "with identical output is almost always a copy mistake; nothing added (strict)\n")
+    assert [m.name for m in Client(db).mri.get_leaderboard_by_id(board_id).models()] == ["m1"]
+    loose = run(db, "add-model", board_id, "--name", "m2", "--manifest", str(copied))
+    assert loose.exit_code == 0 and loose.stdout == "created model 'm2': 2 media added (1 new files)\n"
+    assert loose.stderr.startswith("warning: 1 of 2 media for model 'm2' are byte-identical")
+    assert "line 3" in loose.stderr and "'m1'" in loose.stderr and loose.stderr.count("\n") == 1
+
+
+def test_standings_rows_mark_preliminary_models() -> None:
+    from collections import namedtuple
+
+    from rater.cli.tables import STANDINGS_COLUMNS, format_table, standings_rows
+
+    Row = namedtuple("Row", "rank rank_low rank_high name score ci_low ci_high total_matches win_rate preliminary")
+    rows = [Row(1, 1, 1, "old", 1100.0, 1050.0, 1150.0, 200, 0.6, False),
+            Row(2, 1, 2, "new", 1090.0, 900.0, 1300.0, 7, 0.7, True)]
+    header, old, new = format_table(STANDINGS_COLUMNS, standings_rows(rows))
+    assert old.endswith("  old") and new.endswith("  new  (preliminary)")
+    assert new.split()[:2] == ["2", "1-2"] and header.startswith("rank  range")

@@ -203,3 +203,22 @@ def test_a_bad_media_size_limit_is_refused_before_anything_is_opened(tmp_path: P
     with pytest.raises(ValidationError, match="max_media_bytes must be a whole number of bytes >= 1"):
         Client(tmp_path / "lb.db", max_media_bytes=limit)
     assert not (tmp_path / "lb.db").exists()
+
+
+def test_evaluate_model_warns_about_another_models_file_and_strict_refuses(client, png) -> None:
+    import warnings
+
+    from rater.errors import DuplicateMediaWarning
+
+    assert issubclass(DuplicateMediaWarning, UserWarning)
+    lb = client.mri.create_new_leaderboard("Copies", "Which?", ["p", "q"], False)
+    lb.evaluate_model("a", [png(1)], ["p"])
+    with pytest.raises(MediaError, match=r"media\[0\] \(.*img-1\.png\) is also stored for model\(s\) 'a'.*nothing added"):
+        lb.evaluate_model("b", [png(1), png(2)], ["q", "p"], strict=True)
+    assert [m.name for m in lb.models()] == ["a"]
+    with pytest.warns(DuplicateMediaWarning, match=r"1 of 2 media for model 'b'.*'a'") as caught:
+        result = lb.evaluate_model("b", [png(1), png(2)], ["q", "p"])
+    assert result.media_added == 2 and caught[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lb.evaluate_model("b", [png(3)], ["q"])  # a new file: no warning

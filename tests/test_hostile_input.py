@@ -104,8 +104,8 @@ class World:
         path = self.tmp / "good" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-        media, prompts = read_manifest(path)
-        return self.add(media, prompts)
+        items = read_manifest(path)
+        return self.add(items.media, items.prompts)
 
     def served(self) -> Any:
         """The matchup served to ``ann`` (served once, on first use)."""

@@ -229,10 +229,9 @@ def test_a_manifest_refuses_media_outside_its_folder(tmp_path) -> None:
             f"manifest {manifest}, line {no}: media path {line!r} is {how} {outside}, outside the "
             f"manifest's folder {folder} (add-model --allow-outside allows it)"
         )
-        media, _ = read_manifest(manifest, allow_outside=True)
-        assert media[-1].resolve() == outside
+        assert read_manifest(manifest, allow_outside=True).media[-1].resolve() == outside
     inside = _manifest(folder, [str(folder / "ok.png")])  # absolute, but inside: fine
-    assert read_manifest(inside)[0] == [folder / "ok.png"]
+    assert read_manifest(inside).media == [folder / "ok.png"]
 
 
 def test_add_model_allow_outside_and_max_pixels(tmp_path) -> None:

@@ -130,6 +130,9 @@ class Leaderboard:
         name: str,
         media: Sequence[str | os.PathLike[str]],
         prompts: Sequence[str],
+        *,
+        strict: bool = False,
+        sources: Sequence[str] | None = None,
     ) -> EvaluationResult:
         """Add a model's media, each paired with the registered prompt that produced it.
 
@@ -139,6 +142,10 @@ class Leaderboard:
         :param name: the model's name on this board.
         :param media: paths of image, video or audio files (recognised by content).
         :param prompts: for each media file, the exact registered prompt that produced it.
+        :param strict: refuse (``MediaError``, nothing added) a file byte-identical to one another
+            model on the board has; without it such a file gets a ``DuplicateMediaWarning``.
+        :param sources: for each item, where it came from (e.g. a manifest's file and line),
+            named in errors instead of ``media[i]``.
         :raises UnregisteredPromptError: a prompt is not registered (the closest one is named).
         :raises MediaError: a file is missing, empty, corrupt, truncated, too large (bytes, or
             pixels: see ``Client(max_pixels=...)``) or not a media file.
@@ -148,6 +155,7 @@ class Leaderboard:
         return add_model_media(
             self._client.store, self.id, name, media, prompts,
             max_bytes=self._client.max_media_bytes, max_pixels=self._client.max_pixels,
+            strict=check_flag(strict, "strict"), sources=sources,
         )
 
     def models(self) -> list[ModelInfo]:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import click
 
 from rater.api.client import DEFAULT_DB_PATH, Client
+from rater.errors import DuplicateMediaWarning
 from rater.cli.exchange import COMMANDS as EXCHANGE_COMMANDS
 from rater.cli.serve import COMMANDS as SERVE_COMMANDS
 from rater.cli.simulate import simulate
 from rater.cli.support import db_path, friendly_errors, open_client
+from rater.cli.tables import STANDINGS_COLUMNS, format_table, standings_rows
 from rater.results.csv_cells import safe_cell
 from rater.intake.manifest import read_manifest
 from rater.intake.media import DEFAULT_MAX_PIXELS
@@ -157,12 +160,17 @@ def show(leaderboard_id: str) -> None:
               help="Refuse images and video frames with more pixels than this (checked before decoding).")
 @click.option("--allow-outside", is_flag=True,
               help="Accept media outside the manifest's folder (absolute paths, '..', symlinks out).")
+@click.option("--strict", is_flag=True,
+              help="Refuse (add nothing) if a file is byte-identical to another model's on the board.")
 @friendly_errors
-def add_model(leaderboard_id: str, name: str, manifest: Path, max_pixels: int, allow_outside: bool) -> None:
+def add_model(leaderboard_id: str, name: str, manifest: Path, max_pixels: int, allow_outside: bool,
+              strict: bool) -> None:
     """Add a model's media to a leaderboard from a manifest of media,prompt pairs.
 
     Every file is checked (images decoded, video and audio parsed) before anything is stored;
-    large images also get a downscaled copy that raters are shown.
+    large images also get a downscaled copy that raters are shown. Errors name the manifest's
+    line. A file another model on the board already has (a copy mistake, usually) gets a
+    warning on stderr naming that model; --strict refuses it instead.
 
     Example:
 
@@ -171,8 +179,12 @@ def add_model(leaderboard_id: str, name: str, manifest: Path, max_pixels: int, a
     client = open_client()
     client.max_pixels = max_pixels
     lb = client.mri.get_leaderboard_by_id(leaderboard_id)
-    media, prompts = read_manifest(manifest, allow_outside=allow_outside)
-    result = lb.evaluate_model(name, media, prompts)
+    items = read_manifest(manifest, allow_outside=allow_outside)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DuplicateMediaWarning)
+        result = lb.evaluate_model(name, items.media, items.prompts, strict=strict, sources=items.sources)
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
     verb = "created" if result.new_model else "extended"
     click.echo(f"{verb} model {result.model!r}: {result.media_added} media added "
                f"({result.new_files} new files)")
@@ -209,6 +221,8 @@ def demo(source: Path | None) -> None:
 def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
     """Print the standings: rank range, score with 95% interval, wins, ties, votes.
 
+    The table has a header line; a model without votes shows "not rated yet" and no rank.
+
     Example:
 
         rater standings k7gq2mxa --format csv --tag landscape
@@ -217,7 +231,7 @@ def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
     df = lb.get_standings(tags=list(tags) or None)
     columns = ["rank", "rank_low", "rank_high", "name", "score", "ci_low", "ci_high", "wins",
                "losses", "ties", "total_matches", "win_rate", "mu", "sigma"]
-    df = df[columns]
+    df = df[columns + [c for c in ("preliminary",) if c in df.columns]]
     if fmt == "csv":  # names that look like formulas are neutralised (rater.results.csv_cells)
         df.assign(name=df["name"].map(safe_cell)).to_csv(sys.stdout, index=False,
                                                          quoting=csv.QUOTE_MINIMAL)
@@ -226,14 +240,8 @@ def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
                                "standings": json.loads(df.to_json(orient="records"))}, indent=2,
                               ensure_ascii=False))
     else:
-        for row in df.itertuples():
-            ranks = f"{row.rank_low}-{row.rank_high}" if row.rank_low != row.rank_high else str(row.rank)
-            if row.total_matches == 0:  # unrated: no score, interval or win rate to show
-                click.echo(f"{row.rank:>3} ({ranks:>5})  {'-':>7}  {'not rated yet':<18}"
-                           f"  {0:>6} votes  {'-':>5}  {row.name}")
-                continue
-            click.echo(f"{row.rank:>3} ({ranks:>5})  {row.score:7.1f}  [{row.ci_low:7.1f}, {row.ci_high:7.1f}]"
-                       f"  {row.total_matches:>6} votes  {row.win_rate:5.1%}  {row.name}")
+        for line in format_table(STANDINGS_COLUMNS, standings_rows(list(df.itertuples()))):
+            click.echo(line)
         excluded = int(df.attrs.get("excluded_votes", 0))
         if excluded:
             click.echo(f"({excluded} votes from excluded raters left out)")

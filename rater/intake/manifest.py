@@ -9,6 +9,9 @@ Relative media paths are resolved against the manifest's folder, and every media
 be inside that folder: no ``..``, no absolute path elsewhere, no symlink pointing out of it (a
 manifest from somewhere else must not reach into arbitrary folders). ``allow_outside=True``
 (``add-model --allow-outside``) lifts that rule for a manifest you wrote yourself.
+
+Each item remembers its file and line (1-based, counting a CSV's header line, as an editor
+shows it), so an error about it later names ``manifest out/m.csv, line 3``, not an index.
 """
 
 from __future__ import annotations
@@ -16,14 +19,24 @@ from __future__ import annotations
 import csv
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from rater.errors import ValidationError
 from rater.formats import json_objects
 
-__all__ = ["MANIFEST_COLUMNS", "read_manifest"]
+__all__ = ["MANIFEST_COLUMNS", "Manifest", "read_manifest"]
 
 MANIFEST_COLUMNS = ("media", "prompt")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Parallel lists: each media path, its prompt, and where it is written (file and line)."""
+
+    media: list[Path]
+    prompts: list[str]
+    sources: list[str]
 
 
 def _resolve(base: Path, raw: str, where: str, allow_outside: bool) -> Path:
@@ -57,8 +70,8 @@ def _check_columns(found: list[str], where: str) -> None:
         raise ValidationError(f"{where}: unexpected column(s) {', '.join(map(repr, extra))} (expected exactly: media, prompt)")
 
 
-def read_manifest(path: str | Path, *, allow_outside: bool = False) -> tuple[list[Path], list[str]]:
-    """Parse a manifest into parallel lists of media paths and prompts.
+def read_manifest(path: str | Path, *, allow_outside: bool = False) -> Manifest:
+    """Parse a manifest into parallel lists of media paths, prompts and their file and line.
 
     :param allow_outside: accept media outside the manifest's folder (absolute paths, ``..``,
         symlinks pointing elsewhere).
@@ -76,6 +89,7 @@ def read_manifest(path: str | Path, *, allow_outside: bool = False) -> tuple[lis
     base = path.parent
     media: list[Path] = []
     prompts: list[str] = []
+    sources: list[str] = []
     suffix = path.suffix.lower()
     if suffix == ".csv":
         reader = csv.reader(io.StringIO(text, newline=""))
@@ -84,10 +98,14 @@ def read_manifest(path: str | Path, *, allow_outside: bool = False) -> tuple[lis
             raise ValidationError(f"manifest {path} is empty")
         _check_columns([h.strip() for h in header], f"manifest {path}")
         index = {h.strip(): i for i, h in enumerate(header)}
-        for line_no, row in enumerate(reader, start=2):
+        end = reader.line_num
+        for row in reader:
+            # A record starts on the line after the previous one ended (a quoted field may span lines).
+            line_no, end = end + 1, reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
             where = f"manifest {path}, line {line_no}"
+            sources.append(where)
             if len(row) != len(header):
                 raise ValidationError(f"{where}: expected {len(header)} fields, found {len(row)}")
             media.append(_resolve(base, row[index["media"]], where, allow_outside))
@@ -97,6 +115,7 @@ def read_manifest(path: str | Path, *, allow_outside: bool = False) -> tuple[lis
             text, f"manifest {path}", ValidationError, "an object with keys media and prompt"
         ):
             where = f"manifest {path}, line {line_no}"
+            sources.append(where)
             _check_columns(list(item), where)
             if not isinstance(item["media"], str) or not isinstance(item["prompt"], str):
                 raise ValidationError(f"{where}: media and prompt must be strings")
@@ -106,4 +125,4 @@ def read_manifest(path: str | Path, *, allow_outside: bool = False) -> tuple[lis
         raise ValidationError(f"manifest {path}: unknown format {suffix or '(no extension)'}; use .csv or .jsonl")
     if not media:
         raise ValidationError(f"manifest {path} lists no media")
-    return media, prompts
+    return Manifest(media, prompts, sources)

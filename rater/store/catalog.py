@@ -19,6 +19,7 @@ __all__ = [
     "list_models",
     "list_prompts",
     "media_keys",
+    "models_with_blobs",
     "set_show_standings",
 ]
 
@@ -144,6 +145,22 @@ def media_keys(conn: sqlite3.Connection, leaderboard_id: str, model_name: str) -
             (leaderboard_id, model_name),
         )
     }
+
+
+def models_with_blobs(
+    conn: sqlite3.Connection, leaderboard_id: str, sha256s: set[str], except_model: str
+) -> dict[str, list[str]]:
+    """For each of ``sha256s`` stored on the board for a model other than ``except_model``: those
+    models' names, sorted."""
+    found: dict[str, list[str]] = {}
+    rows = conn.execute(
+        "SELECT DISTINCT m.sha256, o.name FROM media m JOIN models o ON o.id = m.model_id "
+        "WHERE o.leaderboard_id = ? AND o.name != ? AND m.sha256 IN (SELECT value FROM json_each(?)) "
+        "ORDER BY m.sha256, o.name", (leaderboard_id, except_model, json.dumps(sorted(sha256s))),
+    )
+    for sha, name in rows:
+        found.setdefault(sha, []).append(name)
+    return found
 
 
 def insert_media(

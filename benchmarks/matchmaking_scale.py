@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from matchmaking_speed import build, percentile  # noqa: E402
 
 from rater import Client  # noqa: E402
-from rater import matchmaking_model  # noqa: E402
+from rater.matchmaking import model as matchmaking_model  # noqa: E402
 from rater.matchmaking.service import Matchup  # noqa: E402
 from rater.matchmaking.state import forget_states  # noqa: E402
 

@@ -43,11 +43,13 @@ from .errors import (
     ValidationError,
     VoteError,
 )
-from rater.api.leaderboard import Leaderboard, ModelInfo
+from rater.api.leaderboard import Leaderboard, ModelCard, ModelInfo
+from rater.intake.model_card import CARD_FIELDS
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CARD_FIELDS",
     "DEFAULT_DB_PATH",
     "Client",
     "DatabaseError",
@@ -60,6 +62,7 @@ __all__ = [
     "LeaderboardNotFound",
     "MatchupNotFound",
     "MediaError",
+    "ModelCard",
     "ModelInfo",
     "NotFoundError",
     "SchemaTooNewError",

@@ -142,8 +142,24 @@ def model_entries(data: BoardData, media: SiteMedia,
             "thumb": thumbs.get(name),
             "kind": kinds.get(name, "image"),
             "delta": (before - int(row["rank"])) if before is not None and rated else None,
+            "card": _card(data, name),
         })
     return entries
+
+
+def _card(data: BoardData, name: str) -> dict[str, str]:
+    card = data.cards.get(name)
+    return card.as_dict() if card is not None else {}
+
+
+def card_filters(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Whether any model has a card, and the organisations and licences to filter the
+    standings by (sorted, each once)."""
+    values = {f: sorted({e["card"].get(f, "") for e in entries} - {""}, key=str.casefold)
+              for f in ("organization", "license")}
+    shown = any(v for e in entries for v in e["card"].values())
+    return {"shown": shown, "organizations": values["organization"],
+            "licenses": values["license"]}
 
 
 def tag_table(data: BoardData, entries: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -194,7 +210,7 @@ def prompt_contexts(data: BoardData, media: SiteMedia,
         prompts.append({
             "number": p + 1,
             "href": f"prompts/{p + 1}.html",
-            "text": text if board.show_prompt else None,
+            "text": text if board.publish_prompts else None,
             "tags": [{"name": t, "href": tag_href(data, t)} for t in board.tags[p]],
             "asset": media_entry(asset_row, media) if asset_row is not None and
             board.show_prompt_asset else None,
@@ -260,6 +276,7 @@ def board_context(data: BoardData, media: SiteMedia,
         "excluded_votes": int(data.standings.attrs.get("excluded_votes", 0)),
         "vote_hash": data.vote_hash,
         "tag_table": tag_table(data, entries),
+        "cards": card_filters(entries),
     }
 
 

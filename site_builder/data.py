@@ -18,7 +18,7 @@ import pandas as pd
 import ranking
 from ranking import HistoryWarning
 from ranking.history import datable
-from rater import Client, Leaderboard
+from rater import Client, Leaderboard, ModelCard
 from rater.results import reader
 from rater.results.reader import load_votes, tag_mask
 
@@ -79,6 +79,8 @@ class BoardData:
     prompt_rows: list[dict[str, Any]]  # rater.reader.prompt_rows, with "asset" MediaItem|None
     tag_standings: dict[str, pd.DataFrame] = field(default_factory=dict)
     history: pd.DataFrame | None = None
+    #: Each model's card (organisation, link, licence, release date, description), by name.
+    cards: dict[str, ModelCard] = field(default_factory=dict)
     #: Problems worth telling the owner that did not stop the board (one line each).
     warnings: list[str] = field(default_factory=list)
 
@@ -98,8 +100,10 @@ def board_definition(board: Leaderboard) -> list[Any]:
     their media counts (cheap to read; compared between builds)."""
     return [board.id, board.name, board.instruction, board.prompts, board.tags,
             board.show_prompt, board.show_prompt_asset, board.inverse_ranking,
+            board.publish_prompts,
             [str(p) if p else None for p in board.prompt_assets],
-            [(m.name, m.media_count) for m in board.models()]]
+            [(m.name, m.media_count) for m in board.models()],
+            [card.as_dict() for card in board.model_cards().values()]]
 
 
 def database_marker(client: Client) -> list[Any]:
@@ -197,4 +201,5 @@ def load_board(client: Client, board: Leaderboard, settings: Settings,
         tag_standings=tag_standings,
         history=history,
         warnings=warnings,
+        cards=board.model_cards(),
     )

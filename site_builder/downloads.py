@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rater import CARD_FIELDS
 from rater.results.csv_cells import csv_field, safe_cell
 
 from .data import BoardData
@@ -90,6 +91,8 @@ def standings_records(data: BoardData) -> list[dict[str, Any]]:
     for row in data.standings[STANDINGS_FIELDS].to_dict("records"):
         record = {k: _clean(v) for k, v in row.items()}
         record["status"] = status.get(row["name"], "")
+        card = data.cards.get(row["name"])
+        record.update({f: getattr(card, f) if card else "" for f in CARD_FIELDS})
         records.append(record)
     return records
 
@@ -103,8 +106,9 @@ def write_downloads(data: BoardData, folder: Path, pseudonyms: Pseudonyms,
     """
     board = data.board
     records = standings_records(data)
-    table = pd.DataFrame(records, columns=[*STANDINGS_FIELDS, "status"])
-    table["name"] = table["name"].map(safe_cell)
+    table = pd.DataFrame(records, columns=[*STANDINGS_FIELDS, "status", *CARD_FIELDS])
+    for column in ("name", *CARD_FIELDS):
+        table[column] = table[column].map(safe_cell)
     table.to_csv(
         folder / "standings.csv", index=False, float_format="%.4f")
     document = {
@@ -132,7 +136,7 @@ def _write_votes(data: BoardData, path: Path, pseudonyms: Pseudonyms) -> None:
     """
     raw = data.raw
     models = [csv_field(m) for m in raw.models]
-    prompts = [csv_field(p) if data.board.show_prompt else f"prompt {i + 1}"
+    prompts = [csv_field(p) if data.board.publish_prompts else f"prompt {i + 1}"
                for i, p in enumerate(raw.prompts)]
     raters = [pseudonyms(r) for r in raw.raters]
     choices = {1.0: "left", 0.5: "tie", 0.0: "right"}

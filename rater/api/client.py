@@ -79,6 +79,7 @@ class LeaderboardManager:
         repeat_share: float = 0.05,
         max_pair_votes: int = 60,
         show_standings: bool = False,
+        publish_prompts: bool = True,
     ) -> Leaderboard:
         """Create a leaderboard with a fixed list of registered prompts.
 
@@ -95,6 +96,8 @@ class LeaderboardManager:
         :param max_pair_votes: votes after which an unresolved adjacent pair counts as settled.
         :param show_standings: whether raters see the live standings in the rating app (owners
             always do); change it later with :meth:`Leaderboard.update`.
+        :param publish_prompts: whether the static site publishes the prompt texts (apart from
+            ``show_prompt``, what raters see); change it later with :meth:`Leaderboard.update`.
         :raises ValidationError: any argument is malformed; nothing is stored then.
         """
         name = check_name(name, "leaderboard name")
@@ -113,7 +116,8 @@ class LeaderboardManager:
             first[text] = i
         tag_lists = self._check_tags(tags, len(texts))
         for value, what in ((show_prompt, "show_prompt"), (show_prompt_asset, "show_prompt_asset"),
-                            (inverse_ranking, "inverse_ranking"), (show_standings, "show_standings")):
+                            (inverse_ranking, "inverse_ranking"), (show_standings, "show_standings"),
+                            (publish_prompts, "publish_prompts")):
             check_flag(value, what)
         if strategy not in STRATEGIES:
             raise ValidationError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
@@ -131,6 +135,7 @@ class LeaderboardManager:
             "inverse_ranking": int(inverse_ranking), "strategy": strategy,
             "repeat_share": float(repeat_share), "max_pair_votes": max_pair_votes,
             "created_at": time.time(), "show_standings": int(show_standings),
+            "publish_prompts": int(publish_prompts),
         }
         self._store.require(create=True)  # the one call that makes a database, once all is valid
         with write_with_blobs(self._store, [a for a in assets if a is not None]) as (conn, _):

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from rater.errors import LeaderboardNotFound
+from rater.errors import LeaderboardNotFound, NotFoundError, ValidationError
 from rater.intake.evaluate import EvaluationResult, add_model_media
 from rater.intake.media import blob_path
+from rater.intake.model_card import CARD_FIELDS, ModelCard, check_card
 from rater.intake.validation import check_flag
-from rater.store import catalog, votes
+from rater.store import cards, catalog, votes
 
 # matchmaking, standings and quality pull in numpy, scipy and pandas: they are imported by the
 # methods that use them, so that opening a database (``rater list``) starts fast.
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from rater.matchmaking.service import BoardStatus, Matchup, VoteReceipt
     from rater.results.quality import RaterStats
 
-__all__ = ["Leaderboard", "ModelInfo"]
+__all__ = ["Leaderboard", "ModelCard", "ModelInfo"]
 
 
 class BoardOwner(Protocol):
@@ -71,6 +72,7 @@ class Leaderboard:
     max_pair_votes: int
     created_at: float
     show_standings: bool
+    publish_prompts: bool
     _client: BoardOwner = field(repr=False, compare=False)
 
     @classmethod
@@ -96,20 +98,33 @@ class Leaderboard:
             max_pair_votes=int(row["max_pair_votes"]),
             created_at=float(row["created_at"]),
             show_standings=bool(row.get("show_standings", 0)),
+            publish_prompts=bool(row.get("publish_prompts", 1)),
             _client=client,
         )
 
-    def update(self, *, show_standings: bool) -> Leaderboard:
-        """Change the board's settings; returns the board as it now is.
+    def update(self, *, show_standings: bool | None = None,
+               publish_prompts: bool | None = None) -> Leaderboard:
+        """Change the board's settings (those given; ``None`` leaves one as it is); returns the
+        board as it now is.
 
         :param show_standings: whether raters see the live standings in the rating app (owners
             always do). Off by default, so that raters judge the pairs, not the table.
-        :raises ValidationError: not True or False.
+        :param publish_prompts: whether the static site publishes the prompt texts (on the
+            board, prompt pages, podium caption and downloads); apart from ``show_prompt``,
+            which is only what raters see. On by default.
+        :raises ValidationError: not True or False, or nothing to change.
         :raises LeaderboardNotFound: the board was deleted.
         """
-        check_flag(show_standings, "show_standings")
+        settings = {"show_standings": show_standings, "publish_prompts": publish_prompts}
+        given = {k: check_flag(v, k) for k, v in settings.items() if v is not None}
+        if not given:
+            raise ValidationError("nothing to change: give show_standings or publish_prompts")
         with self._client.store.write() as conn:
-            found = catalog.set_show_standings(conn, self.id, show_standings)
+            found = True
+            if "show_standings" in given:
+                found = catalog.set_show_standings(conn, self.id, given["show_standings"])
+            if found and "publish_prompts" in given:
+                found = cards.set_publish_prompts(conn, self.id, given["publish_prompts"])
         if not found:
             raise LeaderboardNotFound(f"no leaderboard with id {self.id!r} (it was deleted)")
         return self._client.mri.get_leaderboard_by_id(self.id)
@@ -165,6 +180,48 @@ class Leaderboard:
             for r in catalog.list_models(self._client.store.conn, self.id)
         ]
 
+    def set_model_info(self, name: str, *, organization: str | None = None,
+                       url: str | None = None, license: str | None = None,
+                       released: str | None = None, description: str | None = None) -> ModelCard:
+        """Set a model's card, shown on the site's model page and standings; returns the card.
+
+        Only the fields given change; ``""`` clears one. See :mod:`rater.intake.model_card`.
+
+        :param organization: who made the model (up to 100 characters, one line).
+        :param url: an ``http://`` or ``https://`` link about the model (up to 500 characters).
+        :param license: its licence, e.g. ``"Apache-2.0"`` (up to 100 characters).
+        :param released: its release date, ``YYYY-MM-DD``.
+        :param description: a few words about it (up to 1,000 characters).
+        :raises ValidationError: a malformed value; nothing is stored then.
+        :raises NotFoundError: the board has no model of that name.
+        """
+        fields = check_card({"organization": organization, "url": url, "license": license,
+                             "released": released, "description": description})
+        with self._client.store.write() as conn:
+            found = cards.set_model_card(conn, self.id, name, fields)
+        if not found:
+            raise self._no_model(name)
+        return self.model_info(name)
+
+    def model_info(self, name: str) -> ModelCard:
+        """A model's card (``""`` for fields never set).
+
+        :raises NotFoundError: the board has no model of that name.
+        """
+        card = self.model_cards().get(name)
+        if card is None:
+            raise self._no_model(name)
+        return card
+
+    def model_cards(self) -> dict[str, ModelCard]:
+        """Every model's card, by name, in the order models were added."""
+        return {name: ModelCard(name, **fields)
+                for name, fields in cards.model_cards(self._client.store.conn, self.id).items()}
+
+    def _no_model(self, name: str) -> NotFoundError:
+        known = ", ".join(repr(m.name) for m in self.models()[:10]) or "none yet"
+        return NotFoundError(f"leaderboard {self.id!r} has no model {name!r} (models: {known})")
+
     def model_media(self, name: str) -> dict[str, list[Path]]:
         """A model's stored media files per prompt (prompts without media are left out)."""
         out: dict[str, list[Path]] = {}
@@ -215,7 +272,11 @@ class Leaderboard:
         """
         from rater.results import standings
 
-        return standings.get_standings(self._client.store, self, tags=tags, **options)
+        table = standings.get_standings(self._client.store, self, tags=tags, **options)
+        found = self.model_cards()
+        for column in CARD_FIELDS:
+            table[column] = [getattr(found[n], column) if n in found else "" for n in table["name"]]
+        return table
 
     def get_win_loss_matrix(self) -> pd.DataFrame:
         """Observed win rate of each row model against each column model (ties count half)."""

@@ -13,6 +13,7 @@ import click
 from rater.api.client import DEFAULT_DB_PATH, Client
 from rater.errors import DuplicateMediaWarning
 from rater.cli.exchange import COMMANDS as EXCHANGE_COMMANDS
+from rater.cli.model_info import model_info
 from rater.cli.serve import COMMANDS as SERVE_COMMANDS
 from rater.cli.simulate import simulate
 from rater.cli.support import db_path, friendly_errors, open_client
@@ -80,11 +81,16 @@ def init() -> None:
               help="Share of quality-control repeats shown to raters (0 turns them off).")
 @click.option("--show-standings/--hide-standings", default=False, show_default=True,
               help="Whether raters see the live standings in the app (owners always do).")
+@click.option("--hide-prompts-on-site", is_flag=True,
+              help="Do not publish the prompt texts on the static site (apart from --show-prompt).")
 @friendly_errors
 def create(name: str, instruction: str, prompts_file: Path | None, prompt_list: tuple[str, ...],
            show_prompt: bool, inverse: bool, strategy: str, repeat_share: float,
-           show_standings: bool) -> None:
+           show_standings: bool, hide_prompts_on_site: bool) -> None:
     """Create a leaderboard and print its id.
+
+    The site publishes the prompt texts unless --hide-prompts-on-site, whether or not raters
+    see them (--show-prompt).
 
     Example:
 
@@ -100,6 +106,7 @@ def create(name: str, instruction: str, prompts_file: Path | None, prompt_list: 
     lb = open_client(lazy=True).mri.create_new_leaderboard(
         name, instruction, prompts, show_prompt, inverse_ranking=inverse, strategy=strategy,
         repeat_share=repeat_share, show_standings=show_standings,
+        publish_prompts=not hide_prompts_on_site,
     )
     click.echo(lb.id)
 
@@ -140,7 +147,8 @@ def show(leaderboard_id: str) -> None:
     click.echo(f"instruction: {lb.instruction}")
     click.echo(f"show prompt: {'yes' if lb.show_prompt else 'no'}   inverse: {'yes' if lb.inverse_ranking else 'no'}"
                f"   strategy: {lb.strategy}   votes: {summary['votes']}"
-               f"   standings shown to raters: {'yes' if lb.show_standings else 'no'}")
+               f"   standings shown to raters: {'yes' if lb.show_standings else 'no'}"
+               f"   prompts published on the site: {'yes' if lb.publish_prompts else 'no'}")
     click.echo(f"prompts ({len(lb.prompts)}):")
     for i, (prompt, tags) in enumerate(zip(lb.prompts, lb.tags), 1):
         click.echo(f"  {i:>3}. {prompt}" + (f"  [{', '.join(tags)}]" if tags else ""))
@@ -297,5 +305,5 @@ def gc(delete: bool) -> None:
 
 
 # Commands that live beside the modules they drive.
-for _command in (*SERVE_COMMANDS, simulate, *EXCHANGE_COMMANDS):
+for _command in (*SERVE_COMMANDS, simulate, *EXCHANGE_COMMANDS, model_info):
     cli.add_command(_command)

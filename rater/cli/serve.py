@@ -76,22 +76,31 @@ def serve(port: int, host: str, passcode_file: Path | None, admin_passcode_file:
 @click.argument("leaderboard_id")
 @click.option("--show-standings/--hide-standings", default=None,
               help="Whether raters see the live standings in the rating app (owners always do).")
+@click.option("--publish-prompts/--no-publish-prompts", default=None,
+              help="Whether the static site publishes the prompt texts (apart from what raters see).")
 @friendly_errors
-def update(leaderboard_id: str, show_standings: bool | None) -> None:
+def update(leaderboard_id: str, show_standings: bool | None, publish_prompts: bool | None) -> None:
     """Change a leaderboard's settings.
 
     Raters do not see the live standings unless the board shows them (they would learn which
-    model is which, and judge by the table); owners always see them.
+    model is which, and judge by the table); owners always see them. The site publishes the
+    prompt texts unless --no-publish-prompts, whatever raters see.
 
     Example:
 
     \b
-        rater update k7gq2mxa --show-standings
+        rater update k7gq2mxa --show-standings --no-publish-prompts
     """
-    if show_standings is None:
-        raise click.UsageError("nothing to change: give --show-standings or --hide-standings")
-    lb = open_client().mri.get_leaderboard_by_id(leaderboard_id).update(show_standings=show_standings)
-    click.echo(f"{lb.id}: raters {'see' if lb.show_standings else 'do not see'} the standings")
+    if show_standings is None and publish_prompts is None:
+        raise click.UsageError("nothing to change: give --show-standings/--hide-standings "
+                               "or --publish-prompts/--no-publish-prompts")
+    lb = open_client().mri.get_leaderboard_by_id(leaderboard_id).update(
+        show_standings=show_standings, publish_prompts=publish_prompts)
+    if show_standings is not None:
+        click.echo(f"{lb.id}: raters {'see' if lb.show_standings else 'do not see'} the standings")
+    if publish_prompts is not None:
+        click.echo(f"{lb.id}: the site {'publishes' if lb.publish_prompts else 'does not publish'} "
+                   "the prompt texts")
 
 
 COMMANDS = (serve, update)

@@ -25,7 +25,7 @@ __all__ = [
 
 _LEADERBOARD_COLUMNS = (
     "id, name, instruction, show_prompt, show_prompt_asset, inverse_ranking, strategy, "
-    "repeat_share, max_pair_votes, created_at, show_standings"
+    "repeat_share, max_pair_votes, created_at, show_standings, publish_prompts"
 )
 
 
@@ -43,7 +43,7 @@ def insert_leaderboard(
     conn.execute(
         f"INSERT INTO leaderboards ({_LEADERBOARD_COLUMNS}) VALUES "
         "(:id, :name, :instruction, :show_prompt, :show_prompt_asset, :inverse_ranking, "
-        ":strategy, :repeat_share, :max_pair_votes, :created_at, :show_standings)",
+        ":strategy, :repeat_share, :max_pair_votes, :created_at, :show_standings, :publish_prompts)",
         board,
     )
     conn.executemany(

@@ -191,9 +191,37 @@ def _migrate_to_4(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# --- version 5: model cards, and whether the site publishes the prompt texts ---------------------
+# A model card (organisation, link, licence, release date, description) lives on its model's
+# row; "" is "not set". The checks repeat the API's rules so that no writer can store a link
+# that is not http(s) or an unbounded text. ``publish_prompts`` is what the static site shows,
+# apart from ``show_prompt`` (what raters see): existing boards keep what their site showed
+# (the site published the prompts exactly when raters saw them), new boards publish them.
+# (SQLite's date() takes Feb 31; the '+0 days' modifier normalises it, so only real days pass.)
+_CARD_COLUMNS = [
+    ("organization", "length(organization) <= 100"),
+    ("url", "url = '' OR ((url LIKE 'http://%' OR url LIKE 'https://%') AND length(url) <= 500)"),
+    ("license", "length(license) <= 100"),
+    ("released", "released = '' OR (released GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+                 " AND date(released, '+0 days') = released)"),
+    ("description", "length(description) <= 1000"),
+]
+
+
+def _migrate_to_5(conn: sqlite3.Connection) -> None:
+    for column, check in _CARD_COLUMNS:
+        conn.execute(f"ALTER TABLE models ADD COLUMN {column} TEXT NOT NULL DEFAULT '' "
+                     f"CHECK ({check})")
+    conn.execute(
+        "ALTER TABLE leaderboards ADD COLUMN publish_prompts INTEGER NOT NULL DEFAULT 1 "
+        "CHECK (publish_prompts IN (0, 1))"
+    )
+    conn.execute("UPDATE leaderboards SET publish_prompts = show_prompt")
+
+
 #: Ordered migration steps: ``MIGRATIONS[k]`` takes a database from version ``k`` to ``k + 1``.
 #: Append new steps; never edit a released one.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4,
+    _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

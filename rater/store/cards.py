@@ -1,0 +1,46 @@
+"""SQL for model cards (the ``models`` table's card columns, schema step 5) and the board's
+``publish_prompts`` setting."""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = ["CARD_COLUMNS", "model_cards", "set_model_card", "set_publish_prompts"]
+
+CARD_COLUMNS = ("organization", "url", "license", "released", "description")
+
+
+def model_cards(conn: sqlite3.Connection, leaderboard_id: str) -> dict[str, dict[str, str]]:
+    """Every model's card fields on the board, by model name (in the order models were added)."""
+    rows = conn.execute(
+        f"SELECT name, {', '.join(CARD_COLUMNS)} FROM models WHERE leaderboard_id = ? "
+        "ORDER BY created_at, id",
+        (leaderboard_id,),
+    ).fetchall()
+    return {r[0]: dict(zip(CARD_COLUMNS, r[1:])) for r in rows}
+
+
+def set_model_card(conn: sqlite3.Connection, leaderboard_id: str, name: str,
+                   fields: dict[str, str]) -> bool:
+    """Set the given card fields of a model; False when the board has no such model."""
+    unknown = set(fields) - set(CARD_COLUMNS)
+    if unknown:
+        raise ValueError(f"not card columns: {sorted(unknown)}")
+    if not fields:
+        row = conn.execute("SELECT 1 FROM models WHERE leaderboard_id = ? AND name = ?",
+                           (leaderboard_id, name)).fetchone()
+        return row is not None
+    assignments = ", ".join(f"{column} = :{column}" for column in fields)
+    cur = conn.execute(
+        f"UPDATE models SET {assignments} WHERE leaderboard_id = :board AND name = :name",
+        {**fields, "board": leaderboard_id, "name": name},
+    )
+    return cur.rowcount == 1
+
+
+def set_publish_prompts(conn: sqlite3.Connection, leaderboard_id: str, publish: bool) -> bool:
+    """Set whether the site publishes the board's prompt texts; False when there is no board."""
+    cur = conn.execute(
+        "UPDATE leaderboards SET publish_prompts = ? WHERE id = ?", (int(publish), leaderboard_id)
+    )
+    return cur.rowcount == 1

@@ -43,8 +43,7 @@ from .errors import (
     ValidationError,
     VoteError,
 )
-from rater.api.leaderboard import Leaderboard, ModelCard, ModelInfo
-from rater.intake.model_card import CARD_FIELDS
+from rater.api.leaderboard import CARD_FIELDS, Leaderboard, ModelCard, ModelInfo
 
 __version__ = "0.1.0"
 

@@ -79,6 +79,7 @@ def make_database(folder: Path) -> tuple[Path, Leaderboard, Leaderboard]:
     vote_until(images, 120, MODELS)
     audio = client.mri.create_new_leaderboard(
         "Tones", "Which clip is worse?", ["beep", "boop"], False, inverse_ranking=True,
+        publish_prompts=False,
         prompt_assets=[make_png(media / "score-1.png", 901), make_png(media / "score-2.png", 902)],
         show_prompt_asset=True)
     for k, name in enumerate(AUDIO_MODELS):

@@ -133,7 +133,7 @@ def test_prompt_pages_show_every_models_media(built: dict) -> None:
     assert len(soup.select("table tbody tr")) == len(MODELS)
     audio = parse(board_dir(built, "audio") / "prompts" / "1.html")
     assert audio.find("audio")["controls"] is not None
-    assert audio.select_one(".prompt-text") is None, "prompts not shown to raters stay hidden"
+    assert audio.select_one(".prompt-text") is None, "prompts a board does not publish stay hidden"
     asset = audio.select_one("#prompt-asset img")
     assert asset is not None and (board_dir(built, "audio") / "prompts" / asset["src"]).resolve().is_file()
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from rater.matchmaking.service import BoardStatus, Matchup, VoteReceipt
     from rater.results.quality import RaterStats
 
-__all__ = ["Leaderboard", "ModelCard", "ModelInfo"]
+__all__ = ["CARD_FIELDS", "Leaderboard", "ModelCard", "ModelInfo"]
 
 
 class BoardOwner(Protocol):

@@ -17,9 +17,9 @@ from scipy import sparse
 
 __all__ = ["PairTable", "Units", "pair_table", "resampling_units"]
 
-#: Below this many distinct named prompts a cluster bootstrap is unreliable, so every
-#: vote becomes its own resampling unit.
-MIN_CLUSTERS = 10
+#: With fewer distinct named prompts (one) there is no prompt-to-prompt spread to resample,
+#: so every vote becomes its own resampling unit.
+MIN_CLUSTERS = 2
 _DENSE_KEYS = 20_000_000
 
 
@@ -111,8 +111,8 @@ def resampling_units(
     :param pair_idx: each vote's pair index (from :func:`pair_table`).
     :param s_lo: each vote's score for the pair's lower index.
     :param cluster: each vote's cluster id (``0..k-1``, ordered by prompt name) or -1 when
-        its prompt is unknown. With fewer than :data:`MIN_CLUSTERS` clusters every vote is
-        treated as independent.
+        its prompt is unknown. With fewer than :data:`MIN_CLUSTERS` clusters (a single
+        prompt) every vote is treated as independent.
     """
     named = cluster >= 0
     n_named = int(cluster.max()) + 1 if named.any() else 0

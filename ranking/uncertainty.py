@@ -32,14 +32,17 @@ from scipy.stats import norm
 from scipy.stats import t as student_t
 
 from ranking.fit import fit_batch, laplacian, pair_terms
-from ranking.pairs import MIN_CLUSTERS, PairTable, Units
+from ranking.pairs import PairTable, Units
 
 __all__ = [
-    "MIN_OUTCOMES", "bootstrap_ratings", "interval_halfwidth", "needs_floor", "rank_ranges",
+    "FEW_PROMPTS", "MIN_OUTCOMES", "bootstrap_ratings", "interval_halfwidth", "needs_floor", "rank_ranges",
     "sandwich_covariance", "tied_groups",
 ]
 
 _BATCH_CELLS = 20_000_000
+
+#: A board naming fewer prompts than this keeps the Fisher interval as a floor.
+FEW_PROMPTS = 10
 
 #: A model with fewer wins or fewer losses than this keeps the Fisher interval as a floor.
 MIN_OUTCOMES = 10
@@ -64,12 +67,13 @@ def needs_floor(units: Units, wins: np.ndarray, losses: np.ndarray) -> np.ndarra
     """Models whose interval must not be narrower than the fit's own (Fisher) one.
 
     Resampling cannot see spread that the data never shows: every model when the board
-    names fewer prompts than :data:`ranking.pairs.MIN_CLUSTERS` (votes are then resampled
-    one by one, blind to prompt-to-prompt variation), and a model with fewer than
+    names 1 to :data:`FEW_PROMPTS` - 1 prompts (2-9 prompts are resampled, but a handful
+    of draws can by chance look alike; a single prompt has its votes resampled one by one,
+    blind to how another prompt would rank the models), and a model with fewer than
     :data:`MIN_OUTCOMES` wins or losses (only ties, or a handful of identical outcomes,
     resample to almost no spread; that is not certainty).
     """
-    few_prompts = 0 < units.n_prompts < MIN_CLUSTERS
+    few_prompts = 0 < units.n_prompts < FEW_PROMPTS
     return few_prompts | (wins < MIN_OUTCOMES) | (losses < MIN_OUTCOMES)
 
 

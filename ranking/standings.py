@@ -21,13 +21,15 @@ How a standings table is made (and what OpenSkill does in it):
    units are converted with the usual factor 1.702, so this is approximate).
 5. ``ci_low``/``ci_high`` are ``z +- t * sqrt(G/(G-1)) * se`` with ``se`` the standard
    deviation of a bootstrap that resamples whole prompts (votes without a prompt are
-   resampled one by one; with fewer than 10 prompts every vote is), so prompt-to-prompt
+   resampled one by one; on a board of one prompt every vote is), so prompt-to-prompt
    variation widens them as it should; ``G`` is the number of prompts resampled and ``t``
    Student's quantile with ``G - 1`` degrees of freedom, or the normal one when votes are
    resampled (:func:`ranking.uncertainty.interval_halfwidth`). With ``n_bootstrap=0`` ``se`` comes
    from a cluster-robust sandwich instead (fast). The fit's own (Fisher) interval is a
-   floor only where resampling cannot see the spread: boards with 1-9 prompts, and models
-   with fewer than 10 wins or 10 losses (:func:`ranking.uncertainty.needs_floor`).
+   floor only where resampling cannot see the spread: boards with 1-9 prompts (a few prompts
+   can by chance resample alike; one prompt cannot show how another would rank the models),
+   and models with fewer than 10 wins or 10 losses (:func:`ranking.uncertainty.needs_floor`).
+   So few-prompt boards get wide intervals: 2-3 prompts leave almost every model tied.
 6. Ranks respect the intervals: see :func:`ranking.uncertainty.rank_ranges` and
    :func:`ranking.uncertainty.tied_groups`.
 """

@@ -62,9 +62,9 @@ def test_sigkill_during_a_big_import_leaves_nothing_visible(tmp_path: Path) -> N
     db, board_id, path = _bench().make_vote_file(tmp_path, N_VOTES, models=6, prompts=4)
     with Client(db) as client:
         lb = client.mri.get_leaderboard_by_id(board_id)
-        for _ in range(3):  # votes of this host, which must stay
-            m = lb.next_matchup("local")
-            lb.record_vote(m.id, "left", "local")
+        for k in range(3):  # votes of this host, which must stay (a rater new to the board
+            m = lb.next_matchup(f"local-{k}")  # is never served a quality-control repeat,
+            lb.record_vote(m.id, "left", f"local-{k}")  # which standings leave out)
         before = _seen(client, board_id)
     assert before == (3, 3, 3, 3)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -80,8 +80,8 @@ def test_sigkill_during_a_big_import_leaves_nothing_visible(tmp_path: Path) -> N
         proc.wait(30)
         assert _pending(db) > 0  # leftovers of the killed import are on disk ...
         assert _seen(client, board_id) == before  # ... and invisible
-        m = client.mri.get_leaderboard_by_id(board_id).next_matchup("local")
-        assert client.mri.get_leaderboard_by_id(board_id).record_vote(m.id, "right", "local").counted
+        m = client.mri.get_leaderboard_by_id(board_id).next_matchup("after-kill")
+        assert client.mri.get_leaderboard_by_id(board_id).record_vote(m.id, "right", "after-kill").counted
     with Client(db) as client:  # a fresh process's view
         assert _seen(client, board_id) == (4, 4, 4, 4)
         result = client.import_votes(path)

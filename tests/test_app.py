@@ -252,3 +252,19 @@ def test_switching_name_or_board(client, board, monkeypatch):
     click(at, "Change name or leaderboard")
     assert [t.label for t in at.text_input] == ["Your name"]
     assert not media_urls(at)
+
+
+def test_a_session_remembers_only_the_answer_buttons_on_screen(client, png, monkeypatch):
+    """The answer buttons' keys carry the matchup id; Streamlit keeps a widget's metadata and
+    key after it is gone, so the server grew a few KB a vote until they are forgotten."""
+    lb = make_board(client, png, models=6, prompts=2, repeat_share=0.0)
+    at = start(open_app(monkeypatch, client.db_path, lb.id))
+    state = at._session_state._state  # what the server keeps for this browser session
+    for n in range(12):
+        click(at, ["A is better", "B is better", "Can't decide", "Skip"][n % 4])
+        shown = session(at, lb.id).current
+        answer_keys = sorted(k for k in state._key_id_mapper._key_id_mapping
+                             if k.startswith(("left-", "right-", "tie-", "skip-")))
+        assert answer_keys == sorted(f"{c}-{shown.id}" for c in ("left", "right", "tie", "skip"))
+    assert len(state._new_widget_state.widget_metadata) <= 8  # 4 answers + the sidebar's
+    assert len(stored_votes(client, lb)) == 9  # every third of four clicks was a vote

@@ -126,19 +126,94 @@ def test_refuses_a_newer_schema_without_touching_it(tmp_path) -> None:
     assert path.read_bytes() == before
 
 
-def test_release_thread_closes_only_this_threads_connection(client: Client) -> None:
+def _in_thread(fn):  # type: ignore[no-untyped-def]
     import threading
 
-    first = client.store.conn
-    other: list[sqlite3.Connection] = []
-    worker = threading.Thread(target=lambda: (other.append(client.store.conn), client.store.release_thread()))
+    out: list = []
+
+    def run() -> None:
+        try:
+            out.append(fn())
+        except BaseException as exc:  # noqa: BLE001  (raised again in the caller's thread)
+            out.append(exc)
+
+    worker = threading.Thread(target=run)
     worker.start()
     worker.join()
-    with pytest.raises(sqlite3.ProgrammingError):  # the worker's connection is closed
-        other[0].execute("SELECT 1")
-    assert client.store.conn is first and first.execute("SELECT 1").fetchone() == (1,)
-    client.store.release_thread()
-    assert client.store.conn is not first  # reopened on demand
+    if isinstance(out[0], BaseException):
+        raise out[0]
+    return out[0]
+
+
+def test_release_thread_hands_the_connection_to_the_next_thread(client: Client) -> None:
+    first = client.store.conn
+
+    def use_and_release() -> sqlite3.Connection:
+        conn = client.store.conn
+        conn.execute("SELECT count(*) FROM leaderboards").fetchone()
+        client.store.release_thread()
+        return conn
+
+    used = _in_thread(use_and_release)
+    assert used is not first  # each thread has its own while it runs
+    assert _in_thread(use_and_release) is used  # the next thread gets it back, still open
+    assert used.execute("SELECT 1").fetchone() == (1,)
+    assert client.store.conn is first  # this thread's own is untouched
+    client.store.close()
+    with pytest.raises(sqlite3.ProgrammingError):  # close() closes the idle ones too
+        used.execute("SELECT 1")
+
+
+def test_release_thread_keeps_at_most_a_few_and_never_one_inside_a_transaction(client: Client) -> None:
+    import threading
+
+    from rater.store.db import IDLE_CONNECTIONS
+
+    held = threading.Barrier(IDLE_CONNECTIONS + 2)
+    conns: list[sqlite3.Connection] = []
+
+    def hold() -> None:  # all alive at once: each opens its own
+        conns.append(client.store.conn)
+        held.wait(timeout=30)
+        client.store.release_thread()
+
+    workers = [threading.Thread(target=hold) for _ in range(IDLE_CONNECTIONS + 2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    open_ = []
+    for conn in conns:
+        try:
+            conn.execute("SELECT 1")
+            open_.append(conn)
+        except sqlite3.ProgrammingError:
+            pass
+    assert len(open_) == IDLE_CONNECTIONS  # the rest were closed
+
+    def leave_open() -> sqlite3.Connection:
+        conn = client.store.conn
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE leaderboards SET name = name")
+        client.store.release_thread()
+        return conn
+
+    left = _in_thread(leave_open)
+    with pytest.raises(sqlite3.ProgrammingError):  # closed (rolled back), not handed on
+        left.execute("SELECT 1")
+    assert _in_thread(lambda: client.store.conn) is not left
+
+
+def test_a_handed_back_connection_is_refused_once_the_file_was_replaced(tmp_path) -> None:
+    from rater.errors import DatabaseGone
+
+    path = tmp_path / "r.db"
+    with Client(path, create=True) as client:
+        _in_thread(lambda: (client.store.conn, client.store.release_thread()))
+        path.rename(tmp_path / "moved.db")
+        Client(path, create=True).close()  # another file under the name
+        with pytest.raises(DatabaseGone):
+            _in_thread(lambda: client.store.conn)
 
 
 def test_change_marker_moves_on_every_change_a_cached_page_depends_on(client: Client, png) -> None:

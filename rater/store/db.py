@@ -43,6 +43,8 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_SECONDS = 30.0
+#: Connections handed back by :meth:`Store.release_thread` kept open for the next thread.
+IDLE_CONNECTIONS = 8
 _JITTER = random.Random()  # private: never draws from (or reseeds) the global generator
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:
@@ -215,10 +217,11 @@ def _configure(conn: sqlite3.Connection, path: Path, read_only: bool = False) ->
 
 
 class Store:
-    """A database file plus the media folder beside it, with one connection per thread.
+    """A database file plus the media folder beside it, with one connection per thread at a time.
 
     Streamlit serves each browser session from its own thread, and SQLite connections are
-    cheapest used by one thread at a time, so :attr:`conn` hands each thread its own.
+    cheapest used by one thread at a time, so :attr:`conn` hands each thread its own
+    (:meth:`release_thread` hands it back for the next thread).
 
     :param path: the database file. An existing file is opened (and checked) at once.
     :param create: create the file (and its folder) now when it does not exist. Otherwise a
@@ -235,6 +238,8 @@ class Store:
         self._queues: list[WriteQueue] = []
         self._lock = threading.Lock()
         self._opening = threading.Lock()
+        self._writer = threading.Lock()  # this process's writers, one at a time
+        self._idle: list[tuple[sqlite3.Connection, WriteQueue | None]] = []  # handed back
         self._synchronous = "FULL"
         if create or os.path.lexists(self.path):
             self._open(create)  # open now so a bad file fails at construction
@@ -274,7 +279,15 @@ class Store:
 
     def _thread_conn(self, create: bool) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        return conn if conn is not None else self._open(create)
+        if conn is not None:
+            return conn
+        with self._lock:
+            idle = self._idle.pop() if self._idle else None
+        if idle is None:
+            return self._open(create)
+        self._refuse_other(file_identity(self.path))  # as a new connection would
+        self._local.conn, self._local.queue = idle
+        return idle[0]
 
     def _open(self, create: bool) -> sqlite3.Connection:
         with self._opening:
@@ -295,19 +308,34 @@ class Store:
         return conn
 
     def release_thread(self) -> None:
-        """Close this thread's connection (a later use of :attr:`conn` opens a new one).
+        """Hand this thread's connection (and its write-queue file) back to the store, for the
+        next thread that needs one; a later use of :attr:`conn` on this thread takes one again.
 
         For servers that run each request on a fresh thread (Streamlit does): without it every
-        request would leave a connection and its file handles open until :meth:`close`.
+        request would leave a connection and its file handles open until :meth:`close`, and
+        opening a new one per request (file checks, pragmas, schema version) costs more than the
+        request's own queries. At most :data:`IDLE_CONNECTIONS` wait; more are closed, and so is
+        one left inside a transaction (it is rolled back).
         """
         conn = getattr(self._local, "conn", None)
         queue = getattr(self._local, "queue", None)
         self._local.conn = self._local.queue = None
+        if conn is None:
+            if queue is not None:
+                self._forget(None, queue)
+            return
+        with self._lock:
+            if not conn.in_transaction and len(self._idle) < IDLE_CONNECTIONS:
+                self._idle.append((conn, queue))
+                return
+        self._forget(conn, queue)
+
+    def _forget(self, conn: sqlite3.Connection | None, queue: WriteQueue | None) -> None:
         with self._lock:
             self._all[:] = [c for c in self._all if c is not conn]
             self._queues[:] = [q for q in self._queues if q is not queue]
         if conn is not None:
-            conn.close()
+            conn.close()  # rolls back a transaction left open
         if queue is not None:
             queue.close()
 
@@ -346,16 +374,21 @@ class Store:
             queue = self._local.queue = WriteQueue(self.path)
             with self._lock:
                 self._queues.append(queue)
-        if not queue.acquire(BUSY_TIMEOUT_SECONDS):
-            raise DatabaseError(
-                f"{self.path}: other writers kept the database busy for "
-                f"{BUSY_TIMEOUT_SECONDS:g} s; nothing was written, try again"
-            )
+        # Threads of this process queue on a lock first: the file lock then mostly finds
+        # itself free, and a contended one costs a helper thread (see WriteQueue.acquire).
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        if not self._writer.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            raise _busy(self.path)
         try:
-            with inner as conn:
-                yield conn
+            if not queue.acquire(max(0.0, deadline - time.monotonic())):
+                raise _busy(self.path)
+            try:
+                with inner as conn:
+                    yield conn
+            finally:
+                queue.release()
         finally:
-            queue.release()
+            self._writer.release()
 
     def set_synchronous(self, level: str) -> None:
         """How this store's commits reach the disk, for all its connections, open or later.
@@ -385,7 +418,13 @@ class Store:
             for queue in self._queues:
                 queue.close()
             self._queues.clear()
+            self._idle.clear()
         self._local = threading.local()
+
+
+def _busy(path: Path) -> DatabaseError:
+    return DatabaseError(f"{path}: other writers kept the database busy for "
+                         f"{BUSY_TIMEOUT_SECONDS:g} s; nothing was written, try again")
 
 
 @contextlib.contextmanager

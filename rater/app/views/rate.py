@@ -29,6 +29,8 @@ from rater.app.session import (
 RATER_KEY = "rater"
 SESSIONS_KEY = "rating_sessions"
 ERROR_KEY = "vote_error"
+#: The answer buttons' keys are these plus the matchup id (see :func:`_rate`).
+ANSWER_KEYS = ("left-", "right-", "tie-", "skip-")
 
 
 def _session(board_id: str) -> RatingSession | None:
@@ -153,6 +155,7 @@ def _rate(board: Leaderboard, rater: str) -> None:
         st.error(escape_markdown(f"Cannot serve a pair: {exc}"))
         return
     if pair is None:
+        common.forget_widgets(ANSWER_KEYS, set())
         status = session.status()
         if session.missing_skipped:
             st.warning(escape_markdown(MISSING_MEDIA_MESSAGE[:1].upper() + MISSING_MEDIA_MESSAGE[1:] + "."))
@@ -183,6 +186,7 @@ def _rate(board: Leaderboard, rater: str) -> None:
     for choice, label, key in (("tie", labels.tie, "Down"), ("skip", labels.skip, "S")):
         others.button(label, key=f"{choice}-{pair.id}", shortcut=key,
                       on_click=_answer, args=(board.id, pair.id, choice))
+    common.forget_widgets(ANSWER_KEYS, {prefix + pair.id for prefix in ANSWER_KEYS})
     try:
         session.prepare_next()  # the next pair is served now, shown at once after the vote
     except LeaderboardError:

@@ -103,8 +103,15 @@ def tie_bands(ranks: Iterable[int], groups: Iterable[int],
 
 
 def _bands(standings: Any) -> dict[int, tuple[int, int]]:
-    rated = [_num(v) is not None for v in standings["score"]]
+    """Tie bands among the established models (preliminary ones are listed apart)."""
+    rated = [_num(v) is not None and not p for v, p in zip(standings["score"], _preliminary(standings))]
     return tie_bands(standings["rank"], standings["tied_group"], rated)
+
+
+def _preliminary(standings: Any) -> list[bool]:
+    if "preliminary" not in standings:
+        return [False] * len(standings)
+    return [bool(p) for p in standings["preliminary"]]
 
 
 def model_entries(data: BoardData, media: SiteMedia,
@@ -119,6 +126,7 @@ def model_entries(data: BoardData, media: SiteMedia,
     for row in data.standings.to_dict("records"):
         name = row["name"]
         rated = _num(row["score"]) is not None
+        preliminary = bool(row.get("preliminary", False))
         before = (previous_ranks or {}).get(name)
         entries.append({
             "name": name,
@@ -130,6 +138,7 @@ def model_entries(data: BoardData, media: SiteMedia,
             "ci_low": _num(row["ci_low"]),
             "ci_high": _num(row["ci_high"]),
             "rated": rated,
+            "preliminary": preliminary,
             "votes": int(row["total_matches"]),
             "wins": int(row["wins"]),
             "losses": int(row["losses"]),
@@ -137,7 +146,7 @@ def model_entries(data: BoardData, media: SiteMedia,
             "win_rate": _num(row["win_rate"]) if row["total_matches"] else None,
             "tied_group": int(row["tied_group"]),
             "band": int(row["tied_group"]) % 2,
-            "tied": bands.get(int(row["tied_group"])) if rated else None,
+            "tied": bands.get(int(row["tied_group"])) if rated and not preliminary else None,
             "status": status.get(name, ""),
             "thumb": thumbs.get(name),
             "kind": kinds.get(name, "image"),
@@ -256,7 +265,7 @@ def board_context(data: BoardData, media: SiteMedia,
                   previous_ranks: dict[str, int] | None) -> dict[str, Any]:
     """Everything the board's pages share."""
     entries = model_entries(data, media, previous_ranks)
-    rated = [e for e in entries if e["rated"]]
+    rated = [e for e in entries if e["rated"] and not e["preliminary"]]  # established models
     leader = rated[0] if rated else None
     return {
         "id": data.board.id,
@@ -267,6 +276,8 @@ def board_context(data: BoardData, media: SiteMedia,
         "placing": sum(1 for e in entries if e["status"] == "placing"),
         "entries": entries,
         "podium": rated[:3],
+        # votes exist but every voted model is preliminary: no podium, no leader
+        "all_preliminary": not rated and any(e["rated"] for e in entries),
         "top_tie": leader["tied"] if leader else None,
         "leader": leader,
         "co_leaders": [e for e in rated[1:] if leader and e["tied_group"] == leader["tied_group"]],
@@ -305,15 +316,17 @@ def tag_entries(standings: Any, entries: list[dict[str, Any]]) -> list[dict[str,
     out = []
     for row in standings.to_dict("records"):
         rated = _num(row["score"]) is not None
+        preliminary = bool(row.get("preliminary", False))
         out.append({
             **by_name[row["name"]],
             "rank": int(row["rank"]), "rank_low": int(row["rank_low"]),
             "rank_high": int(row["rank_high"]), "score": _num(row["score"]),
             "ci_low": _num(row["ci_low"]), "ci_high": _num(row["ci_high"]), "rated": rated,
-            "votes": int(row["total_matches"]), "wins": int(row["wins"]),
+            "preliminary": preliminary, "votes": int(row["total_matches"]), "wins": int(row["wins"]),
             "losses": int(row["losses"]), "ties": int(row["ties"]),
             "win_rate": _num(row["win_rate"]) if row["total_matches"] else None,
             "tied_group": int(row["tied_group"]), "band": int(row["tied_group"]) % 2,
-            "tied": bands.get(int(row["tied_group"])) if rated else None, "delta": None,
+            "tied": bands.get(int(row["tied_group"])) if rated and not preliminary else None,
+            "delta": None,
         })
     return out

@@ -20,7 +20,7 @@ from ranking import HistoryWarning
 from ranking.history import datable
 from rater import Client, Leaderboard, ModelCard
 from rater.results import reader
-from rater.results.reader import load_votes, tag_mask
+from rater.results.reader import load_votes, mark_preliminary, tag_mask
 
 from .media import MediaItem
 from .stats import Tally, included_oriented, pair_tally, prompt_tally, vote_log_hash
@@ -101,6 +101,7 @@ def board_definition(board: Leaderboard) -> list[Any]:
     return [board.id, board.name, board.instruction, board.prompts, board.tags,
             board.show_prompt, board.show_prompt_asset, board.inverse_ranking,
             board.publish_prompts,
+            board.min_votes,
             [str(p) if p else None for p in board.prompt_assets],
             [(m.name, m.media_count) for m in board.models()],
             [card.as_dict() for card in board.model_cards().values()]]
@@ -149,14 +150,16 @@ def load_board(client: Client, board: Leaderboard, settings: Settings,
     raw = read_votes(client, board) if raw is None else raw
     used = included_oriented(raw, board.inverse_ranking)
     options = settings.standings_options()
-    standings = ranking.compute_standings(raw, inverse=board.inverse_ranking, **options)
+    standings = mark_preliminary(ranking.compute_standings(raw, inverse=board.inverse_ranking,
+                                                           **options), board.min_votes)
 
     tag_standings: dict[str, pd.DataFrame] = {}
     tags = list(dict.fromkeys(t for group in board.tags for t in group))
     for tag in tags:
         subset = raw.subset(tag_mask(board, raw, [tag]))
-        tag_standings[tag] = ranking.compute_standings(
-            subset, inverse=board.inverse_ranking, **{**options, "n_bootstrap": settings.tag_bootstrap})
+        tag_standings[tag] = mark_preliminary(ranking.compute_standings(
+            subset, inverse=board.inverse_ranking, **{**options, "n_bootstrap": settings.tag_bootstrap}),
+            board.min_votes)
 
     history = None
     warnings: list[str] = []

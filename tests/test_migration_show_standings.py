@@ -55,7 +55,7 @@ def test_v2_database_gets_show_standings_off_keeping_every_row(tmp_path) -> None
             assert [row[: len(b)] for row, b in zip(after[table], before[table])] == before[table], table
             assert len(after[table]) == len(before[table]), table
     # the leaderboards rows keep every column and gain the new one after them (later steps
-    # may add more: step 5, publish_prompts)
+    # add more columns after it: step 5, publish_prompts; step 6, min_votes)
     width = len(before["leaderboards"][0])
     assert [row[:width] for row in after["leaderboards"]] == before["leaderboards"]
     assert sorted(row[width] for row in after["leaderboards"]) == [0] * (len(before["leaderboards"]) - 1) + [1]

@@ -35,7 +35,8 @@ from rater.intake.media import (
     write_with_blobs,
 )
 from rater.store import Store, catalog
-from rater.intake.validation import check_flag, check_name, check_text
+from rater.store.schema import DEFAULT_MIN_VOTES
+from rater.intake.validation import check_count, check_flag, check_name, check_text
 
 if TYPE_CHECKING:
     from rater.exchange.backup import BackupResult
@@ -80,6 +81,7 @@ class LeaderboardManager:
         max_pair_votes: int = 60,
         show_standings: bool = False,
         publish_prompts: bool = True,
+        min_votes: int = DEFAULT_MIN_VOTES,
     ) -> Leaderboard:
         """Create a leaderboard with a fixed list of registered prompts.
 
@@ -98,6 +100,8 @@ class LeaderboardManager:
             always do); change it later with :meth:`Leaderboard.update`.
         :param publish_prompts: whether the static site publishes the prompt texts (apart from
             ``show_prompt``, what raters see); change it later with :meth:`Leaderboard.update`.
+        :param min_votes: votes a model needs before it is ranked with the established models;
+            below that it is *preliminary*: marked, kept off the podium and listed after them.
         :raises ValidationError: any argument is malformed; nothing is stored then.
         """
         name = check_name(name, "leaderboard name")
@@ -123,8 +127,8 @@ class LeaderboardManager:
             raise ValidationError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
         if not isinstance(repeat_share, (int, float)) or not 0 <= repeat_share <= 0.5:
             raise ValidationError(f"repeat_share must be between 0 and 0.5, got {repeat_share!r}")
-        if not isinstance(max_pair_votes, int) or isinstance(max_pair_votes, bool) or max_pair_votes < 1:
-            raise ValidationError(f"max_pair_votes must be a positive integer, got {max_pair_votes!r}")
+        check_count(max_pair_votes, "max_pair_votes", 1)
+        check_count(min_votes, "min_votes")
         assets = self._check_assets(prompt_assets, len(texts))
         if show_prompt_asset and not any(assets):
             raise ValidationError("show_prompt_asset is on but no prompt_assets were given")
@@ -135,7 +139,7 @@ class LeaderboardManager:
             "inverse_ranking": int(inverse_ranking), "strategy": strategy,
             "repeat_share": float(repeat_share), "max_pair_votes": max_pair_votes,
             "created_at": time.time(), "show_standings": int(show_standings),
-            "publish_prompts": int(publish_prompts),
+            "publish_prompts": int(publish_prompts), "min_votes": min_votes,
         }
         self._store.require(create=True)  # the one call that makes a database, once all is valid
         with write_with_blobs(self._store, [a for a in assets if a is not None]) as (conn, _):

@@ -17,7 +17,7 @@ from rater.errors import LeaderboardNotFound, NotFoundError, ValidationError
 from rater.intake.evaluate import EvaluationResult, add_model_media
 from rater.intake.media import blob_path
 from rater.intake.model_card import CARD_FIELDS, ModelCard, check_card
-from rater.intake.validation import check_flag
+from rater.intake.validation import check_count, check_flag
 from rater.store import cards, catalog, votes
 
 # matchmaking, standings and quality pull in numpy, scipy and pandas: they are imported by the
@@ -73,6 +73,7 @@ class Leaderboard:
     created_at: float
     show_standings: bool
     publish_prompts: bool
+    min_votes: int
     _client: BoardOwner = field(repr=False, compare=False)
 
     @classmethod
@@ -99,11 +100,12 @@ class Leaderboard:
             created_at=float(row["created_at"]),
             show_standings=bool(row.get("show_standings", 0)),
             publish_prompts=bool(row.get("publish_prompts", 1)),
+            min_votes=int(row["min_votes"]),
             _client=client,
         )
 
-    def update(self, *, show_standings: bool | None = None,
-               publish_prompts: bool | None = None) -> Leaderboard:
+    def update(self, *, show_standings: bool | None = None, publish_prompts: bool | None = None,
+               min_votes: int | None = None) -> Leaderboard:
         """Change the board's settings (those given; ``None`` leaves one as it is); returns the
         board as it now is.
 
@@ -112,19 +114,25 @@ class Leaderboard:
         :param publish_prompts: whether the static site publishes the prompt texts (on the
             board, prompt pages, podium caption and downloads); apart from ``show_prompt``,
             which is only what raters see. On by default.
-        :raises ValidationError: not True or False, or nothing to change.
+        :param min_votes: votes a model needs before it is ranked with the established models;
+            below that it is *preliminary* (see :func:`rater.results.standings.mark_preliminary`).
+        :raises ValidationError: a setting is malformed, or nothing to change; nothing changes then.
         :raises LeaderboardNotFound: the board was deleted.
         """
         settings = {"show_standings": show_standings, "publish_prompts": publish_prompts}
-        given = {k: check_flag(v, k) for k, v in settings.items() if v is not None}
+        given: dict[str, Any] = {k: check_flag(v, k) for k, v in settings.items() if v is not None}
+        if min_votes is not None:
+            given["min_votes"] = check_count(min_votes, "min_votes")
         if not given:
-            raise ValidationError("nothing to change: give show_standings or publish_prompts")
+            raise ValidationError("nothing to change: give show_standings, publish_prompts or min_votes")
         with self._client.store.write() as conn:
             found = True
             if "show_standings" in given:
                 found = catalog.set_show_standings(conn, self.id, given["show_standings"])
             if found and "publish_prompts" in given:
                 found = cards.set_publish_prompts(conn, self.id, given["publish_prompts"])
+            if found and "min_votes" in given:
+                found = catalog.set_min_votes(conn, self.id, given["min_votes"])
         if not found:
             raise LeaderboardNotFound(f"no leaderboard with id {self.id!r} (it was deleted)")
         return self._client.mri.get_leaderboard_by_id(self.id)

@@ -220,7 +220,7 @@ def rater_rows(stats: Sequence[RaterStats]) -> list[dict[str, Any]]:
 
 #: Columns of the Standings page, from :meth:`Leaderboard.get_standings`, in order.
 STANDINGS_SHOWN = ("rank", "name", "score", "ci_low", "ci_high", "rank_low", "rank_high",
-                   "wins", "ties", "total_matches", "win_rate")
+                   "wins", "ties", "total_matches", "win_rate", "preliminary")
 
 
 def standings_rows(df: pd.DataFrame) -> pd.DataFrame:

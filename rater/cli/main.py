@@ -230,6 +230,8 @@ def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
     """Print the standings: rank range, score with 95% interval, wins, ties, votes.
 
     The table has a header line; a model without votes shows "not rated yet" and no rank.
+    Models with too few votes to be ranked with the others are marked preliminary and listed
+    after them (``rater update --min-votes`` sets how many votes that takes).
 
     Example:
 
@@ -238,8 +240,8 @@ def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
     lb = open_client().mri.get_leaderboard_by_id(leaderboard_id)
     df = lb.get_standings(tags=list(tags) or None)
     columns = ["rank", "rank_low", "rank_high", "name", "score", "ci_low", "ci_high", "wins",
-               "losses", "ties", "total_matches", "win_rate", "mu", "sigma"]
-    df = df[columns + [c for c in ("preliminary",) if c in df.columns]]
+               "losses", "ties", "total_matches", "win_rate", "mu", "sigma", "preliminary"]
+    df = df[columns]
     if fmt == "csv":  # names that look like formulas are neutralised (rater.results.csv_cells)
         df.assign(name=df["name"].map(safe_cell)).to_csv(sys.stdout, index=False,
                                                          quoting=csv.QUOTE_MINIMAL)
@@ -250,6 +252,9 @@ def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
     else:
         for line in format_table(STANDINGS_COLUMNS, standings_rows(list(df.itertuples()))):
             click.echo(line)
+        if df["preliminary"].any() and df["total_matches"].any():
+            click.echo(f"(preliminary): fewer than {lb.min_votes} votes or a rank range over half "
+                       "the board; listed after the established models")
         excluded = int(df.attrs.get("excluded_votes", 0))
         if excluded:
             click.echo(f"({excluded} votes from excluded raters left out)")

@@ -78,29 +78,36 @@ def serve(port: int, host: str, passcode_file: Path | None, admin_passcode_file:
               help="Whether raters see the live standings in the rating app (owners always do).")
 @click.option("--publish-prompts/--no-publish-prompts", default=None,
               help="Whether the static site publishes the prompt texts (apart from what raters see).")
+@click.option("--min-votes", type=int, default=None,
+              help="Votes a model needs to be ranked with the others; below that it is preliminary.")
 @friendly_errors
-def update(leaderboard_id: str, show_standings: bool | None, publish_prompts: bool | None) -> None:
+def update(leaderboard_id: str, show_standings: bool | None, publish_prompts: bool | None,
+           min_votes: int | None) -> None:
     """Change a leaderboard's settings.
 
     Raters do not see the live standings unless the board shows them (they would learn which
     model is which, and judge by the table); owners always see them. The site publishes the
-    prompt texts unless --no-publish-prompts, whatever raters see.
+    prompt texts unless --no-publish-prompts, whatever raters see. A model with fewer than
+    --min-votes votes (default 20) is preliminary: marked, listed after the others, never on
+    the podium.
 
     Example:
 
     \b
-        rater update k7gq2mxa --show-standings --no-publish-prompts
+        rater update k7gq2mxa --show-standings --no-publish-prompts --min-votes 30
     """
-    if show_standings is None and publish_prompts is None:
-        raise click.UsageError("nothing to change: give --show-standings/--hide-standings "
-                               "or --publish-prompts/--no-publish-prompts")
+    if show_standings is None and publish_prompts is None and min_votes is None:
+        raise click.UsageError("nothing to change: give --show-standings/--hide-standings, "
+                               "--publish-prompts/--no-publish-prompts or --min-votes")
     lb = open_client().mri.get_leaderboard_by_id(leaderboard_id).update(
-        show_standings=show_standings, publish_prompts=publish_prompts)
+        show_standings=show_standings, publish_prompts=publish_prompts, min_votes=min_votes)
     if show_standings is not None:
         click.echo(f"{lb.id}: raters {'see' if lb.show_standings else 'do not see'} the standings")
     if publish_prompts is not None:
         click.echo(f"{lb.id}: the site {'publishes' if lb.publish_prompts else 'does not publish'} "
                    "the prompt texts")
+    if min_votes is not None:
+        click.echo(f"{lb.id}: models with fewer than {lb.min_votes} votes are preliminary")
 
 
 COMMANDS = (serve, update)

@@ -90,6 +90,17 @@ def unregistered_prompt_error(prompt: str, registered: Sequence[str], where: str
     return UnregisteredPromptError(message)
 
 
+def check_count(value: object, what: str, minimum: int = 0) -> int:
+    """``value`` if it is an integer (not a bool) of at least ``minimum``.
+
+    :raises ValidationError: anything else.
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
+        raise ValidationError(f"{what} must be {kind}, got {value!r}")
+    return value
+
+
 def check_flag(value: object, what: str) -> bool:
     """``value`` if it is True or False (not 1, not "yes").
 

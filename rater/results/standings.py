@@ -18,8 +18,12 @@ from ranking import VoteArrays
 
 from rater.errors import ValidationError
 from rater.store import Store, catalog, votes
+from rater.store.schema import DEFAULT_MIN_VOTES
 
-__all__ = ["BoardInfo", "get_standings", "get_win_loss_matrix", "load_votes", "tag_mask"]
+__all__ = [
+    "DEFAULT_MIN_VOTES", "BoardInfo", "get_standings", "get_win_loss_matrix", "load_votes",
+    "mark_preliminary", "tag_mask",
+]
 
 _SCORE = {"left": 1.0, "right": 0.0, "tie": 0.5}
 
@@ -35,6 +39,8 @@ class BoardInfo(Protocol):
     def tags(self) -> list[list[str]]: ...
     @property
     def inverse_ranking(self) -> bool: ...
+    @property
+    def min_votes(self) -> int: ...
 
 
 def load_votes(store: Store, leaderboard_id: str) -> VoteArrays:
@@ -85,8 +91,9 @@ def get_standings(
     """Standings for the board (or the prompts carrying ``tags``), best first.
 
     Columns include ``name, wins, losses, ties, total_matches, win_rate, score, mu, sigma,
-    ci_low, ci_high, rank, rank_low, rank_high, tied_group``; ``df.attrs["excluded_votes"]``
-    counts votes left out by quality control. ``options`` go to
+    ci_low, ci_high, rank, rank_low, rank_high, tied_group, preliminary`` (see
+    :func:`mark_preliminary`: preliminary models come after the established ones);
+    ``df.attrs["excluded_votes"]`` counts votes left out by quality control. ``options`` go to
     :func:`ranking.compute_standings` (``method``, ``n_bootstrap``, ``seed``, ...).
     """
     if tags is not None and not isinstance(tags, str) and (
@@ -97,9 +104,35 @@ def get_standings(
     if tags:
         arrays = arrays.subset(tag_mask(board, arrays, [tags] if isinstance(tags, str) else list(tags)))
     try:
-        return ranking.compute_standings(arrays, inverse=board.inverse_ranking, **options)
+        frame = ranking.compute_standings(arrays, inverse=board.inverse_ranking, **options)
     except ranking.RankingError as exc:  # a bad option: method, confidence, n_bootstrap, ...
         raise ValidationError(str(exc)) from exc
+    return mark_preliminary(frame, board.min_votes)
+
+
+def mark_preliminary(frame: pd.DataFrame, min_votes: int = DEFAULT_MIN_VOTES) -> pd.DataFrame:
+    """Add the ``preliminary`` column and publish established models first.
+
+    A model is preliminary when its evidence is thin: fewer than ``min_votes`` votes, or (on
+    boards of 6 models or more) a rank range ``rank_low..rank_high`` wider than half the board.
+    On smaller boards close models with many votes span most of the board too: they are tied
+    (see ``tied_group``), not unknown, so there only the vote count decides.
+    Rows keep their order within each part; ``rank`` becomes the place in this published order
+    (so a preliminary model is never rank 1 above an established one), while ``rank_low`` and
+    ``rank_high`` stay the plausible ranks among all models. ``df.attrs["min_votes"]`` records
+    the threshold. A new frame; ``frame`` is left as it was.
+    """
+    n = len(frame)
+    span = frame["rank_high"].to_numpy() - frame["rank_low"].to_numpy() + 1
+    thin = frame["total_matches"].to_numpy() < min_votes
+    if n >= 6:
+        thin |= span > n / 2
+    order = np.r_[np.flatnonzero(~thin), np.flatnonzero(thin)]
+    out = frame.iloc[order].reset_index(drop=True)
+    out["rank"] = np.arange(1, n + 1, dtype=np.int64)
+    out["preliminary"] = thin[order]
+    out.attrs = {**frame.attrs, "min_votes": int(min_votes)}
+    return out
 
 
 def get_win_loss_matrix(store: Store, leaderboard_id: str, inverse_ranking: bool) -> pd.DataFrame:

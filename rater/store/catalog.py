@@ -20,12 +20,13 @@ __all__ = [
     "list_prompts",
     "media_keys",
     "models_with_blobs",
+    "set_min_votes",
     "set_show_standings",
 ]
 
 _LEADERBOARD_COLUMNS = (
     "id, name, instruction, show_prompt, show_prompt_asset, inverse_ranking, strategy, "
-    "repeat_share, max_pair_votes, created_at, show_standings, publish_prompts"
+    "repeat_share, max_pair_votes, created_at, show_standings, publish_prompts, min_votes"
 )
 
 
@@ -43,7 +44,7 @@ def insert_leaderboard(
     conn.execute(
         f"INSERT INTO leaderboards ({_LEADERBOARD_COLUMNS}) VALUES "
         "(:id, :name, :instruction, :show_prompt, :show_prompt_asset, :inverse_ranking, "
-        ":strategy, :repeat_share, :max_pair_votes, :created_at, :show_standings, :publish_prompts)",
+        ":strategy, :repeat_share, :max_pair_votes, :created_at, :show_standings, :publish_prompts, :min_votes)",
         board,
     )
     conn.executemany(
@@ -71,6 +72,12 @@ def set_show_standings(conn: sqlite3.Connection, leaderboard_id: str, show: bool
     cur = conn.execute(
         "UPDATE leaderboards SET show_standings = ? WHERE id = ?", (int(show), leaderboard_id)
     )
+    return cur.rowcount == 1
+
+
+def set_min_votes(conn: sqlite3.Connection, leaderboard_id: str, min_votes: int) -> bool:
+    """Set the votes a model needs to leave "preliminary"; False when there is no such board."""
+    cur = conn.execute("UPDATE leaderboards SET min_votes = ? WHERE id = ?", (min_votes, leaderboard_id))
     return cur.rowcount == 1
 
 

@@ -24,6 +24,8 @@ STANDINGS_COLUMNS = {
     "ties": st.column_config.NumberColumn("Ties"),
     "total_matches": st.column_config.NumberColumn("Matches"),
     "win_rate": st.column_config.NumberColumn("Win rate", format="%.0f%%"),
+    "preliminary": st.column_config.CheckboxColumn(
+        "Preliminary", help="Too few votes to be ranked with the others: listed after them"),
 }
 
 
@@ -64,6 +66,12 @@ def main() -> None:
           "means 10:1 odds. Ranks show their 95% range."
     )
     st.dataframe(standings_rows(df), hide_index=True, placeholder="–", column_config=STANDINGS_COLUMNS)
+    thin = int(df["preliminary"].sum())
+    if thin:
+        st.caption(f"{'All' if thin == len(df) else thin} model{'' if thin == 1 else 's'} "
+                   f"{'is' if thin == 1 else 'are'} preliminary: fewer than {board.min_votes} votes, "
+                   "or a rank range over half the board. Preliminary models are listed after the "
+                   "established ones" + (", so no model leads yet." if thin == len(df) else "."))
     if board.inverse_ranking:
         st.caption("This board asks for the worse result; standings are flipped so the best "
                    "model is first.")

@@ -202,3 +202,10 @@ def test_site_all_preliminary_board_crowns_nobody(made: dict, site: Path) -> Non
     assert "Standings are preliminary" in page.select_one("#podium-preliminary").get_text()
     rows = page.select("tbody.preliminary tr.preliminary")
     assert len(rows) == 3
+
+
+@pytest.mark.slow
+def test_preliminary_pages_pass_the_nu_html_checker(made: dict, site: Path) -> None:
+    from test_site_html_valid import check_pages
+
+    check_pages(site)  # the preliminary band, badges and the "Standings are preliminary" note

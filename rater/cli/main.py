@@ -254,7 +254,7 @@ def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
             click.echo(line)
         if df["preliminary"].any() and df["total_matches"].any():
             click.echo(f"(preliminary): fewer than {lb.min_votes} votes or a rank range over half "
-                       "the board; listed after the established models")
+                       "the board; listed after the established models", err=True)
         excluded = int(df.attrs.get("excluded_votes", 0))
         if excluded:
             click.echo(f"({excluded} votes from excluded raters left out)")

@@ -30,15 +30,15 @@ def format_table(columns: Sequence[tuple[str, bool]], rows: Sequence[Sequence[st
 def standings_rows(records: Sequence[Any]) -> list[list[str]]:
     """Cells for :data:`STANDINGS_COLUMNS` from standings rows (``DataFrame.itertuples()``).
 
-    A model without votes gets no rank, score or interval ("not rated yet"); a row whose
+    A model without votes gets no rank, score or interval ("not rated yet"); a rated row whose
     ``preliminary`` field is true (when the standings carry one) is marked after the name.
     """
     cells = []
     for row in records:
-        name = row.name + ("  (preliminary)" if getattr(row, "preliminary", False) else "")
         if row.total_matches == 0:  # unrated: no rank, score, interval or win rate to show
-            cells.append(["-", "-", "-", "not rated yet", "0", "-", name])
+            cells.append(["-", "-", "-", "not rated yet", "0", "-", row.name])
             continue
+        name = row.name + ("  (preliminary)" if getattr(row, "preliminary", False) else "")
         ranks = f"{row.rank_low}-{row.rank_high}" if row.rank_low != row.rank_high else str(row.rank)
         cells.append([str(row.rank), ranks, f"{row.score:.1f}", f"[{row.ci_low:.1f}, {row.ci_high:.1f}]",
                       str(row.total_matches), f"{row.win_rate:.1%}", name])

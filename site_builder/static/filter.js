@@ -7,7 +7,7 @@
   if (!form || !table) { return; }
   function apply() {
     var org = form.elements.organization.value, lic = form.elements.license.value;
-    var rows = table.tBodies[0].rows, shown = 0;
+    var rows = table.querySelectorAll("tbody tr"), shown = 0;  /* preliminary models: 2nd tbody */
     Array.prototype.forEach.call(rows, function (row) {
       var keep = (!org || row.getAttribute("data-organization") === org) &&
                  (!lic || row.getAttribute("data-license") === lic);

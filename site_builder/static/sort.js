@@ -8,16 +8,18 @@
     return isNaN(num) ? raw.toLowerCase() : num;
   }
   function sortBy(table, index, th) {
-    var body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows);
     var ascending = th.getAttribute("aria-sort") !== "ascending";
-    rows.sort(function (a, b) {
-      var x = key(a.cells[index]), y = key(b.cells[index]);
-      if (x === y) { return 0; }
-      if (typeof x !== typeof y) { return typeof x === "number" ? -1 : 1; }
-      return (x < y ? -1 : 1) * (ascending ? 1 : -1);
+    /* each tbody on its own: preliminary models keep their band at the foot */
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = key(a.cells[index]), y = key(b.cells[index]);
+        if (x === y) { return 0; }
+        if (typeof x !== typeof y) { return typeof x === "number" ? -1 : 1; }
+        return (x < y ? -1 : 1) * (ascending ? 1 : -1);
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
     });
-    rows.forEach(function (row) { body.appendChild(row); });
     Array.prototype.forEach.call(th.parentNode.cells, function (h) { h.removeAttribute("aria-sort"); });
     th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
   }

@@ -174,7 +174,7 @@ def run_load(db: Path, board_id: str, processes: int, votes: int, prefix: str = 
     :param serve: ``"bulk"`` stores the pairs beforehand (:func:`serve_in_bulk`); ``"api"`` has
         each worker serve its pairs with ``next_matchup`` before the votes start.
     :param synchronous: the workers' ``PRAGMA synchronous`` (see
-        :meth:`rater.store.db.Store.set_synchronous`); the store's is ``FULL`` (durable).
+        :meth:`rater.store.store.Store.set_synchronous`); the store's is ``FULL`` (durable).
     """
     raters = [f"{prefix}-{i}" for i in range(processes)]
     served = serve_in_bulk(db, board_id, raters, votes) if serve == "bulk" else {r: [] for r in raters}

@@ -167,7 +167,7 @@ def test_release_thread_hands_the_connection_to_the_next_thread(client: Client) 
 def test_release_thread_keeps_at_most_a_few_and_never_one_inside_a_transaction(client: Client) -> None:
     import threading
 
-    from rater.store.db import IDLE_CONNECTIONS
+    from rater.store.store import IDLE_CONNECTIONS
 
     held = threading.Barrier(IDLE_CONNECTIONS + 2)
     conns: list[sqlite3.Connection] = []

@@ -17,7 +17,7 @@ from typing import Any
 
 from rater.exchange.file import ExchangeError, ParsedFile, header_host
 from rater.store import exchange
-from rater.store.db import Store
+from rater.store.store import Store
 
 __all__ = ["BUDGET_SECONDS", "ImportConflictError", "Merged", "MissingMediaError", "merge"]
 

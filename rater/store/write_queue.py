@@ -1,5 +1,5 @@
 """A queue for writers: an ``flock`` on a lock file beside the database, taken around every write
-transaction that goes through :meth:`rater.store.db.Store.write`.
+transaction that goes through :meth:`rater.store.store.Store.write`.
 
 SQLite makes a writer that finds the database locked sleep and retry (1, 2, 5, ... 100 ms
 apart), so under many concurrent writers a waiter sleeps through the moments the lock is free

@@ -16,14 +16,13 @@ from ranking import RatingState
 from rater import Client, Leaderboard
 from rater.matchmaking import model
 from rater.matchmaking.model import LocalPosterior, Posterior
+from rater.matchmaking.pick import REGION, open_places
 from rater.matchmaking.select import (
     CANDIDATE_WINDOW,
     MIN_PLACED_VOTES,
-    REGION,
     SEPARATION_Z,
     analyse,
     information_values,
-    open_places,
     separated,
 )
 from rater.matchmaking.state import BoardState, forget_states, seed_states, state_for

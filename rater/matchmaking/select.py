@@ -1,66 +1,51 @@
-"""Choosing the next pair: the stopping rule, and the "information" and "uniform" strategies.
+"""The stopping rule, and the value of one more vote on a pair.
 
-**information.** The published order is wrong where two models are ordered differently from
-the truth, and nearly all such mistakes are between models close in the order. So the
-matchmaker keeps a Bradley-Terry posterior (:mod:`rater.matchmaking.model`) and, for each
-candidate pair of models near each other in the current order, computes how much one more vote
-on that pair would shrink the expected mis-ordering of the *target* pairs: the unresolved pairs
-of models at most :data:`TARGET_WINDOW` places apart. A vote on ``(a, b)`` updates the
-posterior covariance by a rank-one step (the Fisher information ``p(1 - p)`` of that
-comparison), which shrinks the standard deviation ``s`` of every target difference it is
+:func:`analyse` applies the stopping rule: a pair of neighbours in the order is resolved once
+its difference is :data:`SEPARATION_Z` standard deviations from zero, or its direct votes reached
+the board's ``max_pair_votes``; a model is placed once it has :data:`MIN_PLACED_VOTES` votes and
+both its neighbours are resolved. On boards with a local posterior a pair counts as separated
+only once its exact variance has been checked (:func:`separated`).
+
+:func:`information_values` is what the "information" strategy
+(:mod:`rater.matchmaking.pick`) ranks candidates by: for each candidate pair of models near
+each other in the current order, how much one more vote on that pair would shrink the expected
+mis-ordering of the *target* pairs: the unresolved pairs of models at most
+:data:`TARGET_WINDOW` places apart. A vote on ``(a, b)`` updates the posterior covariance
+(:mod:`rater.matchmaking.model`) by a rank-one step (the Fisher information ``p(1 - p)`` of
+that comparison), which shrinks the standard deviation ``s`` of every target difference it is
 correlated with; the gain of a target with mean difference ``m`` is the drop of its expected
-ordering loss ``s*phi(m/s) - |m|*Phi(-|m|/s)`` (the expected size of the error made by ordering
-the pair by its posterior mean). Pairs that are already separated, or whose direct votes reached
-the board's ``max_pair_votes``, are not targets any more. Models with fewer than
-:data:`NEWCOMER_VOTES` votes (a newly added model) are matched first, against the opponent
-whose comparison is most informative, which is one close to the newcomer's current estimate.
-For the chosen pair, the prompt is the one on which the two models have had the fewest votes,
-so every model is judged across the prompts. Matchups served but not yet voted on divide the
-value of their pair (``1 + pending``), so concurrent raters are not all sent the same pair.
+ordering loss ``s*phi(m/s) - |m|*Phi(-|m|/s)`` (:func:`expected_loss`, the expected size of the
+error made by ordering the pair by its posterior mean). Pairs that are already separated, or
+whose direct votes reached the board's ``max_pair_votes``, are not targets any more. Matchups
+served but not yet voted on divide the value of their pair (``1 + pending``).
 
 Cost: the candidates are the pairs at most :data:`CANDIDATE_WINDOW` places apart, so one
-selection is O(n * window * targets), whatever the number of votes; when that is many cells,
+computation is O(n * window * targets), whatever the number of votes; when that is many cells,
 candidates are first ranked by the first-order drop ``phi(m/s) * (s - s_new)`` and only the
-best few are scored exactly. Boards of more than
-:data:`~rater.matchmaking.model.DENSE_MODELS` models have a local posterior (no ``n x n``
-matrix): the same values are computed within a stretch of :data:`REGION` places of the order,
-around the newcomer, or else around the places where the most ordering loss is still open
-(:func:`open_places`), with the covariance of that stretch's models; one selection then costs
-the same at 1,000 or 10,000 models. On such boards a pair counts as separated only once its
-exact variance has been checked (:func:`separated`).
-
-**uniform.** A random prompt, then two random models with media for it: the baseline.
-
-Both never serve one rater a pair of media already served to them.
+best few are scored exactly (:func:`candidate_values`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr
 
 from rater.matchmaking.model import LocalPosterior, Posterior, var_diff
-from rater.matchmaking.state import BoardState, MediaItem, RaterView
+from rater.matchmaking.state import BoardState
 
 __all__ = [
     "CANDIDATE_WINDOW",
     "MIN_PLACED_VOTES",
     "NEWCOMER_VOTES",
-    "REGION",
     "SEPARATION_Z",
     "TARGET_WINDOW",
     "Analysis",
-    "Plan",
     "analyse",
     "candidate_values",
+    "expected_loss",
     "information_values",
-    "open_places",
-    "pick_information",
-    "pick_local",
-    "pick_uniform",
     "separated",
 ]
 
@@ -76,26 +61,9 @@ NEWCOMER_VOTES = MIN_PLACED_VOTES
 CANDIDATE_WINDOW = 7
 #: Pairs up to this many places apart are the targets whose order the next vote should settle.
 TARGET_WINDOW = 3
-#: On boards with a local posterior, candidates and targets come from a stretch of this many
-#: places of the order (where the most ordering loss is open, or around the newcomer)...
-REGION = 48
-#: ...trying up to this many stretches before falling back to a uniform pick.
-REGION_TRIES = 4
-_UNIFORM_TRIES = 40
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 _EXACT_CELLS = 40_000  # candidate x target cells scored exactly; beyond, a first-order pass
 _EXACT_TOP = 24  # ...picks this many candidates to score exactly
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A chosen comparison: prompt ``q``, models ``a`` and ``b`` and a medium of each."""
-
-    q: int
-    a: int
-    b: int
-    media_a: MediaItem
-    media_b: MediaItem
 
 
 @dataclass(frozen=True)
@@ -171,7 +139,7 @@ def _window_pairs(order: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray
     return np.concatenate(firsts), np.concatenate(seconds)
 
 
-def _expected_loss(m: np.ndarray, s: np.ndarray) -> np.ndarray:
+def expected_loss(m: np.ndarray, s: np.ndarray) -> np.ndarray:
     """``E[size of the error]`` when a pair with difference ``N(m, s^2)``, ``m >= 0``, is
     ordered by ``m``: ``s*phi(m/s) - m*Phi(-m/s)``."""
     z = m / s
@@ -197,9 +165,9 @@ def candidate_values(
     np.subtract(var_t[None, :], shrink, out=shrink)
     np.clip(shrink, 1e-12, None, out=shrink)
     s_new = np.sqrt(shrink, out=shrink)
-    before = _expected_loss(m_t, np.sqrt(var_t)).sum()
+    before = expected_loss(m_t, np.sqrt(var_t)).sum()
     if s_new.size <= _EXACT_CELLS:
-        gain = before - _expected_loss(m_t[None, :], s_new).sum(axis=1)
+        gain = before - expected_loss(m_t[None, :], s_new).sum(axis=1)
     else:
         # Big boards: rank by the first-order drop phi(m/s) * (s - s_new) (no exp/ndtr per
         # cell), then score the best few exactly; the rest keep their order behind them.
@@ -207,37 +175,11 @@ def candidate_values(
         density = _INV_SQRT_2PI * np.exp(-0.5 * (m_t / s_t) ** 2)
         gain = (s_t[None, :] - s_new) @ density
         top = np.argsort(-gain)[:_EXACT_TOP]
-        exact = before - _expected_loss(m_t[None, :], s_new[top]).sum(axis=1)
+        exact = before - expected_loss(m_t[None, :], s_new[top]).sum(axis=1)
         gain = np.minimum(gain, exact.min()) - 1e-12
         gain[top] = exact
     # A tiny share of the candidate's own variance reduction breaks ties sensibly.
     return gain + 1e-6 * info * var_c * var_c / (1.0 + info * var_c)
-
-
-def pick_information(
-    state: BoardState,
-    history: RaterView,
-    analysis: Analysis,
-    max_pair_votes: int,
-    pending: dict[tuple[int, int], int],
-) -> Plan | None:
-    """The most informative pair this rater has not seen yet (see the module docstring)."""
-    order = analysis.order
-    if len(order) < 2:
-        return None
-    rng = state.rng
-    games = state.model_games
-    newcomers = order[games[order] < NEWCOMER_VOTES]
-    focus = None
-    if len(newcomers):
-        fewest = newcomers[games[newcomers] == games[newcomers].min()]
-        focus = int(rng.choice(fewest))
-    if isinstance(state.posterior, LocalPosterior):
-        return pick_local(state, history, analysis, max_pair_votes, pending, focus)
-    ca, cb, values = information_values(state, analysis, max_pair_votes, pending, focus)
-    if len(ca) == 0:
-        return None
-    return _best_plan(state, history, ca, cb, values) or pick_uniform(state, history)
 
 
 def information_values(
@@ -285,134 +227,3 @@ def information_values(
             held[((ca == x) & (cb == y)) | ((ca == y) & (cb == x))] += count
         values = values / (1.0 + held)
     return ca, cb, values
-
-
-def _best_plan(
-    state: BoardState, history: RaterView, ca: np.ndarray, cb: np.ndarray, values: np.ndarray
-) -> Plan | None:
-    values = values * (1.0 + 1e-9 * state.rng.random(len(values)))  # random among equals
-    for k in np.argsort(-values, kind="stable"):
-        plan = _pick_media(state, history, int(ca[k]), int(cb[k]))
-        if plan is not None:
-            return plan
-    return None
-
-
-def _pick_media(state: BoardState, history: RaterView, a: int, b: int) -> Plan | None:
-    """For models ``a`` and ``b``: the prompt where they have had the fewest votes, and a pair
-    of their media for it that the rater has not seen; None if the rater has seen them all."""
-    rng = state.rng
-    prompts = np.flatnonzero(state.has_media[a] & state.has_media[b])
-    if len(prompts) == 0:
-        return None
-    load = state.prompt_games[a, prompts] + state.prompt_games[b, prompts]
-    for q in prompts[np.argsort(load + 0.5 * rng.random(len(prompts)), kind="stable")]:
-        plan = _unseen_media(state, history, int(q), a, b)
-        if plan is not None:
-            return plan
-    return None
-
-
-def _unseen_media(state: BoardState, history: RaterView, q: int, a: int, b: int) -> Plan | None:
-    rng = state.rng
-    left, right = state.media[(a, q)], state.media[(b, q)]
-    options = [(x, y) for x in left for y in right]
-    start = int(rng.integers(len(options)))
-    for k in range(len(options)):
-        x, y = options[(start + k) % len(options)]
-        if not history.seen(x.id, y.id):
-            return Plan(q, a, b, x, y)
-    return None
-
-
-def pick_uniform(state: BoardState, history: RaterView) -> Plan | None:
-    """A random prompt, then two random models with media for it, then a medium of each; a
-    pair this rater has seen is drawn again, and after many misses every option is scanned."""
-    rng = state.rng
-    usable = np.flatnonzero(state.has_media.sum(axis=0) >= 2)
-    if len(usable) == 0:
-        return None
-    for _ in range(_UNIFORM_TRIES):
-        q = int(rng.choice(usable))
-        models = np.flatnonzero(state.has_media[:, q])
-        a, b = (int(x) for x in rng.choice(models, size=2, replace=False))
-        x = state.media[(a, q)][int(rng.integers(len(state.media[(a, q)])))]
-        y = state.media[(b, q)][int(rng.integers(len(state.media[(b, q)])))]
-        if not history.seen(x.id, y.id):
-            return Plan(q, a, b, x, y)
-    for q in rng.permutation(usable):
-        models = rng.permutation(np.flatnonzero(state.has_media[:, int(q)]))
-        for i, a in enumerate(models):
-            for b in models[i + 1:]:
-                plan = _unseen_media(state, history, int(q), int(a), int(b))
-                if plan is not None:
-                    return plan
-    return None
-
-
-def pick_local(
-    state: BoardState,
-    history: RaterView,
-    analysis: Analysis,
-    max_pair_votes: int,
-    pending: dict[tuple[int, int], int],
-    focus: int | None,
-) -> Plan | None:
-    """:func:`pick_information` on a big board: the same values, computed within a stretch of
-    :data:`REGION` places of the order (the whole order if it is shorter) around the newcomer,
-    or else around the places where the most ordering loss is still open."""
-    order = analysis.order
-    n, half = len(order), REGION // 2
-    if n <= REGION:
-        centers = [n // 2]
-    elif focus is not None:
-        centers = [int(np.flatnonzero(order == focus)[0])]
-    else:
-        centers = open_places(state, analysis, pending)
-    for c in centers:
-        lo = min(max(0, c - half), max(0, n - REGION))
-        region = np.arange(lo, min(n, lo + REGION))
-        ca, cb, values = information_values(state, analysis, max_pair_votes, pending, focus, region)
-        plan = _best_plan(state, history, ca, cb, values) if len(ca) else None
-        if plan is not None:
-            return plan
-    return pick_uniform(state, history)
-
-
-def open_places(
-    state: BoardState, analysis: Analysis, pending: dict[tuple[int, int], int]
-) -> list[int]:
-    """Up to :data:`REGION_TRIES` places of the order, best first and at least half a region
-    apart, ranked by the expected ordering loss of the open neighbouring pairs around them
-    (divided by ``1 +`` the matchups pending there, so concurrent raters spread out)."""
-    order, gap, sd = analysis.order, analysis.gap, analysis.sd
-    loss = _expected_loss(gap, sd)
-    loss[(gap >= SEPARATION_Z * sd) if analysis.settled else analysis.resolved] = 0.0
-    score = np.convolve(loss, np.ones(2 * TARGET_WINDOW + 1), mode="same")
-    if pending:
-        place = np.empty(len(state.model_ids), dtype=np.intp)
-        place[order] = np.arange(len(order))
-        held = np.zeros(len(loss))
-        for (x, y), count in pending.items():
-            held[min(len(loss) - 1, (place[x] + place[y]) // 2)] += count
-        score /= 1.0 + np.convolve(held, np.ones(2 * CANDIDATE_WINDOW + 1), mode="same")
-    score *= 1.0 + 1e-9 * state.rng.random(len(score))  # random among equals
-    chosen: list[int] = []
-    for k in _descending(score):
-        if all(abs(k - c) >= REGION // 2 for c in chosen):
-            chosen.append(k)
-            if len(chosen) == REGION_TRIES:
-                break
-    return chosen
-
-
-def _descending(score: np.ndarray, first: int = 256) -> Iterator[int]:
-    """Indices of ``score`` from the highest down: the top ``first`` found by a partition,
-    the full sort only if the caller wants more."""
-    if len(score) > first:
-        top = np.argpartition(-score, first - 1)[:first]
-        yield from top[np.argsort(-score[top], kind="stable")].tolist()
-        rest = np.argsort(-score, kind="stable")
-        yield from rest[first:].tolist()
-    else:
-        yield from np.argsort(-score, kind="stable").tolist()

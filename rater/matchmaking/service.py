@@ -1,9 +1,10 @@
 """Serving pairs to raters and recording their votes.
 
 :func:`next_matchup` picks the next pair of media for a rater (see
-:mod:`rater.matchmaking.select` for the strategies and the stopping rule), stores it as served
-and returns it; :func:`record_vote` stores the rater's judgement; :func:`board_status` says
-whether the board is settled and which models are still being placed.
+:mod:`rater.matchmaking.pick` for the strategies and :mod:`rater.matchmaking.select` for the
+stopping rule), stores it as served and returns it; :func:`record_vote` stores the rater's
+judgement; :func:`board_status` says whether the board is settled and which models are still
+being placed.
 
 Quality-control repeats: a share ``board.repeat_share`` of the pairs served repeats a pair the
 same rater already voted on, sides swapped, stored with ``repeat_of`` set to the original
@@ -26,14 +27,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from rater.errors import MatchupNotFound, ValidationError, VoteError
-from rater.matchmaking.select import (
-    MIN_PLACED_VOTES,
-    Analysis,
-    Plan,
-    analyse,
-    pick_information,
-    pick_uniform,
-)
+from rater.matchmaking.pick import Plan, pick_information, pick_uniform
+from rater.matchmaking.select import MIN_PLACED_VOTES, Analysis, analyse
 from rater.matchmaking.state import BoardState, MediaItem, RaterView, state_for
 from rater.intake.media import blob_path
 from rater.store import matchups as matchup_sql

@@ -15,20 +15,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from rater import Client
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rater_load import free_port, start_server, stop_server  # noqa: E402  (one server launcher)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -82,27 +82,6 @@ def make_board(folder: Path, models: int, prompts: int, size: int) -> tuple[Path
     return folder / "bench.db", lb.id
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(db: Path, port: int) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in ("RATER_PASSCODE", "RATER_ADMIN_PASSCODE")}
-    proc = subprocess.Popen([sys.executable, "-m", "rater", "--db", str(db), "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the server did not answer its health check within 90 s")
-
-
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
@@ -135,7 +114,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db, board_id = make_board(Path(tmp), args.models, args.prompts, args.size)
         port = free_port()
-        server = start_server(db, port)
+        server = start_server(db, port, workers=1, cores=None)
         url = f"http://127.0.0.1:{port}/?leaderboard={board_id}"
         try:
             with sync_playwright() as p:
@@ -162,8 +141,7 @@ def main() -> None:
                 ]
                 browser.close()
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+            stop_server(server)
     base = statistics.median(reloads)
     print(f"rater app latency: {args.models} models x {args.prompts} prompts, {args.size}x{args.size} "
           f"PNGs, {args.clicks} clicks per row, headless Chromium, {os.cpu_count()} cores")

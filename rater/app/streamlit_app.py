@@ -14,7 +14,7 @@ from rater.errors import DatabaseError
 from rater.app.session import escape_markdown
 
 # An emoji icon becomes an inline SVG in the browser; a ":material/...:" page icon would be
-# fetched from fonts.gstatic.com (nothing may be loaded from another host).
+# fetched from a web-font host (nothing may be loaded from another host).
 st.set_page_config(page_title="Rater", page_icon="\u2696\ufe0f", layout="wide")
 
 # Media large enough to judge, small enough that the answer buttons stay on screen; on phones

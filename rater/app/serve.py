@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from rater.errors import DatabaseError, ValidationError
+from rater.errors import ValidationError
 
 __all__ = [
     "APP_PATH",
@@ -224,15 +224,10 @@ def prepare(
     admin_passcode = admin_passcode or os.environ.get(ENV_ADMIN_PASSCODE) or None
     check_access(host, passcode, admin_passcode)
     path = Path(db_path).expanduser().resolve()
-    if not path.is_file():
-        raise DatabaseError(
-            f"no database at {path}: create a leaderboard first (see `rater --help`) "
-            "or point --db at an existing file"
-        )
     from rater.api.client import Client
 
-    with Client(path):  # fails early on a corrupt or too-new file
-        pass
+    with Client(path) as client:  # fails early on a missing, corrupt or too-new file
+        client.store.require()
     _check_port(host, port)
     config = ServerConfig(path, passcode, admin_passcode, host)
     return streamlit_command(port, host), config.environ()

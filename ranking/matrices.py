@@ -19,17 +19,19 @@ from ranking.prepare import prepare
 from ranking.standings import compute_standings
 from ranking.votes import Vote, VoteArrays, as_vote_arrays
 
-__all__ = ["predicted_win_matrix", "vote_count_matrix", "win_rate_matrix"]
+__all__ = ["predicted_win_matrix", "vote_count_matrix", "win_count_matrix", "win_rate_matrix"]
 
 
-def _counts(va: VoteArrays, inverse: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``games[i, j]`` and ``score[i, j]`` (wins of ``i`` over ``j`` + ties/2)."""
+def _counts(va: VoteArrays, inverse: bool, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``games[i, j]`` and ``score[i, j]`` (wins of ``i`` over ``j`` + ties/2), each vote
+    counting ``weights[row]`` (1 when ``None``)."""
     prep = prepare(va, inverse)
     n = len(va.models)
     a, b = prep.a.astype(np.int64), prep.b.astype(np.int64)
-    games = np.bincount(a * n + b, minlength=n * n).reshape(n, n).astype(np.float64)
-    score_ab = np.bincount(a * n + b, weights=prep.score, minlength=n * n).reshape(n, n)
-    score_ba = np.bincount(b * n + a, weights=1.0 - prep.score, minlength=n * n).reshape(n, n)
+    w = np.ones(len(prep.rows)) if weights is None else weights[prep.rows]
+    games = np.bincount(a * n + b, weights=w, minlength=n * n).reshape(n, n)
+    score_ab = np.bincount(a * n + b, weights=w * prep.score, minlength=n * n).reshape(n, n)
+    score_ba = np.bincount(b * n + a, weights=w * (1.0 - prep.score), minlength=n * n).reshape(n, n)
     return games + games.T, score_ab + score_ba
 
 
@@ -50,6 +52,34 @@ def vote_count_matrix(
     va = as_vote_arrays(votes)
     games, _ = _counts(va, False)
     frame = pd.DataFrame(games.astype(np.int64), index=list(va.models), columns=list(va.models))
+    return _ordered(frame, order)
+
+
+def win_count_matrix(
+    votes: VoteArrays | Iterable[Vote],
+    *,
+    inverse: bool = False,
+    weights: np.ndarray | None = None,
+    order: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """How often the row model beat the column model (the hosted SDK's win/loss matrix).
+
+    A tie adds 0.5 to both cells; the diagonal is 0; excluded votes (and votes of a model
+    against itself) are left out. ``weights`` (one non-negative finite number per vote row)
+    makes each vote count that much, e.g. its rater's quality weight. Values are floats
+    either way (whole numbers when there are no weights and no ties), so that tie halves
+    and weights need no other type. ``inverse=True`` for "which is worse?" boards: a win is
+    then being judged better.
+    """
+    va = as_vote_arrays(votes)
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape != (len(va),):
+            raise RankingError(f"weights has shape {weights.shape}; it needs one number per vote ({len(va)}).")
+        if not np.all(np.isfinite(weights) & (weights >= 0)):
+            raise RankingError("weights must be finite numbers >= 0 (one per vote).")
+    _, score = _counts(va, inverse, weights)
+    frame = pd.DataFrame(score, index=list(va.models), columns=list(va.models))
     return _ordered(frame, order)
 
 

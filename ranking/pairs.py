@@ -104,7 +104,8 @@ class Units:
 
 
 def resampling_units(
-    pair_idx: np.ndarray, s_lo: np.ndarray, cluster: np.ndarray, n_pairs: int
+    pair_idx: np.ndarray, s_lo: np.ndarray, cluster: np.ndarray, n_pairs: int,
+    n_clusters: int | None = None,
 ) -> Units:
     """Group votes into resampling units.
 
@@ -113,9 +114,14 @@ def resampling_units(
     :param cluster: each vote's cluster id (``0..k-1``, ordered by prompt name) or -1 when
         its prompt is unknown. With fewer than :data:`MIN_CLUSTERS` clusters (a single
         prompt) every vote is treated as independent.
+    :param n_clusters: number of clusters when some ids have no vote here (joint resampling
+        of several boards over one prompt set numbers the prompts of all of them); defaults
+        to the largest id + 1.
     """
     named = cluster >= 0
     n_named = int(cluster.max()) + 1 if named.any() else 0
+    if n_clusters is not None:
+        n_named = max(n_named, int(n_clusters))
     n_prompts = n_named
     by_prompt = n_named >= MIN_CLUSTERS
     if not by_prompt:

@@ -37,6 +37,7 @@ How a standings table is made (and what OpenSkill does in it):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,7 @@ from scipy.stats import norm
 from ranking.errors import RankingError
 from ranking.fit import fit
 from ranking.openskill_models import OpenSkillModel, OpenSkillScale, resolve_scale
-from ranking.pairs import pair_table, resampling_units
+from ranking.pairs import PairTable, pair_table, resampling_units
 from ranking.prepare import Prepared, prepare, prompt_clusters
 from ranking.uncertainty import (
     bootstrap_ratings,
@@ -58,7 +59,7 @@ from ranking.uncertainty import (
 )
 from ranking.votes import Vote, VoteArrays, as_vote_arrays, prompt_mask
 
-__all__ = ["STANDINGS_COLUMNS", "compute_standings", "standings_by_prompt"]
+__all__ = ["BoardFit", "STANDINGS_COLUMNS", "compute_standings", "fit_board", "standings_by_prompt"]
 
 #: Columns of :func:`compute_standings`, in order.
 STANDINGS_COLUMNS = [
@@ -76,6 +77,32 @@ def _check_options(confidence: float, n_bootstrap: int) -> None:
             f"n_bootstrap={n_bootstrap!r} must be a whole number >= 0 "
             "(0 uses the fast sandwich interval)."
         )
+
+
+@dataclass(frozen=True)
+class BoardFit:
+    """One board's full-data fit: its pair table (models in ``prep.rated`` order), each used
+    vote's pair index and score for the pair's lower model, the centred ratings ``z`` (link
+    units), the posterior covariance ``cov`` and the centred ratings' Fisher sd ``sigma_z``."""
+
+    prep: Prepared
+    table: PairTable
+    pair_idx: np.ndarray
+    s_lo: np.ndarray
+    z: np.ndarray
+    cov: np.ndarray
+    sigma_z: np.ndarray
+
+
+def fit_board(prep: Prepared, scale: OpenSkillScale) -> BoardFit:
+    """Fit the rated models of ``prep`` (at least one) under ``scale``'s likelihood and prior."""
+    m = len(prep.rated)
+    table, pair_idx, s_lo = pair_table(prep.local[prep.a], prep.local[prep.b], prep.score, m)
+    result = fit(table, scale.link, scale.prior_precision)
+    cov = result.covariance()
+    centre = np.eye(m) - 1.0 / m
+    sigma_z = np.sqrt(np.maximum(np.diag(centre @ cov @ centre), 0.0))
+    return BoardFit(prep, table, pair_idx, s_lo, result.z - result.z.mean(), cov, sigma_z)
 
 
 def compute_standings(
@@ -131,13 +158,9 @@ def compute_standings(
     sigma_z = np.zeros(m)
     interval_method = "none"
     if m:
-        table, pair_idx, s_lo = pair_table(prep.local[prep.a], prep.local[prep.b], prep.score, m)
-        result = fit(table, scale.link, scale.prior_precision)
-        z = result.z - result.z.mean()
-        cov = result.covariance()
-        centre = np.eye(m) - 1.0 / m
-        sigma_z = np.sqrt(np.maximum(np.diag(centre @ cov @ centre), 0.0))
-        units = resampling_units(pair_idx, s_lo, prompt_clusters(prep), len(table))
+        board = fit_board(prep, scale)
+        table, z, cov, sigma_z = board.table, board.z, board.cov, board.sigma_z
+        units = resampling_units(board.pair_idx, board.s_lo, prompt_clusters(prep), len(table))
         unit_name = "prompt" if units.by_prompt else "vote"
         if n_bootstrap:
             reps = bootstrap_ratings(table, units, z, scale.link, scale.prior_precision,

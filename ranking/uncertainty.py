@@ -38,8 +38,8 @@ from ranking.fit import fit_batch, laplacian, pair_terms
 from ranking.pairs import PairTable, Units
 
 __all__ = [
-    "FEW_PROMPTS", "MIN_OUTCOMES", "bootstrap_ratings", "interval_halfwidth", "needs_floor", "rank_ranges",
-    "sandwich_covariance", "tied_groups",
+    "FEW_PROMPTS", "MIN_OUTCOMES", "bootstrap_ratings", "category_meat", "cluster_scores",
+    "interval_halfwidth", "needs_floor", "rank_ranges", "sandwich_covariance", "tied_groups",
 ]
 
 _BATCH_CELLS = 20_000_000
@@ -81,14 +81,20 @@ def needs_floor(units: Units, wins: np.ndarray, losses: np.ndarray) -> np.ndarra
 
 
 def _resampled_counts(
-    table: PairTable, units: Units, rng: np.random.Generator, n_rep: int
+    table: PairTable, units: Units, rng: np.random.Generator, n_rep: int,
+    weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Bootstrap replicates of the pair counts: ``(n_rep, pairs)`` games and scores."""
+    """Bootstrap replicates of the pair counts: ``(n_rep, pairs)`` games and scores.
+
+    ``weight`` gives the clusters' Poisson weights ``(n_rep, clusters)`` (drawn here when
+    ``None``); the votes without a prompt are always drawn from ``rng``.
+    """
     n_pairs = len(table)
     games = np.zeros((n_rep, n_pairs))
     score = np.zeros((n_rep, n_pairs))
     if units.n_clusters:
-        weight = rng.poisson(1.0, size=(n_rep, units.n_clusters)).astype(np.float64)
+        if weight is None:
+            weight = rng.poisson(1.0, size=(n_rep, units.n_clusters)).astype(np.float64)
         games += np.asarray(units.cluster_games.T @ weight.T).T
         score += np.asarray(units.cluster_score.T @ weight.T).T
     if len(units.cat_pair):
@@ -111,21 +117,54 @@ def bootstrap_ratings(
     prior_precision: float,
     n_bootstrap: int,
     seed: int,
+    cluster_weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Centred ratings (link units) of ``n_bootstrap`` resampled data sets, ``(B, n)``.
 
     Replicates are fitted in batches small enough to keep the dense Hessians under
     ~160 MB, each warm-started at ``z_hat``. The draws depend only on ``seed`` and the
     canonical order of units, never on the order of the votes.
+
+    :param cluster_weights: ``(n_bootstrap, units.n_clusters)`` Poisson weights of the
+        prompts, drawn by the caller to resample several boards jointly (one weight per
+        prompt per replicate for all of them); drawn from ``seed`` when ``None``.
     """
     rng = np.random.default_rng(seed)
     batch = max(1, _BATCH_CELLS // max(table.n * table.n, 1))
     out = np.empty((n_bootstrap, table.n))
     for start in range(0, n_bootstrap, batch):
         stop = min(n_bootstrap, start + batch)
-        games, score = _resampled_counts(table, units, rng, stop - start)
+        weight = None if cluster_weights is None else cluster_weights[start:stop]
+        games, score = _resampled_counts(table, units, rng, stop - start, weight)
         out[start:stop] = fit_batch(table, games, score, link, prior_precision, z_hat)
     return out - out.mean(axis=1, keepdims=True)
+
+
+def cluster_scores(table: PairTable, units: Units, z: np.ndarray, link: str) -> np.ndarray | sparse.csr_matrix:
+    """Score vector (gradient of the log-likelihood in ``z``) of each prompt cluster at
+    ``z``: a ``(clusters, n)`` matrix, dense unless that would be big."""
+    n = table.n
+    d = z[table.i] - z[table.j]
+    games, scores = units.cluster_games, units.cluster_score  # same sparsity pattern
+    cluster = np.repeat(np.arange(units.n_clusters), np.diff(games.indptr))
+    pair = games.indices
+    resid, _ = pair_terms(d[pair], games.data, scores.data, link)
+    rows = np.r_[cluster, cluster]
+    cols = np.r_[table.i[pair], table.j[pair]]
+    if units.n_clusters * n <= _BATCH_CELLS:
+        flat = np.bincount(rows * n + cols, np.r_[resid, -resid], units.n_clusters * n)
+        return flat.reshape(units.n_clusters, n)
+    return sparse.csr_matrix((np.r_[resid, -resid], (rows, cols)), (units.n_clusters, n))
+
+
+def category_meat(table: PairTable, units: Units, z: np.ndarray, link: str) -> np.ndarray:
+    """Sum of the score vectors' outer products over the votes without a prompt, ``(n, n)``."""
+    if not len(units.cat_pair):
+        return np.zeros((table.n, table.n))
+    pair = units.cat_pair
+    d = z[table.i[pair]] - z[table.j[pair]]
+    resid, _ = pair_terms(d, np.ones(len(pair)), units.cat_score, link)
+    return laplacian(table.i[pair], table.j[pair], units.cat_count * resid**2, table.n)
 
 
 def sandwich_covariance(
@@ -141,27 +180,10 @@ def sandwich_covariance(
     ``M`` sums, over resampling units, the outer product of each unit's score vector.
     Every vote's score vector sums to zero, so the result has the centred gauge.
     """
-    n = table.n
-    d = z[table.i] - z[table.j]
-    meat = np.zeros((n, n))
+    meat = category_meat(table, units, z, link)
     if units.n_clusters:
-        games, scores = units.cluster_games, units.cluster_score  # same sparsity pattern
-        cluster = np.repeat(np.arange(units.n_clusters), np.diff(games.indptr))
-        pair = games.indices
-        resid, _ = pair_terms(d[pair], games.data, scores.data, link)
-        rows = np.r_[cluster, cluster]
-        cols = np.r_[table.i[pair], table.j[pair]]
-        if units.n_clusters * n <= _BATCH_CELLS:
-            flat = np.bincount(rows * n + cols, np.r_[resid, -resid], units.n_clusters * n)
-            g = flat.reshape(units.n_clusters, n)
-            meat += g.T @ g
-        else:
-            g = sparse.csr_matrix((np.r_[resid, -resid], (rows, cols)), (units.n_clusters, n))
-            meat += (g.T @ g).toarray()
-    if len(units.cat_pair):
-        pair = units.cat_pair
-        resid, _ = pair_terms(d[pair], np.ones(len(pair)), units.cat_score, link)
-        meat += laplacian(table.i[pair], table.j[pair], units.cat_count * resid**2, n)
+        g = cluster_scores(table, units, z, link)
+        meat += g.T @ g if isinstance(g, np.ndarray) else (g.T @ g).toarray()
     return bread @ meat @ bread
 
 

@@ -32,13 +32,19 @@ def _generator():
     return module
 
 
+#: Columns a later step renamed: step 7 made each board a benchmark of the same id, so the
+#: owner of prompts, models and media is now ``benchmark_id``, holding the same value.
+RENAMED = {(t, "leaderboard_id"): "benchmark_id" for t in ("prompts", "models", "media")}
+
+
 def _rows(path: Path, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the v1 tables, restricted to ``columns`` (the v1 columns) when given."""
+    """Every row of the v1 tables, restricted to ``columns`` (the v1 columns, under their
+    current names) when given."""
     conn = sqlite3.connect(path)
     try:
         out = {}
         for table in V1_TABLES:
-            cols = ", ".join(columns[table]) if columns else "*"
+            cols = ", ".join(RENAMED.get((table, c), c) for c in columns[table]) if columns else "*"
             out[table] = conn.execute(f"SELECT {cols} FROM {table} ORDER BY rowid").fetchall()
         return out
     finally:

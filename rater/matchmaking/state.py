@@ -138,13 +138,14 @@ class RaterView:
     too), plus the pairs this process is serving right now but has not stored yet.
     """
 
-    def __init__(self, conn: Any, rater: str, inflight: set[tuple[str, int, int]]) -> None:
-        self.conn, self.rater, self.inflight = conn, rater, inflight
+    def __init__(self, conn: Any, leaderboard_id: str, rater: str, inflight: set[tuple[str, int, int]]) -> None:
+        self.conn, self.leaderboard_id, self.rater, self.inflight = conn, leaderboard_id, rater, inflight
 
     def seen(self, x: int, y: int) -> bool:
         """Whether media ``x`` and ``y`` were shown together to this rater."""
         lo, hi = (x, y) if x < y else (y, x)
-        return (self.rater, lo, hi) in self.inflight or matchups.pair_served(self.conn, self.rater, lo, hi)
+        return (self.rater, lo, hi) in self.inflight or matchups.pair_served(
+            self.conn, self.leaderboard_id, self.rater, lo, hi)
 
 
 class BoardState:
@@ -163,7 +164,7 @@ class BoardState:
         self.media_dir = media_dir
         self.rng = np.random.default_rng(seed)
         self.loaded = False
-        self.seen = (0, 0, 0)
+        self.seen = (0, 0, 0, 0, 0)
 
     def _load_board(self, conn: Any) -> None:
         leaderboard_id = self.leaderboard_id
@@ -184,7 +185,7 @@ class BoardState:
         n_prompts = len(self.prompt_ids)
         self.has_media = np.zeros((0, n_prompts), dtype=bool)
         self.excluded: set[str] = set()
-        self.seen = (0, 0, 0)  # change probe: max vote, media and model id read so far
+        self.seen = (0, 0, 0, 0, 0)  # change probe (matchups.change_probe) as last read
         self.pending: dict[str, tuple[int, int, float]] = {}
         self.inflight: set[tuple[str, int, int]] = set()  # (rater, media, media) being stored
         # board_status's last (placed, votes, rank) per model and the ModelStatus rows made
@@ -249,7 +250,8 @@ class BoardState:
             return
         for row in rows:
             self.pending.pop(row[1], None)
-        keep = [r for r in rows if not r[7] and r[6] not in self.excluded]
+        index = self.model_index  # votes of participants not rated here count nowhere
+        keep = [r for r in rows if not r[7] and r[6] not in self.excluded and r[2] in index and r[3] in index]
         if not keep:
             return
         index = self.model_index
@@ -341,7 +343,7 @@ class BoardState:
 
     def rater_view(self, conn: Any, rater: str) -> RaterView:
         """What ``rater`` has already been shown."""
-        return RaterView(conn, rater, self.inflight)
+        return RaterView(conn, self.leaderboard_id, rater, self.inflight)
 
 
 _STATES: dict[tuple[str, str], BoardState] = {}

@@ -42,7 +42,7 @@ def media_path(store: Store, sha256: str, ext: str) -> Path:
     return blob_path(store.media_dir, sha256, ext)
 
 
-def change_marker(store: Store) -> tuple[int, int, str, int, int, int]:
+def change_marker(store: Store) -> tuple[int, int, str, int, int, int, int]:
     """A cheap probe of the whole vote log that changes whenever a vote is stored, a rater
     is excluded or included, or a model or medium is added (see ``rater.store.votes``)."""
     return votes.change_marker(store.conn)

@@ -13,7 +13,7 @@ CARD_COLUMNS = ("organization", "url", "license", "released", "description")
 def model_cards(conn: sqlite3.Connection, leaderboard_id: str) -> dict[str, dict[str, str]]:
     """Every model's card fields on the board, by model name (in the order models were added)."""
     rows = conn.execute(
-        f"SELECT name, {', '.join(CARD_COLUMNS)} FROM models WHERE leaderboard_id = ? "
+        f"SELECT name, {', '.join(CARD_COLUMNS)} FROM board_models WHERE leaderboard_id = ? "
         "ORDER BY created_at, id",
         (leaderboard_id,),
     ).fetchall()
@@ -27,12 +27,13 @@ def set_model_card(conn: sqlite3.Connection, leaderboard_id: str, name: str,
     if unknown:
         raise ValueError(f"not card columns: {sorted(unknown)}")
     if not fields:
-        row = conn.execute("SELECT 1 FROM models WHERE leaderboard_id = ? AND name = ?",
+        row = conn.execute("SELECT 1 FROM board_models WHERE leaderboard_id = ? AND name = ?",
                            (leaderboard_id, name)).fetchone()
         return row is not None
     assignments = ", ".join(f"{column} = :{column}" for column in fields)
     cur = conn.execute(
-        f"UPDATE models SET {assignments} WHERE leaderboard_id = :board AND name = :name",
+        f"UPDATE models SET {assignments} WHERE id = (SELECT id FROM board_models "
+        "WHERE leaderboard_id = :board AND name = :name)",
         {**fields, "board": leaderboard_id, "name": name},
     )
     return cur.rowcount == 1

@@ -123,18 +123,34 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "database") -> int:
     :raises SchemaTooNewError: the file was written by a newer version of this tool.
     """
     found = _checked_version(conn, path)
-    for version in range(found, SCHEMA_VERSION):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Re-read inside the lock: another process may have migrated meanwhile.
-            current = conn.execute("PRAGMA user_version").fetchone()[0]
-            if current == version:
-                MIGRATIONS[version](conn)
-                conn.execute(f"PRAGMA user_version = {version + 1}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    if found == SCHEMA_VERSION:
+        return found
+    # A step may rebuild a table (SQLite cannot change a constraint in place), which needs the
+    # foreign keys off (the switch only works outside a transaction); each step is checked
+    # with ``foreign_key_check`` before it commits instead.
+    enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for version in range(found, SCHEMA_VERSION):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Re-read inside the lock: another process may have migrated meanwhile.
+                current = conn.execute("PRAGMA user_version").fetchone()[0]
+                if current == version:
+                    MIGRATIONS[version](conn)
+                    broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+                    if broken is not None:
+                        raise DatabaseError(
+                            f"{path}: schema step {version + 1} would leave a row of {broken[0]} "
+                            f"referring to a missing row of {broken[2]}; the database is unchanged"
+                        )
+                    conn.execute(f"PRAGMA user_version = {version + 1}")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
     return found
 
 

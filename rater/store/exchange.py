@@ -169,7 +169,7 @@ def board_media(conn: sqlite3.Connection, leaderboard_id: str) -> dict[tuple[str
     """The board's media keyed by ``(model name, prompt text, sha256)``: ``id, model_id,
     prompt_id``."""
     rows = conn.execute(
-        "SELECT o.name, p.text, m.sha256, m.id, m.model_id, m.prompt_id FROM media m "
+        "SELECT o.name, p.text, m.sha256, m.id, m.model_id, m.prompt_id FROM board_media m "
         "JOIN models o ON o.id = m.model_id JOIN prompts p ON p.id = m.prompt_id "
         "WHERE m.leaderboard_id = ?",
         (leaderboard_id,),

@@ -25,16 +25,19 @@ __all__ = [
 ]
 
 
-def change_probe(conn: sqlite3.Connection) -> tuple[int, int, int, int]:
-    """``(max vote id, max media id, max model id, imports committed)`` over the whole
-    database: cheap lookups that tell whether anything may have changed since the last look.
-    An import's votes become visible all at once with ids below votes already seen, so a
-    change in the last number means "read everything again"."""
+def change_probe(conn: sqlite3.Connection) -> tuple[int, int, int, int, int]:
+    """``(max vote id, max media id, max model id, imports committed, catalog version)`` over
+    the whole database: cheap lookups that tell whether anything may have changed since the
+    last look. An import's votes become visible all at once with ids below votes already seen,
+    and the catalog version moves when a participant is disabled, enabled, renamed, deleted or
+    run, or a prompt is re-tagged, so a change in either of the last two means "read
+    everything again"."""
     row = conn.execute(
         "SELECT (SELECT max(id) FROM votes), (SELECT max(id) FROM media), "
-        "(SELECT max(id) FROM models), (SELECT count(*) FROM import_batches WHERE committed = 1)"
+        "(SELECT max(id) FROM models), (SELECT count(*) FROM import_batches WHERE committed = 1), "
+        "(SELECT n FROM catalog_version)"
     ).fetchone()
-    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), int(row[3])
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), int(row[3]), int(row[4])
 
 
 def board_model_rows(
@@ -42,7 +45,7 @@ def board_model_rows(
 ) -> list[tuple[int, str]]:
     """``(model_id, name)`` of the board's models with ``id > after_id``, in id order."""
     return conn.execute(
-        "SELECT id, name FROM models WHERE leaderboard_id = ? AND id > ? ORDER BY id",
+        "SELECT id, name FROM board_models WHERE leaderboard_id = ? AND id > ? ORDER BY id",
         (leaderboard_id, after_id),
     ).fetchall()
 
@@ -51,12 +54,14 @@ def media_rows(
     conn: sqlite3.Connection, leaderboard_id: str, after_id: int = 0
 ) -> list[tuple[int, int, int, str, str, str]]:
     """``(media_id, model_id, prompt_id, sha256, ext, kind)`` of the board's media with
-    ``id > after_id``, in id order."""
+    ``id > after_id``, in id order: media of the participants rated on the board, for the
+    prompts its tag scope serves."""
     return conn.execute(
-        "SELECT m.id, m.model_id, m.prompt_id, m.sha256, b.ext, b.kind FROM media m "
+        "SELECT m.id, m.model_id, m.prompt_id, m.sha256, b.ext, b.kind FROM board_media m "
         "CROSS JOIN blobs b ON b.sha256 = m.sha256 "
-        "WHERE m.id > ? AND m.leaderboard_id = ? ORDER BY m.id",
-        (after_id, leaderboard_id),
+        "WHERE m.id > ? AND m.leaderboard_id = ? AND m.prompt_id IN (SELECT id FROM board_prompts "
+        "WHERE leaderboard_id = ? AND in_scope) ORDER BY m.id",
+        (after_id, leaderboard_id, leaderboard_id),
     ).fetchall()
 
 
@@ -78,14 +83,16 @@ def new_vote_rows(
     ).fetchall()
 
 
-def pair_served(conn: sqlite3.Connection, rater: str, media_x: int, media_y: int) -> bool:
-    """Whether this pair of media was ever served to ``rater``, either way round (two lookups
-    in the ``matchups_by_media`` index; media ids belong to one board, so no board filter)."""
+def pair_served(conn: sqlite3.Connection, leaderboard_id: str, rater: str, media_x: int,
+                media_y: int) -> bool:
+    """Whether this pair of media was ever served to ``rater`` on this board, either way round
+    (two lookups in the ``matchups_by_media`` index; the same media are rated on every
+    leaderboard of their benchmark, so a pair judged on one criterion may come on another)."""
     return conn.execute(
         "SELECT EXISTS (SELECT 1 FROM matchups WHERE rater = ? AND left_media = ? "
-        "AND right_media = ?) OR EXISTS (SELECT 1 FROM matchups WHERE rater = ? "
-        "AND left_media = ? AND right_media = ?)",
-        (rater, media_x, media_y, rater, media_y, media_x),
+        "AND right_media = ? AND leaderboard_id = ?) OR EXISTS (SELECT 1 FROM matchups WHERE "
+        "rater = ? AND left_media = ? AND right_media = ? AND leaderboard_id = ?)",
+        (rater, media_x, media_y, leaderboard_id, rater, media_y, media_x, leaderboard_id),
     ).fetchone()[0] == 1
 
 

@@ -233,9 +233,191 @@ def _migrate_to_6(conn: sqlite3.Connection) -> None:
                  "CHECK (min_votes >= 0)")
 
 
+# --- version 7: benchmarks (one prompt set, several criteria), participants, runs, text media ----
+# A benchmark owns the prompts (each with an identifier: the same text may appear with another
+# asset or seed), the models ("participants", with a status) and their media; a leaderboard is
+# one criterion over it, with its own votes. Every existing board becomes a benchmark of the
+# same id and name with that one leaderboard, so prompts, models and media keep their rows
+# and ids and only change owner column. ``runs`` says which participant is rated on which
+# leaderboard (one row per run: the jobs of a leaderboard); a board's models are the
+# participants with status 'rating' and a run on it (view ``board_models``). Deleted
+# participants stay as rows (their matchups and votes keep their references) and are hidden
+# everywhere. Blobs may now be texts (an LLM's answer).
+_SCHEMA_V7 = [
+    "CREATE TABLE benchmarks ("
+    " id         TEXT PRIMARY KEY CHECK (length(id) BETWEEN 4 AND 32),"
+    " name       TEXT NOT NULL CHECK (length(trim(name)) > 0),"
+    " created_at REAL NOT NULL)",
+    "INSERT INTO benchmarks (id, name, created_at) SELECT id, name, created_at FROM leaderboards",
+    """CREATE TABLE new_leaderboards (
+    id                TEXT PRIMARY KEY CHECK (length(id) BETWEEN 4 AND 32),
+    name              TEXT NOT NULL CHECK (length(trim(name)) > 0),
+    instruction       TEXT NOT NULL CHECK (length(trim(instruction)) > 0),
+    show_prompt       INTEGER NOT NULL CHECK (show_prompt IN (0, 1)),
+    show_prompt_asset INTEGER NOT NULL DEFAULT 0 CHECK (show_prompt_asset IN (0, 1)),
+    inverse_ranking   INTEGER NOT NULL DEFAULT 0 CHECK (inverse_ranking IN (0, 1)),
+    strategy          TEXT NOT NULL DEFAULT 'information' CHECK (strategy IN ('information', 'uniform')),
+    repeat_share      REAL NOT NULL DEFAULT 0.05 CHECK (repeat_share >= 0 AND repeat_share <= 0.5),
+    max_pair_votes    INTEGER NOT NULL DEFAULT 60 CHECK (max_pair_votes >= 1),
+    created_at        REAL NOT NULL,
+    show_standings    INTEGER NOT NULL DEFAULT 0 CHECK (show_standings IN (0, 1)),
+    publish_prompts   INTEGER NOT NULL DEFAULT 1 CHECK (publish_prompts IN (0, 1)),
+    min_votes         INTEGER NOT NULL DEFAULT 20 CHECK (min_votes >= 0),
+    benchmark_id      TEXT NOT NULL REFERENCES benchmarks(id) ON DELETE CASCADE,
+    included_tags     TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(included_tags)),
+    excluded_tags     TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(excluded_tags)),
+    vote_aggregation  TEXT NOT NULL DEFAULT 'all' CHECK (vote_aggregation IN ('all', 'majority')),
+    min_responses_per_matchup INTEGER NOT NULL DEFAULT 1 CHECK (min_responses_per_matchup >= 1),
+    level_of_detail   TEXT CHECK (level_of_detail IS NULL OR length(level_of_detail) <= 20),
+    response_budget   INTEGER CHECK (response_budget IS NULL OR response_budget >= 1),
+    UNIQUE (id, benchmark_id)
+)""",
+    "INSERT INTO new_leaderboards (id, benchmark_id, name, instruction, show_prompt, show_prompt_asset,"
+    " inverse_ranking, strategy, repeat_share, max_pair_votes, created_at, show_standings,"
+    " publish_prompts, min_votes) SELECT id, id, name, instruction, show_prompt, show_prompt_asset,"
+    " inverse_ranking, strategy, repeat_share, max_pair_votes, created_at, show_standings,"
+    " publish_prompts, min_votes FROM leaderboards",
+    "DROP TABLE leaderboards",
+    "ALTER TABLE new_leaderboards RENAME TO leaderboards",
+    """CREATE TABLE new_blobs (
+    sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64),
+    kind   TEXT NOT NULL CHECK (kind IN ('image', 'video', 'audio', 'text')),
+    mime   TEXT NOT NULL,
+    ext    TEXT NOT NULL,
+    size   INTEGER NOT NULL CHECK (size > 0)
+)""",
+    "INSERT INTO new_blobs SELECT sha256, kind, mime, ext, size FROM blobs",
+    "DROP TABLE blobs",
+    "ALTER TABLE new_blobs RENAME TO blobs",
+    """CREATE TABLE new_prompts (
+    id             INTEGER PRIMARY KEY,
+    benchmark_id   TEXT NOT NULL REFERENCES benchmarks(id) ON DELETE CASCADE,
+    position       INTEGER NOT NULL CHECK (position >= 0),
+    text           TEXT NOT NULL,
+    tags           TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(tags)),
+    asset_sha256   TEXT REFERENCES blobs(sha256),
+    identifier     TEXT NOT NULL CHECK (length(trim(identifier)) > 0 AND length(identifier) <= 2000),
+    tag_categories TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(tag_categories)),
+    CHECK (length(trim(text)) > 0 OR asset_sha256 IS NOT NULL),
+    UNIQUE (benchmark_id, position),
+    UNIQUE (benchmark_id, identifier),
+    UNIQUE (id, benchmark_id)
+)""",
+    "INSERT INTO new_prompts (id, benchmark_id, position, identifier, text, tags, asset_sha256)"
+    " SELECT id, leaderboard_id, position, text, text, tags, asset_sha256 FROM prompts",
+    "DROP TABLE prompts",
+    "ALTER TABLE new_prompts RENAME TO prompts",
+    """CREATE TABLE new_models (
+    id           INTEGER PRIMARY KEY,
+    benchmark_id TEXT NOT NULL REFERENCES benchmarks(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL CHECK (length(trim(name)) > 0),
+    created_at   REAL NOT NULL,
+    """ + ",\n    ".join(f"{c} TEXT NOT NULL DEFAULT '' CHECK ({chk})" for c, chk in _CARD_COLUMNS) + """,
+    status       TEXT NOT NULL DEFAULT 'rating' CHECK (status IN ('created', 'rating', 'disabled', 'deleted')),
+    UNIQUE (id, benchmark_id)
+)""",
+    "INSERT INTO new_models (id, benchmark_id, name, created_at, status, "
+    + ", ".join(c for c, _ in _CARD_COLUMNS) + ") SELECT id, leaderboard_id, name, created_at, 'rating', "
+    + ", ".join(c for c, _ in _CARD_COLUMNS) + " FROM models",
+    "DROP TABLE models",
+    "ALTER TABLE new_models RENAME TO models",
+    # a deleted participant's name may be used again
+    "CREATE UNIQUE INDEX models_by_name ON models (benchmark_id, name) WHERE status <> 'deleted'",
+    """CREATE TABLE new_media (
+    id            INTEGER PRIMARY KEY,
+    benchmark_id  TEXT NOT NULL,
+    model_id      INTEGER NOT NULL,
+    prompt_id     INTEGER NOT NULL,
+    sha256        TEXT NOT NULL REFERENCES blobs(sha256),
+    original_name TEXT NOT NULL DEFAULT '',
+    created_at    REAL NOT NULL,
+    FOREIGN KEY (model_id, benchmark_id) REFERENCES models(id, benchmark_id) ON DELETE CASCADE,
+    FOREIGN KEY (prompt_id, benchmark_id) REFERENCES prompts(id, benchmark_id) ON DELETE CASCADE,
+    UNIQUE (model_id, prompt_id, sha256),
+    UNIQUE (id, prompt_id, model_id)
+)""",
+    "INSERT INTO new_media (id, benchmark_id, model_id, prompt_id, sha256, original_name, created_at)"
+    " SELECT id, leaderboard_id, model_id, prompt_id, sha256, original_name, created_at FROM media",
+    "DROP TABLE media",
+    "ALTER TABLE new_media RENAME TO media",
+    "CREATE INDEX media_by_prompt ON media (benchmark_id, prompt_id, model_id)",
+    # A matchup's media are of its prompt and of two different models (composite keys), and of
+    # its leaderboard's benchmark (trigger below).
+    """CREATE TABLE new_matchups (
+    id             TEXT PRIMARY KEY,
+    leaderboard_id TEXT NOT NULL REFERENCES leaderboards(id),
+    prompt_id      INTEGER NOT NULL,
+    left_media     INTEGER NOT NULL,
+    left_model     INTEGER NOT NULL,
+    right_media    INTEGER NOT NULL,
+    right_model    INTEGER NOT NULL,
+    rater          TEXT NOT NULL CHECK (length(trim(rater)) > 0),
+    served_at      REAL NOT NULL,
+    repeat_of      TEXT REFERENCES matchups(id),
+    batch          INTEGER REFERENCES import_batches(id),
+    CHECK (left_model <> right_model),
+    FOREIGN KEY (left_media, prompt_id, left_model) REFERENCES media(id, prompt_id, model_id),
+    FOREIGN KEY (right_media, prompt_id, right_model) REFERENCES media(id, prompt_id, model_id),
+    UNIQUE (id, rater)
+)""",
+    "INSERT INTO new_matchups SELECT id, leaderboard_id, prompt_id, left_media, left_model, right_media,"
+    " right_model, rater, served_at, repeat_of, batch FROM matchups",
+    "DROP TABLE matchups",
+    "ALTER TABLE new_matchups RENAME TO matchups",
+    "CREATE INDEX matchups_by_rater ON matchups (leaderboard_id, rater, served_at)",
+    "CREATE INDEX matchups_by_media ON matchups (rater, left_media, right_media)",
+    "CREATE INDEX matchups_by_batch ON matchups (batch) WHERE batch IS NOT NULL",
+    "CREATE TRIGGER matchups_repeat_insert BEFORE INSERT ON matchups " + _REPEAT_RULE,
+    "CREATE TRIGGER matchups_repeat_update BEFORE UPDATE OF repeat_of, leaderboard_id, rater, "
+    "left_media, right_media, served_at ON matchups " + _REPEAT_RULE,
+    "CREATE TRIGGER matchups_benchmark BEFORE INSERT ON matchups WHEN (SELECT benchmark_id FROM "
+    "prompts WHERE id = NEW.prompt_id) IS NOT (SELECT benchmark_id FROM leaderboards WHERE id = "
+    "NEW.leaderboard_id) BEGIN SELECT RAISE(ABORT, 'a matchup must pair media of its own "
+    "leaderboard''s benchmark'); END",
+    "CREATE TABLE runs ("
+    " id             INTEGER PRIMARY KEY,"
+    " leaderboard_id TEXT NOT NULL REFERENCES leaderboards(id) ON DELETE CASCADE,"
+    " model_id       INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,"
+    " started_at     REAL NOT NULL,"
+    " budget         INTEGER CHECK (budget IS NULL OR budget >= 1))",
+    "CREATE INDEX runs_by_board ON runs (leaderboard_id, model_id)",
+    "INSERT INTO runs (leaderboard_id, model_id, started_at) SELECT benchmark_id, id, created_at "
+    "FROM models ORDER BY id",
+    # What one leaderboard sees of its benchmark: every prompt (``in_scope``: its tags pass the
+    # board's included/excluded tags, so the matchmaker serves it), the participants rated on
+    # it, and their media.
+    "CREATE VIEW board_prompts AS SELECT l.id AS leaderboard_id, p.*, "
+    "((l.included_tags = '[]' OR EXISTS (SELECT 1 FROM json_each(p.tags) t WHERE t.value IN "
+    "(SELECT value FROM json_each(l.included_tags)))) AND NOT EXISTS (SELECT 1 FROM "
+    "json_each(p.tags) t WHERE t.value IN (SELECT value FROM json_each(l.excluded_tags)))) AS in_scope "
+    "FROM leaderboards l JOIN prompts p ON p.benchmark_id = l.benchmark_id",
+    "CREATE VIEW board_models AS SELECT l.id AS leaderboard_id, o.* FROM leaderboards l "
+    "JOIN models o ON o.benchmark_id = l.benchmark_id WHERE o.status = 'rating' AND EXISTS "
+    "(SELECT 1 FROM runs r WHERE r.leaderboard_id = l.id AND r.model_id = o.id)",
+    "CREATE VIEW board_media AS SELECT o.leaderboard_id, m.* FROM board_models o "
+    "JOIN media m ON m.model_id = o.id",
+    # Bumped by every change to who is rated where, or to which prompts a board serves, so that
+    # a matchmaker can tell with one lookup that its view of the board is out of date.
+    "CREATE TABLE catalog_version (singleton INTEGER PRIMARY KEY CHECK (singleton = 1),"
+    " n INTEGER NOT NULL)",
+    "INSERT INTO catalog_version (singleton, n) VALUES (1, 0)",
+    "CREATE TRIGGER models_changed AFTER UPDATE OF status, name ON models "
+    "BEGIN UPDATE catalog_version SET n = n + 1; END",
+    "CREATE TRIGGER runs_added AFTER INSERT ON runs BEGIN UPDATE catalog_version SET n = n + 1; END",
+    "CREATE TRIGGER prompts_retagged AFTER UPDATE OF tags ON prompts "
+    "BEGIN UPDATE catalog_version SET n = n + 1; END",
+]
+
+
+def _migrate_to_7(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V7:
+        conn.execute(statement)
+
+
 #: Ordered migration steps: ``MIGRATIONS[k]`` takes a database from version ``k`` to ``k + 1``.
 #: Append new steps; never edit a released one.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5, _migrate_to_6,
+    _migrate_to_7,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

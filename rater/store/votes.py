@@ -25,6 +25,7 @@ __all__ = [
     "rater_names",
     "rater_vote_rows",
     "set_rater_excluded",
+    "shown",
     "vote_columns",
     "vote_summary",
     "visible",
@@ -66,6 +67,14 @@ def visible(alias: str) -> str:
     its one small final commit, and discarded if the import dies)."""
     return (f"({alias}.batch IS NULL OR {alias}.batch NOT IN "
             "(SELECT id FROM import_batches WHERE committed = 0))")
+
+def shown(alias: str) -> str:
+    """SQL condition with two ``?`` (both the board's id): both models of the matchup ``alias``
+    are shown on the board, i.e. participants rated there (not disabled, deleted or only
+    created). Votes involving any other participant stay stored but count nowhere."""
+    board = "(SELECT id FROM board_models WHERE leaderboard_id = ?)"
+    return f"{alias}.left_model IN {board} AND {alias}.right_model IN {board}"
+
 
 #: A matchup with everything needed to show it: prompt text, both media and their models.
 MATCHUP_SELECT = (
@@ -178,8 +187,9 @@ def vote_columns(
         # lookup per vote; 4x faster than the planner's pick on a 1M-vote board.
         "CROSS JOIN matchups mu ON mu.id = v.matchup_id "
         "LEFT JOIN raters r ON r.leaderboard_id = mu.leaderboard_id AND r.name = v.rater "
-        f"WHERE mu.leaderboard_id = ? AND v.id > ? {repeats}AND {visible('v')} ORDER BY v.id",
-        (leaderboard_id, after_id),
+        f"WHERE mu.leaderboard_id = ? AND v.id > ? {repeats}AND {visible('v')} AND {shown('mu')} "
+        "ORDER BY v.id",
+        (leaderboard_id, after_id, leaderboard_id, leaderboard_id),
     ).fetchall()
 
 
@@ -189,8 +199,8 @@ def vote_summary(conn: sqlite3.Connection, leaderboard_id: str) -> dict[str, Any
         "SELECT count(v.id), coalesce(sum(coalesce(r.excluded, 0)), 0), max(v.voted_at), "
         "count(DISTINCT v.rater) FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
         "LEFT JOIN raters r ON r.leaderboard_id = mu.leaderboard_id AND r.name = v.rater "
-        f"WHERE mu.leaderboard_id = ? AND {visible('v')}",
-        (leaderboard_id,),
+        f"WHERE mu.leaderboard_id = ? AND {visible('v')} AND {shown('mu')}",
+        (leaderboard_id, leaderboard_id, leaderboard_id),
     ).fetchone()
     return {
         "votes": int(row[0]),
@@ -287,16 +297,17 @@ def insert_voted_matchups(
     )
 
 
-def change_marker(conn: sqlite3.Connection) -> tuple[int, int, str, int, int, int]:
+def change_marker(conn: sqlite3.Connection) -> tuple[int, int, str, int, int, int, int]:
     """``(highest vote id, number of votes, excluded raters, highest model id, highest media
-    id, imports committed)`` over the whole database: a cheap probe (no join, no scan of
-    matchups) that changes whenever a vote is stored, a rater is excluded or included, a model
-    or media is added on any board, or an import's votes become visible."""
+    id, imports committed, catalog version)`` over the whole database: a cheap probe (no join,
+    no scan of matchups) that changes whenever a vote is stored, a rater is excluded or
+    included, a model or media is added on any board, an import's votes become visible, or a
+    participant is disabled, enabled, renamed, deleted or run."""
     row = conn.execute(
         "SELECT (SELECT coalesce(max(id), 0) FROM votes), (SELECT count(*) FROM votes), "
         "(SELECT coalesce(group_concat(leaderboard_id || char(31) || name, char(30)), '') FROM "
         "(SELECT leaderboard_id, name FROM raters WHERE excluded = 1 ORDER BY 1, 2)), "
         "(SELECT coalesce(max(id), 0) FROM models), (SELECT coalesce(max(id), 0) FROM media), "
-        "(SELECT count(*) FROM import_batches WHERE committed = 1)"
+        "(SELECT count(*) FROM import_batches WHERE committed = 1), (SELECT n FROM catalog_version)"
     ).fetchone()
-    return int(row[0]), int(row[1]), str(row[2]), int(row[3]), int(row[4]), int(row[5])
+    return int(row[0]), int(row[1]), str(row[2]), int(row[3]), int(row[4]), int(row[5]), int(row[6])

@@ -31,7 +31,8 @@ How they are combined:
 A model without votes in some chosen criterion is not ranked: comparing it on fewer
 criteria than the others would mix unlike scores (a model rated only on its best criterion
 would climb). It is listed after the ranked models with ``complete`` False, ``NaN``
-overall score and interval, and its ``score_<criterion>`` where it has one.
+overall score and interval, and its ``score_<criterion>`` where it has one. (So a criterion
+without any votes yet leaves every model unranked: leave it out of ``criteria`` until rated.)
 """
 
 from __future__ import annotations

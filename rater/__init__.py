@@ -44,10 +44,15 @@ from .errors import (
     VoteError,
 )
 from rater.api.leaderboard import CARD_FIELDS, Leaderboard, ModelCard, ModelInfo
+from rater.api.benchmark import Benchmark
+from rater.api.settings import BenchmarkNotFound, Tag, VoteAggregation
+from rater.api.participant import Job, Participant
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Benchmark",
+    "BenchmarkNotFound",
     "CARD_FIELDS",
     "DEFAULT_DB_PATH",
     "Client",
@@ -55,6 +60,7 @@ __all__ = [
     "DatabaseGone",
     "DatabaseNotFound",
     "DuplicateMediaWarning",
+    "Job",
     "Leaderboard",
     "LeaderboardError",
     "LeaderboardManager",
@@ -64,9 +70,12 @@ __all__ = [
     "ModelCard",
     "ModelInfo",
     "NotFoundError",
+    "Participant",
     "SchemaTooNewError",
+    "Tag",
     "UnregisteredPromptError",
     "ValidationError",
+    "VoteAggregation",
     "VoteError",
     "__version__",
 ]

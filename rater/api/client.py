@@ -18,20 +18,20 @@ The names mirror the hosted service's SDK, so code written for it runs here::
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rater.errors import LeaderboardNotFound, ValidationError
+from .ids import new_leaderboard_id
+from .settings import check_tag_lists
+from .benchmark_manager import BenchmarkManager
 from .leaderboard import Leaderboard
 from rater.intake.media import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
-    MediaFile,
     check_limit,
-    inspect_media,
     write_with_blobs,
 )
 from rater.store import Store, catalog
@@ -47,15 +47,7 @@ __all__ = ["DEFAULT_DB_PATH", "Client", "LeaderboardManager", "new_leaderboard_i
 #: Where the database lives when no path is given (``RATER_DB`` overrides it).
 DEFAULT_DB_PATH = "data/leaderboards.db"
 STRATEGIES = ("information", "uniform")
-_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no look-alikes (l/1, o/0)
-
-
-def new_leaderboard_id() -> str:
-    """A short, URL-safe, random id such as ``"k7gq2mxa"``."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
-
-
-class LeaderboardManager:
+class LeaderboardManager(BenchmarkManager):
     """Creates, fetches and finds leaderboards (``client.mri`` and ``client.leaderboard``)."""
 
     def __init__(self, client: Client) -> None:
@@ -104,8 +96,6 @@ class LeaderboardManager:
             below that it is *preliminary*: marked, kept off the podium and listed after them.
         :raises ValidationError: any argument is malformed; nothing is stored then.
         """
-        name = check_name(name, "leaderboard name")
-        instruction = check_text(instruction, "instruction", max_length=2000)
         if isinstance(prompts, str) or not isinstance(prompts, Sequence):
             raise ValidationError("prompts must be a list of prompt texts")
         if not prompts:
@@ -118,29 +108,15 @@ class LeaderboardManager:
                     f"prompts[{i}] repeats prompts[{first[text]}] ({text!r}): prompts must be unique"
                 )
             first[text] = i
-        tag_lists = self._check_tags(tags, len(texts))
-        for value, what in ((show_prompt, "show_prompt"), (show_prompt_asset, "show_prompt_asset"),
-                            (inverse_ranking, "inverse_ranking"), (show_standings, "show_standings"),
-                            (publish_prompts, "publish_prompts")):
-            check_flag(value, what)
-        if strategy not in STRATEGIES:
-            raise ValidationError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
-        if not isinstance(repeat_share, (int, float)) or not 0 <= repeat_share <= 0.5:
-            raise ValidationError(f"repeat_share must be between 0 and 0.5, got {repeat_share!r}")
-        check_count(max_pair_votes, "max_pair_votes", 1)
-        check_count(min_votes, "min_votes")
+        tag_lists = check_tag_lists(tags, len(texts))
+        board = self._check_board(
+            name, instruction, show_prompt=show_prompt, show_prompt_asset=show_prompt_asset,
+            inverse_ranking=inverse_ranking, strategy=strategy, repeat_share=repeat_share,
+            max_pair_votes=max_pair_votes, show_standings=show_standings,
+            publish_prompts=publish_prompts, min_votes=min_votes)
         assets = self._check_assets(prompt_assets, len(texts))
         if show_prompt_asset and not any(assets):
             raise ValidationError("show_prompt_asset is on but no prompt_assets were given")
-
-        board = {
-            "id": new_leaderboard_id(), "name": name, "instruction": instruction,
-            "show_prompt": int(show_prompt), "show_prompt_asset": int(show_prompt_asset),
-            "inverse_ranking": int(inverse_ranking), "strategy": strategy,
-            "repeat_share": float(repeat_share), "max_pair_votes": max_pair_votes,
-            "created_at": time.time(), "show_standings": int(show_standings),
-            "publish_prompts": int(publish_prompts), "min_votes": min_votes,
-        }
         self._store.require(create=True)  # the one call that makes a database, once all is valid
         with write_with_blobs(self._store, [a for a in assets if a is not None]) as (conn, _):
             while catalog.get_leaderboard(conn, board["id"]) is not None:
@@ -148,46 +124,36 @@ class LeaderboardManager:
             for asset in assets:
                 if asset is not None:
                     catalog.insert_blob(conn, asset.sha256, asset.kind, asset.mime, asset.ext, asset.size)
-            catalog.insert_leaderboard(
-                conn, board,
-                [(t, g, a.sha256 if a else None) for t, g, a in zip(texts, tag_lists, assets)],
-            )
+            from rater.store import benchmarks
+
+            benchmarks.insert_benchmark(
+                conn, {"id": board["id"], "name": board["name"], "created_at": board["created_at"]},
+                [(t, t, g[0], g[1], a.sha256 if a else None) for t, g, a in zip(texts, tag_lists, assets)])
+            catalog.insert_leaderboard(conn, {**board, "benchmark_id": board["id"]})
         return self.get_leaderboard_by_id(board["id"])
 
     @staticmethod
-    def _check_tags(tags: Sequence[Sequence[str]] | None, n: int) -> list[list[str]]:
-        if tags is None:
-            return [[] for _ in range(n)]
-        if not isinstance(tags, (list, tuple)) or len(tags) != n:
-            raise ValidationError(f"tags must be a list with one list of tags per prompt ({n} lists)")
-        out = []
-        for i, group in enumerate(tags):
-            if isinstance(group, str):
-                raise ValidationError(f"tags[{i}] must be a list of tags, got the text {group!r}")
-            if not isinstance(group, (list, tuple, set, frozenset)):
-                raise ValidationError(f"tags[{i}] must be a list of tags, got {type(group).__name__}")
-            out.append([check_name(t, f"tags[{i}] entry", max_length=60) for t in group])
-        return out
-
-    def _check_assets(
-        self, assets: Sequence[str | os.PathLike[str]] | None, n: int
-    ) -> list[MediaFile | None]:
-        if assets is None:
-            return [None] * n
-        if not isinstance(assets, (list, tuple)) or len(assets) != n:
-            raise ValidationError(
-                f"prompt_assets must be a list with one media path (or None) per prompt ({n} paths)"
-            )
-        for i, a in enumerate(assets):
-            if a is not None and not isinstance(a, (str, os.PathLike)):
-                raise ValidationError(
-                    f"prompt_assets[{i}] must be a file path or None, got {type(a).__name__}"
-                )
-        return [
-            None if a is None
-            else inspect_media(a, max_bytes=self._client.max_media_bytes, max_pixels=self._client.max_pixels)
-            for a in assets
-        ]
+    def _check_board(name: str, instruction: str, **settings: Any) -> dict[str, Any]:
+        """A new leaderboard row from checked settings (raises ValidationError naming the bad one)."""
+        name = check_name(name, "leaderboard name")
+        instruction = check_text(instruction, "instruction", max_length=2000)
+        for what in ("show_prompt", "show_prompt_asset", "inverse_ranking", "show_standings", "publish_prompts"):
+            check_flag(settings[what], what)
+        strategy, repeat_share = settings["strategy"], settings["repeat_share"]
+        if strategy not in STRATEGIES:
+            raise ValidationError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+        if isinstance(repeat_share, bool) or not isinstance(repeat_share, (int, float)) or not 0 <= repeat_share <= 0.5:
+            raise ValidationError(f"repeat_share must be between 0 and 0.5, got {repeat_share!r}")
+        check_count(settings["max_pair_votes"], "max_pair_votes", 1)
+        check_count(settings["min_votes"], "min_votes")
+        return {
+            "id": new_leaderboard_id(), "name": name, "instruction": instruction,
+            "show_prompt": int(settings["show_prompt"]), "show_prompt_asset": int(settings["show_prompt_asset"]),
+            "inverse_ranking": int(settings["inverse_ranking"]), "strategy": strategy,
+            "repeat_share": float(repeat_share), "max_pair_votes": settings["max_pair_votes"],
+            "created_at": time.time(), "show_standings": int(settings["show_standings"]),
+            "publish_prompts": int(settings["publish_prompts"]), "min_votes": settings["min_votes"],
+        }
 
     def get_leaderboard_by_id(self, leaderboard_id: str) -> Leaderboard:
         """The leaderboard with this id.

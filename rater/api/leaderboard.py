@@ -11,14 +11,17 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from rater.errors import LeaderboardNotFound, NotFoundError, ValidationError
 from rater.intake.evaluate import EvaluationResult, add_model_media
 from rater.intake.media import blob_path
 from rater.intake.model_card import CARD_FIELDS, ModelCard, check_card
-from rater.intake.validation import check_count, check_flag
+from rater.intake.validation import check_count, check_flag, check_name
 from rater.store import cards, catalog, votes
+
+from .owner import BoardOwner
+from .settings import VoteAggregation
 
 # matchmaking, standings and quality pull in numpy, scipy and pandas: they are imported by the
 # methods that use them, so that opening a database (``rater list``) starts fast.
@@ -26,23 +29,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from rater.exchange.votes import ExportResult
+
+    from .participant import Job
     from rater.store import Store
     from rater.matchmaking.service import BoardStatus, Matchup, VoteReceipt
     from rater.results.quality import RaterStats
 
 __all__ = ["CARD_FIELDS", "Leaderboard", "ModelCard", "ModelInfo"]
-
-
-class BoardOwner(Protocol):
-    """What a Leaderboard uses of the :class:`~rater.api.client.Client` that made it (typed
-    structurally, so that this module does not import the one that imports it)."""
-
-    store: Store
-    max_media_bytes: int
-    max_pixels: int
-
-    @property
-    def mri(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -74,7 +67,15 @@ class Leaderboard:
     show_standings: bool
     publish_prompts: bool
     min_votes: int
-    _client: BoardOwner = field(repr=False, compare=False)
+    benchmark_id: str = ""
+    included_tags: list[str] = field(default_factory=list)
+    excluded_tags: list[str] = field(default_factory=list)
+    vote_aggregation: VoteAggregation = VoteAggregation.ALL_VOTES
+    min_responses_per_matchup: int = 1
+    level_of_detail: str | None = None
+    response_budget: int | None = None
+    identifiers: list[str] = field(default_factory=list)
+    _client: BoardOwner = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     @classmethod
     def from_row(cls, client: BoardOwner, row: dict[str, Any]) -> Leaderboard:
@@ -101,13 +102,43 @@ class Leaderboard:
             show_standings=bool(row.get("show_standings", 0)),
             publish_prompts=bool(row.get("publish_prompts", 1)),
             min_votes=int(row["min_votes"]),
+            benchmark_id=row["benchmark_id"],
+            included_tags=list(row["included_tags"]),
+            excluded_tags=list(row["excluded_tags"]),
+            vote_aggregation=VoteAggregation(row["vote_aggregation"]),
+            min_responses_per_matchup=int(row["min_responses_per_matchup"]),
+            level_of_detail=row["level_of_detail"],
+            response_budget=row["response_budget"],
+            identifiers=[p["identifier"] for p in prompts],
             _client=client,
         )
 
+    @property
+    def benchmark(self) -> Any:
+        """The :class:`rater.Benchmark` this leaderboard is a criterion of."""
+        return self._client.mri.get_benchmark_by_id(self.benchmark_id)  # type: ignore[no-any-return]
+
+    @property
+    def jobs(self) -> list[Job]:
+        """The runs of participants on this leaderboard, newest first (see :class:`rater.Job`)."""
+        from .participant import jobs
+
+        return jobs(self._client, self.id)
+
     def update(self, *, show_standings: bool | None = None, publish_prompts: bool | None = None,
-               min_votes: int | None = None) -> Leaderboard:
-        """Change the board's settings (those given; ``None`` leaves one as it is); returns the
-        board as it now is.
+               min_votes: int | None = None, name: str | None = None,
+               level_of_detail: str | int | None = None, min_responses_per_matchup: int | None = None,
+               vote_aggregation: VoteAggregation | str | None = None) -> Leaderboard:
+        """Change the board's settings (those given; ``None`` leaves one as it is), all in one
+        transaction; returns the board as it now is.
+
+        :param name: the board's new name.
+        :param level_of_detail: the response budget of runs started from now on (a named level
+            or a number; see :func:`rater.api.benchmark.resolve_level`); reads back as
+            ``"custom"`` with ``response_budget`` the number.
+        :param min_responses_per_matchup: with majority aggregation, raters a pair needs.
+        :param vote_aggregation: how votes count (:class:`rater.VoteAggregation`); standings
+            are computed from the stored votes each time, so this changes them at once.
 
         :param show_standings: whether raters see the live standings in the rating app (owners
             always do). Off by default, so that raters judge the pairs, not the table.
@@ -119,20 +150,30 @@ class Leaderboard:
         :raises ValidationError: a setting is malformed, or nothing to change; nothing changes then.
         :raises LeaderboardNotFound: the board was deleted.
         """
+        from .settings import resolve_level
+
         settings = {"show_standings": show_standings, "publish_prompts": publish_prompts}
-        given: dict[str, Any] = {k: check_flag(v, k) for k, v in settings.items() if v is not None}
+        given: dict[str, Any] = {k: int(check_flag(v, k)) for k, v in settings.items() if v is not None}
         if min_votes is not None:
             given["min_votes"] = check_count(min_votes, "min_votes")
+        if name is not None:
+            given["name"] = check_name(name, "leaderboard name")
+        if level_of_detail is not None:
+            given["level_of_detail"], given["response_budget"] = resolve_level(level_of_detail)
+        if min_responses_per_matchup is not None:
+            given["min_responses_per_matchup"] = check_count(min_responses_per_matchup, "min_responses_per_matchup", 1)
+        if vote_aggregation is not None:
+            try:
+                given["vote_aggregation"] = VoteAggregation(vote_aggregation).value
+            except ValueError:
+                raise ValidationError(f"vote_aggregation must be VoteAggregation.ALL_VOTES or "
+                                      f"MAJORITY_VOTE, got {vote_aggregation!r}") from None
         if not given:
-            raise ValidationError("nothing to change: give show_standings, publish_prompts or min_votes")
+            raise ValidationError("nothing to change: give a setting (name, level_of_detail, "
+                                  "min_responses_per_matchup, vote_aggregation, show_standings, "
+                                  "publish_prompts or min_votes)")
         with self._client.store.write() as conn:
-            found = True
-            if "show_standings" in given:
-                found = catalog.set_show_standings(conn, self.id, given["show_standings"])
-            if found and "publish_prompts" in given:
-                found = cards.set_publish_prompts(conn, self.id, given["publish_prompts"])
-            if found and "min_votes" in given:
-                found = catalog.set_min_votes(conn, self.id, given["min_votes"])
+            found = catalog.update_leaderboard(conn, self.id, given)
         if not found:
             raise LeaderboardNotFound(f"no leaderboard with id {self.id!r} (it was deleted)")
         return self._client.mri.get_leaderboard_by_id(self.id)
@@ -286,7 +327,17 @@ class Leaderboard:
             table[column] = [getattr(found[n], column) if n in found else "" for n in table["name"]]
         return table
 
-    def get_win_loss_matrix(self) -> pd.DataFrame:
+    def get_win_loss_matrix(self, tags: Sequence[str] | None = None, use_weighted_scoring: bool = False) -> pd.DataFrame:
+        """Win counts: cell ``[row, col]`` is how often the row model beat the column model
+        (ties add half to both), as the hosted SDK returns it. ``use_weighted_scoring`` weighs
+        each vote by its rater's quality (see :func:`rater.results.criteria.rater_weights`).
+        :meth:`get_win_rate_matrix` gives the observed win rates."""
+        from rater.results import criteria
+
+        return criteria.win_loss_matrix(self._client.store, [self], tags=tags,
+                                        use_weighted_scoring=check_flag(use_weighted_scoring, "use_weighted_scoring"))
+
+    def get_win_rate_matrix(self) -> pd.DataFrame:
         """Observed win rate of each row model against each column model (ties count half)."""
         from rater.results import standings
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from rater.errors import DuplicateMediaWarning, MediaError, ValidationError
 from .gc import remove_stale_temp_files
 from .media import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, MediaFile, inspect_media, write_with_blobs
-from rater.store import Store, catalog
+from rater.store import Store, benchmarks, catalog
 from .validation import check_name, unregistered_prompt_error
 
-__all__ = ["EvaluationResult", "add_model_media"]
+__all__ = ["EvaluationResult", "add_model_media", "add_participant_media", "resolve_prompts"]
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,10 @@ def _as_list(value: object, what: str) -> list[object]:
         raise ValidationError(f"{what} must be a list, got {type(value).__name__}") from None
 
 
-def _check_copies(store: Store, leaderboard_id: str, name: str, files: list[MediaFile], strict: bool,
+def _check_copies(store: Store, benchmark_id: str, name: str, files: list[MediaFile], strict: bool,
                   at: Callable[[int, str], str]) -> None:
     """Warn about (``strict``: refuse) files another model on the board already has."""
-    others = catalog.models_with_blobs(store.conn, leaderboard_id, {f.sha256 for f in files}, name)
+    others = benchmarks.participants_with_blobs(store.conn, benchmark_id, {f.sha256 for f in files}, name)
     copies = [(i, f) for i, f in enumerate(files) if f.sha256 in others]
     if not copies:
         return
@@ -58,7 +58,100 @@ def _check_copies(store: Store, leaderboard_id: str, name: str, files: list[Medi
                "a copy mistake")
     if strict:
         raise MediaError(f"{message}; nothing added (strict)")
-    warnings.warn(f"{message} (added anyway; strict refuses it)", DuplicateMediaWarning, stacklevel=4)
+    warnings.warn(f"{message} (added anyway; strict refuses it)", DuplicateMediaWarning, stacklevel=5)
+
+
+def resolve_prompts(
+    rows: Sequence[dict[str, object]], identifiers: Sequence[object] | None, prompts: Sequence[object] | None,
+    n: int, at: Callable[[int, str], str],
+) -> list[int]:
+    """The prompt id for each of ``n`` media, from ``identifiers`` or from prompt texts
+    (``prompts``; a text registered under several identifiers must be named by identifier).
+
+    :raises ValidationError: neither or both given, a length differs, a value is not text.
+    :raises UnregisteredPromptError: an identifier or prompt is not registered (the closest
+        one is named).
+    """
+    if (identifiers is None) == (prompts is None):
+        raise ValidationError("give either identifiers or prompts for the media (one, not both)")
+    given, what, key = ((identifiers, "identifiers", "identifier") if identifiers is not None
+                        else (prompts, "prompts", "text"))
+    values = _as_list(given, what)
+    if len(values) != n:
+        raise ValidationError(f"media and {what} must have the same length: got {n} media and {len(values)} {what}")
+    registered: dict[str, list[int]] = {}
+    for row in rows:
+        registered.setdefault(str(row[key]), []).append(int(row["id"]))  # type: ignore[call-overload]
+    out = []
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
+            raise ValidationError(f"{at(i, what)} must be text, got {type(value).__name__}")
+        if value not in registered:
+            raise unregistered_prompt_error(value, list(registered), at(i, what))
+        if len(registered[value]) > 1:
+            idents = [str(r["identifier"]) for r in rows if r["text"] == value]
+            raise ValidationError(
+                f"{at(i, what)} {value!r} is registered under several identifiers "
+                f"({', '.join(map(repr, idents[:5]))}): give identifiers= instead of prompts=")
+        out.append(registered[value][0])
+    return out
+
+
+def _inspect(media_list: list[object], max_bytes: int, max_pixels: int, sources: Sequence[str] | None,
+             at: Callable[[int, str], str]) -> list[MediaFile]:
+    files: list[MediaFile] = []
+    for i, item in enumerate(media_list):
+        if not isinstance(item, (str, os.PathLike)):
+            raise MediaError(f"{at(i, 'media')} must be a file path, got {type(item).__name__}")
+        try:
+            files.append(inspect_media(Path(item), max_bytes=max_bytes, max_pixels=max_pixels))
+        except MediaError as exc:
+            if sources is None:
+                raise
+            raise type(exc)(f"{sources[i]}: {exc}") from None
+    return files
+
+
+def _check_repeats(files: list[MediaFile], prompt_ids: list[int], labels: dict[int, str],
+                   existing: set[tuple[int, str]], name: str, at: Callable[[int, str], str]) -> None:
+    seen: dict[tuple[int, str], int] = {}
+    for i, (file, prompt_id) in enumerate(zip(files, prompt_ids)):
+        key = (prompt_id, file.sha256)
+        if key in seen:
+            raise MediaError(
+                f"{at(i, 'media')} ({file.source}) is the same file as {at(seen[key], 'media')} for "
+                f"prompt {labels[prompt_id]!r}: one model may not submit identical media twice for a prompt"
+            )
+        if key in existing:
+            raise MediaError(
+                f"{at(i, 'media')} ({file.source}) is already stored for model {name!r} and prompt "
+                f"{labels[prompt_id]!r}"
+            )
+        seen[key] = i
+
+
+def _prepare(store: Store, benchmark_id: str, name: str, media: object, prompt_rows: list[dict[str, object]],
+             identifiers: Sequence[object] | None, prompts: Sequence[object] | None,
+             existing: set[tuple[int, str]], max_bytes: int, max_pixels: int, strict: bool,
+             sources: Sequence[str] | None) -> tuple[list[MediaFile], list[int]]:
+    """Every check of an upload, before anything is copied: the files and their prompt ids."""
+    remove_stale_temp_files(store.media_dir)  # what killed uploads left, an hour or more ago
+    media_list = _as_list(media, "media")
+    if not media_list:
+        raise ValidationError("media is empty: give at least one media file")
+    if sources is not None and len(sources) != len(media_list):
+        raise ValidationError(f"sources must name each of the {len(media_list)} media, got {len(sources)}")
+
+    def at(i: int, what: str) -> str:
+        return f"{what}[{i}]" if sources is None else sources[i]
+
+    prompt_ids = resolve_prompts(prompt_rows, identifiers, prompts, len(media_list), at)
+    files = _inspect(media_list, max_bytes, max_pixels, sources, at)
+    labels = {int(r["id"]): str(r["text"] if prompts is not None else r["identifier"])  # type: ignore[call-overload]
+              for r in prompt_rows}
+    _check_repeats(files, prompt_ids, labels, existing, name, at)
+    _check_copies(store, benchmark_id, name, files, strict, at)
+    return files, prompt_ids
 
 
 def add_model_media(
@@ -73,7 +166,9 @@ def add_model_media(
     strict: bool = False,
     sources: Sequence[str] | None = None,
 ) -> EvaluationResult:
-    """Validate every item, copy the files, then store every row in one transaction, or nothing.
+    """Validate every item, copy the files, then store every row in one transaction, or nothing
+    (a leaderboard's ``evaluate_model``: the model is a participant of the board's benchmark,
+    rated on this board).
 
     A file byte-identical to one already stored for another model on the board (almost always a
     copy mistake) gets a :class:`~rater.errors.DuplicateMediaWarning`, or with ``strict`` is refused.
@@ -88,65 +183,69 @@ def add_model_media(
         corrupt, truncated or too large, or (``strict``) a file another model has.
     """
     name = check_name(name, "model name")
-    remove_stale_temp_files(store.media_dir)  # what killed uploads left, an hour or more ago
-    media_list = _as_list(media, "media")
     prompt_list = _as_list(prompts, "prompts")
-    if not media_list:
-        raise ValidationError("media is empty: give at least one media file")
-    if len(media_list) != len(prompt_list):
+    media_count = len(_as_list(media, "media"))
+    if media_count and len(prompt_list) != media_count:
         raise ValidationError(
-            f"media and prompts must have the same length: got {len(media_list)} media "
+            f"media and prompts must have the same length: got {media_count} media "
             f"and {len(prompt_list)} prompts"
         )
-    if sources is not None and len(sources) != len(media_list):
-        raise ValidationError(f"sources must name each of the {len(media_list)} media, got {len(sources)}")
-
-    def at(i: int, what: str) -> str:
-        return f"{what}[{i}]" if sources is None else sources[i]
-
-    registered = {p["text"]: p["id"] for p in catalog.list_prompts(store.conn, leaderboard_id)}
-    for i, prompt in enumerate(prompt_list):
-        if not isinstance(prompt, str):
-            raise ValidationError(f"{at(i, 'prompts')} must be text, got {type(prompt).__name__}")
-        if prompt not in registered:
-            raise unregistered_prompt_error(prompt, list(registered), at(i, "prompts"))
-
-    files: list[MediaFile] = []
-    for i, item in enumerate(media_list):
-        if not isinstance(item, (str, os.PathLike)):
-            raise MediaError(f"{at(i, 'media')} must be a file path, got {type(item).__name__}")
-        try:
-            files.append(inspect_media(Path(item), max_bytes=max_bytes, max_pixels=max_pixels))
-        except MediaError as exc:
-            if sources is None:
-                raise
-            raise type(exc)(f"{sources[i]}: {exc}") from None
-
+    benchmark_id = catalog.board_benchmark(store.conn, leaderboard_id)
     existing = catalog.media_keys(store.conn, leaderboard_id, name)
-    seen: dict[tuple[int, str], int] = {}
-    for i, (file, prompt) in enumerate(zip(files, prompt_list)):
-        key = (registered[str(prompt)], file.sha256)
-        if key in seen:
-            raise MediaError(
-                f"{at(i, 'media')} ({file.source}) is the same file as {at(seen[key], 'media')} for "
-                f"prompt {prompt!r}: one model may not submit identical media twice for a prompt"
-            )
-        if key in existing:
-            raise MediaError(
-                f"{at(i, 'media')} ({file.source}) is already stored for model {name!r} and prompt "
-                f"{prompt!r}"
-            )
-        seen[key] = i
-    _check_copies(store, leaderboard_id, name, files, strict, at)
-
+    files, prompt_ids = _prepare(store, benchmark_id, name, media, catalog.list_prompts(store.conn, leaderboard_id),
+                                 None, prompt_list, existing, max_bytes, max_pixels, strict, sources)
     now = time.time()
     with write_with_blobs(store, files) as (conn, new_files):
         is_new = name not in {m["name"] for m in catalog.list_models(conn, leaderboard_id)}
         model_id = catalog.get_or_create_model(conn, leaderboard_id, name, now)
-        for file, prompt in zip(files, prompt_list):
-            catalog.insert_blob(conn, file.sha256, file.kind, file.mime, file.ext, file.size)
-            catalog.insert_media(
-                conn, leaderboard_id, model_id, registered[str(prompt)], file.sha256,
-                file.source.name, now,
-            )
+        _insert(conn, benchmark_id, model_id, files, prompt_ids, now)
     return EvaluationResult(name, len(files), is_new, new_files)
+
+
+def _insert(conn: object, benchmark_id: str, model_id: int, files: list[MediaFile], prompt_ids: list[int],
+            now: float) -> None:
+    for file, prompt_id in zip(files, prompt_ids):
+        catalog.insert_blob(conn, file.sha256, file.kind, file.mime, file.ext, file.size)  # type: ignore[arg-type]
+        benchmarks.insert_participant_media(conn, benchmark_id, model_id, prompt_id,  # type: ignore[arg-type]
+                                            file.sha256, file.source.name, now)
+
+
+def add_participant_media(
+    store: Store,
+    benchmark_id: str,
+    name: str,
+    media: Sequence[str | os.PathLike[str]],
+    *,
+    identifiers: Sequence[str] | None = None,
+    prompts: Sequence[str] | None = None,
+    model_id: int | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    strict: bool = False,
+) -> tuple[int, EvaluationResult]:
+    """Store a participant's media on a benchmark, all or nothing: a new participant named
+    ``name`` (status ``created``), or more media for the existing one ``model_id``.
+
+    Media are matched to prompts by ``identifiers`` or by prompt texts (``prompts``). Returns
+    the participant's id and what was stored.
+
+    :raises ValidationError: as :func:`add_model_media`; also a name already used by another
+        participant of the benchmark.
+    """
+    name = check_name(name, "model name")
+    if model_id is None and any(p["name"] == name for p in benchmarks.participants(store.conn, benchmark_id)):
+        raise ValidationError(
+            f"benchmark {benchmark_id!r} already has a participant named {name!r}: pick another name, "
+            "or add media to it with participant.upload_media")
+    existing = set()
+    if model_id is not None:
+        existing = {(int(r["prompt_id"]), str(r["sha256"])) for r in benchmarks.participant_media(store.conn, model_id)}
+    files, prompt_ids = _prepare(store, benchmark_id, name, media, benchmarks.benchmark_prompts(store.conn, benchmark_id),
+                                 identifiers, prompts, existing, max_bytes, max_pixels, strict, None)
+    now = time.time()
+    with write_with_blobs(store, files) as (conn, new_files):
+        new = model_id is None
+        if model_id is None:
+            model_id = benchmarks.insert_participant(conn, benchmark_id, name, now)
+        _insert(conn, benchmark_id, model_id, files, prompt_ids, now)
+    return model_id, EvaluationResult(name, len(files), new, new_files)

@@ -21,7 +21,7 @@ from rater.store import Store, catalog, votes
 from rater.store.schema import DEFAULT_MIN_VOTES
 
 __all__ = [
-    "DEFAULT_MIN_VOTES", "BoardInfo", "get_standings", "get_win_loss_matrix", "load_votes",
+    "DEFAULT_MIN_VOTES", "BoardInfo", "board_votes", "get_standings", "get_win_loss_matrix", "load_votes",
     "mark_preliminary", "tag_mask",
 ]
 
@@ -45,6 +45,11 @@ class BoardInfo(Protocol):
 
 def load_votes(store: Store, leaderboard_id: str) -> VoteArrays:
     """Every vote on the board, excluded ones flagged, as columnar arrays."""
+    return _load(store, leaderboard_id)[0]
+
+
+def _load(store: Store, leaderboard_id: str) -> tuple[VoteArrays, np.ndarray]:
+    """The board's votes and, per vote, a key of the (unordered) media pair it judged."""
     conn = store.conn
     models = catalog.list_models(conn, leaderboard_id)
     prompts = catalog.list_prompts(conn, leaderboard_id)
@@ -54,7 +59,7 @@ def load_votes(store: Store, leaderboard_id: str) -> VoteArrays:
     rater_names = sorted({r[5] for r in rows})
     rater_index = {name: i for i, name in enumerate(rater_names)}
     n = len(rows)
-    return VoteArrays(
+    arrays = VoteArrays(
         models=tuple(m["name"] for m in models),
         prompts=tuple(p["text"] for p in prompts),
         raters=tuple(rater_names),
@@ -66,6 +71,25 @@ def load_votes(store: Store, leaderboard_id: str) -> VoteArrays:
         time=np.fromiter((r[6] for r in rows), dtype=np.float64, count=n),
         excluded=np.fromiter((bool(r[7]) for r in rows), dtype=bool, count=n),
     )
+    pairs = np.fromiter(((min(r[8], r[9]) << 32) | max(r[8], r[9]) for r in rows), dtype=np.int64, count=n)
+    return arrays, pairs
+
+
+def board_votes(store: Store, board: BoardInfo, tags: Sequence[str] | str | None = None) -> VoteArrays:
+    """The votes the board's standings count: on prompts carrying ``tags`` (all without), and
+    with ``vote_aggregation`` "majority" one row per media pair judged by at least
+    ``min_responses_per_matchup`` raters (:func:`ranking.majority_votes`)."""
+    if tags is not None and not isinstance(tags, str) and (
+        not isinstance(tags, (list, tuple, set, frozenset)) or not all(isinstance(t, str) for t in tags)
+    ):
+        raise ValidationError(f"tags must be a tag or a list of tags, got {tags!r}")
+    arrays, pairs = _load(store, board.id)
+    if tags:
+        keep = tag_mask(board, arrays, [tags] if isinstance(tags, str) else list(tags))
+        arrays, pairs = arrays.subset(keep), pairs[keep]
+    if getattr(board, "vote_aggregation", "all") == "majority":  # a str enum compares as its value
+        arrays = ranking.majority_votes(arrays, pairs, int(getattr(board, "min_responses_per_matchup", 1)))
+    return arrays
 
 
 def tag_mask(board: BoardInfo, arrays: VoteArrays, tags: Sequence[str]) -> np.ndarray:
@@ -96,13 +120,7 @@ def get_standings(
     ``df.attrs["excluded_votes"]`` counts votes left out by quality control. ``options`` go to
     :func:`ranking.compute_standings` (``method``, ``n_bootstrap``, ``seed``, ...).
     """
-    if tags is not None and not isinstance(tags, str) and (
-        not isinstance(tags, (list, tuple, set, frozenset)) or not all(isinstance(t, str) for t in tags)
-    ):
-        raise ValidationError(f"tags must be a tag or a list of tags, got {tags!r}")
-    arrays = load_votes(store, board.id)
-    if tags:
-        arrays = arrays.subset(tag_mask(board, arrays, [tags] if isinstance(tags, str) else list(tags)))
+    arrays = board_votes(store, board, tags)
     try:
         frame = ranking.compute_standings(arrays, inverse=board.inverse_ranking, **options)
     except ranking.RankingError as exc:  # a bad option: method, confidence, n_bootstrap, ...

@@ -24,9 +24,12 @@ __all__ = [
     "insert_benchmark",
     "insert_prompts",
     "insert_participant",
+    "insert_participant_media",
     "participant_media",
     "participants",
+    "participants_with_blobs",
     "rename_participant",
+    "run_boards",
     "run_rows",
     "set_participant_status",
     "update_prompt_tags",
@@ -168,3 +171,33 @@ def run_rows(conn: sqlite3.Connection, leaderboard_id: str) -> list[dict[str, An
         "  AND (mu.left_model = r.model_id OR mu.right_model = r.model_id)) AS votes "
         "FROM runs r JOIN models o ON o.id = r.model_id WHERE r.leaderboard_id = ? "
         "AND o.status <> 'deleted' ORDER BY r.started_at DESC, r.id DESC", (leaderboard_id,)))
+
+
+def participants_with_blobs(conn: sqlite3.Connection, benchmark_id: str, sha256s: set[str],
+                            except_model: str) -> dict[str, list[str]]:
+    """For each of ``sha256s`` stored for a participant of the benchmark other than
+    ``except_model`` (deleted ones aside): those participants' names, sorted."""
+    found: dict[str, list[str]] = {}
+    rows = conn.execute(
+        "SELECT DISTINCT m.sha256, o.name FROM media m JOIN models o ON o.id = m.model_id "
+        "WHERE o.benchmark_id = ? AND o.status <> 'deleted' AND o.name != ? "
+        "AND m.sha256 IN (SELECT value FROM json_each(?)) ORDER BY m.sha256, o.name",
+        (benchmark_id, except_model, json.dumps(sorted(sha256s))),
+    )
+    for sha, name in rows:
+        found.setdefault(sha, []).append(name)
+    return found
+
+
+def insert_participant_media(conn: sqlite3.Connection, benchmark_id: str, model_id: int, prompt_id: int,
+                             sha256: str, original_name: str, now: float) -> int:
+    """Attach a stored blob to a participant and prompt of the benchmark; return the media id."""
+    cur = conn.execute(
+        "INSERT INTO media (benchmark_id, model_id, prompt_id, sha256, original_name, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)", (benchmark_id, model_id, prompt_id, sha256, original_name, now))
+    return int(cur.lastrowid or 0)
+
+
+def run_boards(conn: sqlite3.Connection, model_id: int) -> set[str]:
+    """The leaderboards the participant has a run on."""
+    return {str(r[0]) for r in conn.execute("SELECT leaderboard_id FROM runs WHERE model_id = ?", (model_id,))}

@@ -1,11 +1,10 @@
-"""SQL for model cards (the ``models`` table's card columns, schema step 5) and the board's
-``publish_prompts`` setting."""
+"""SQL for model cards (the ``models`` table's card columns, schema step 5)."""
 
 from __future__ import annotations
 
 import sqlite3
 
-__all__ = ["CARD_COLUMNS", "model_cards", "set_model_card", "set_publish_prompts"]
+__all__ = ["CARD_COLUMNS", "model_cards", "set_model_card"]
 
 CARD_COLUMNS = ("organization", "url", "license", "released", "description")
 
@@ -35,13 +34,5 @@ def set_model_card(conn: sqlite3.Connection, leaderboard_id: str, name: str,
         f"UPDATE models SET {assignments} WHERE id = (SELECT id FROM board_models "
         "WHERE leaderboard_id = :board AND name = :name)",
         {**fields, "board": leaderboard_id, "name": name},
-    )
-    return cur.rowcount == 1
-
-
-def set_publish_prompts(conn: sqlite3.Connection, leaderboard_id: str, publish: bool) -> bool:
-    """Set whether the site publishes the board's prompt texts; False when there is no board."""
-    cur = conn.execute(
-        "UPDATE leaderboards SET publish_prompts = ? WHERE id = ?", (int(publish), leaderboard_id)
     )
     return cur.rowcount == 1

@@ -28,8 +28,7 @@ __all__ = [
     "list_prompts",
     "media_keys",
     "models_with_blobs",
-    "set_min_votes",
-    "set_show_standings",
+    "update_leaderboard",
 ]
 
 _LEADERBOARD_COLUMNS = (
@@ -99,17 +98,19 @@ def benchmark_leaderboards(conn: sqlite3.Connection, benchmark_id: str) -> list[
         "ORDER BY created_at, rowid", (benchmark_id,)))
 
 
-def set_show_standings(conn: sqlite3.Connection, leaderboard_id: str, show: bool) -> bool:
-    """Set whether raters see the board's standings; False when there is no such board."""
-    cur = conn.execute(
-        "UPDATE leaderboards SET show_standings = ? WHERE id = ?", (int(show), leaderboard_id)
-    )
-    return cur.rowcount == 1
+#: Leaderboard settings :func:`update_leaderboard` may change.
+UPDATABLE = ("name", "show_standings", "publish_prompts", "min_votes", "level_of_detail", "response_budget",
+             "min_responses_per_matchup", "vote_aggregation")
 
 
-def set_min_votes(conn: sqlite3.Connection, leaderboard_id: str, min_votes: int) -> bool:
-    """Set the votes a model needs to leave "preliminary"; False when there is no such board."""
-    cur = conn.execute("UPDATE leaderboards SET min_votes = ? WHERE id = ?", (min_votes, leaderboard_id))
+def update_leaderboard(conn: sqlite3.Connection, leaderboard_id: str, settings: dict[str, Any]) -> bool:
+    """Set the given settings (keys of :data:`UPDATABLE`); False when there is no such board."""
+    unknown = set(settings) - set(UPDATABLE)
+    if unknown or not settings:
+        raise ValueError(f"not updatable leaderboard settings: {sorted(unknown) or 'none given'}")
+    assignments = ", ".join(f"{column} = :{column}" for column in settings)
+    cur = conn.execute(f"UPDATE leaderboards SET {assignments} WHERE id = :board_id",
+                       {**settings, "board_id": leaderboard_id})
     return cur.rowcount == 1
 
 
@@ -219,18 +220,11 @@ def media_keys(conn: sqlite3.Connection, leaderboard_id: str, model_name: str) -
 def models_with_blobs(
     conn: sqlite3.Connection, leaderboard_id: str, sha256s: set[str], except_model: str
 ) -> dict[str, list[str]]:
-    """For each of ``sha256s`` stored on the board for a model other than ``except_model``: those
-    models' names, sorted."""
-    found: dict[str, list[str]] = {}
-    rows = conn.execute(
-        "SELECT DISTINCT m.sha256, o.name FROM media m JOIN models o ON o.id = m.model_id "
-        "WHERE o.benchmark_id = (SELECT benchmark_id FROM leaderboards WHERE id = ?) "
-        "AND o.status <> 'deleted' AND o.name != ? AND m.sha256 IN (SELECT value FROM json_each(?)) "
-        "ORDER BY m.sha256, o.name", (leaderboard_id, except_model, json.dumps(sorted(sha256s))),
-    )
-    for sha, name in rows:
-        found.setdefault(sha, []).append(name)
-    return found
+    """For each of ``sha256s`` stored in the board's benchmark for a participant other than
+    ``except_model``: those participants' names, sorted."""
+    from .benchmarks import participants_with_blobs
+
+    return participants_with_blobs(conn, board_benchmark(conn, leaderboard_id), sha256s, except_model)
 
 
 def insert_media(

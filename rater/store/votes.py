@@ -175,14 +175,15 @@ def vote_columns(
     include_repeats: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Votes in id order as tuples ``(vote_id, left_model_id, right_model_id, choice,
-    prompt_id, rater, voted_at, excluded)``, only those with ``vote_id > after_id``.
+    prompt_id, rater, voted_at, excluded, left_media_id, right_media_id)``, only those with
+    ``vote_id > after_id``.
 
     Votes on quality-control repeats (matchups with ``repeat_of`` set) are not new information
     and are left out unless ``include_repeats``."""
     repeats = "" if include_repeats else "AND mu.repeat_of IS NULL "
     return conn.execute(
         "SELECT v.id, mu.left_model, mu.right_model, v.choice, mu.prompt_id, v.rater, "
-        "v.voted_at, coalesce(r.excluded, 0) FROM votes v "
+        "v.voted_at, coalesce(r.excluded, 0), mu.left_media, mu.right_media FROM votes v "
         # CROSS JOIN keeps votes as the outer loop: read in id order (no sort) with one key
         # lookup per vote; 4x faster than the planner's pick on a 1M-vote board.
         "CROSS JOIN matchups mu ON mu.id = v.matchup_id "

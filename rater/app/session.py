@@ -150,9 +150,9 @@ def image_output_format(path: Path | str) -> str:
 
 
 def media_kind(path: Path | str) -> str:
-    """``"image"``, ``"video"`` or ``"audio"`` from a stored file's extension."""
+    """``"image"``, ``"video"``, ``"audio"`` or ``"text"`` from a stored file's extension."""
     top = media_format(path).split("/")[0]
-    return top if top in ("image", "video", "audio") else "image"
+    return top if top in ("image", "video", "audio", "text") else "image"
 
 
 def nothing_left_message(status: BoardStatus, keep_going: bool = False) -> str:

@@ -1,4 +1,10 @@
-"""The rating screen: the instruction, two media labelled A and B, and four answers."""
+"""The rating screen: the instruction, two media labelled A and B, and four answers.
+
+Texts (an LLM's answers) are shown as plain text, never parsed as Markdown or HTML: what the
+model wrote, character for character, so that ``**bold**`` or a heading cannot make one answer
+look better than its content, and ``<script>`` is just text. Each sits in a box of the same fixed
+height, scrolling inside when long, so the two columns line up and differ only in content.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from rater.api.client import Client
 from rater.errors import LeaderboardError, ValidationError
 from rater.api.leaderboard import Leaderboard
 from rater.matchmaking.service import BoardStatus, Matchup
-from rater.intake.media import display_file
+from rater.intake.media import display_file, read_text_blob
 from rater.app.session import (
     MISSING_MEDIA_MESSAGE,
     RatingSession,
@@ -31,6 +37,10 @@ SESSIONS_KEY = "rating_sessions"
 ERROR_KEY = "vote_error"
 #: The answer buttons' keys are these plus the matchup id (see :func:`_rate`).
 ANSWER_KEYS = ("left-", "right-", "tie-", "skip-")
+#: Pixels: a text box's height (its text scrolls inside); about 20 lines, so a pair of answers
+#: and the answer buttons fit on a laptop screen.
+TEXT_BOX_HEIGHT = 480
+UNREADABLE_TEXT = "(This text cannot be read on the server: skip this pair.)"
 
 
 def _session(board_id: str) -> RatingSession | None:
@@ -83,8 +93,20 @@ def _start_form(db: Client, board: Leaderboard | None, problem: str | None) -> N
         st.rerun()
 
 
+def _text(path: Path) -> None:
+    """A stored text as plain text (``st.text``: no Markdown, no HTML) in a scrolling box."""
+    try:
+        text = read_text_blob(path)  # cached by the blob's name, its hash
+    except OSError:
+        text = UNREADABLE_TEXT  # removed since the pair was checked: the rater can skip it
+    with st.container(height=TEXT_BOX_HEIGHT, border=True):
+        st.text(text, width="stretch")
+
+
 def _media(path: Path, kind: str) -> None:
-    if kind == "image":
+    if kind == "text":
+        _text(path)
+    elif kind == "image":
         path = display_file(path)  # a large image's downscaled preview
         st.image(str(path), width="stretch", output_format=image_output_format(path))
     elif kind == "video":

@@ -1,20 +1,25 @@
 """Media files: recognising them by content, limiting their size, storing them by hash.
 
 ``recognise`` checks a file (images decoded by Pillow, video and audio parsed by FFmpeg in
-``streams``), ``limits`` holds the size limits, ``blobs`` copies files into the
-content-addressed store beside the database, and ``previews`` makes the downscaled copies of
-large images that raters are shown.
+``streams``, UTF-8 texts in ``texts``), ``limits`` holds the size limits, ``blobs`` copies files
+into the content-addressed store beside the database, and ``previews`` makes the downscaled
+copies of large images that raters are shown (texts have none).
 """
 
 from .blobs import blob_path, remove_created, store_blob, write_with_blobs
-from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_limit
+from .files import MediaFile
+from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_TEXT_BYTES, check_limit
 from .previews import PREVIEW_SIDE, display_file, make_preview, preview_path
-from .recognise import MediaFile, inspect_media
+from .recognise import inspect_media
+from .texts import TEXT_KIND, TEXT_MIME, read_text_blob, write_texts
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PIXELS",
+    "DEFAULT_MAX_TEXT_BYTES",
     "PREVIEW_SIDE",
+    "TEXT_KIND",
+    "TEXT_MIME",
     "MediaFile",
     "blob_path",
     "check_limit",
@@ -22,7 +27,9 @@ __all__ = [
     "inspect_media",
     "make_preview",
     "preview_path",
+    "read_text_blob",
     "remove_created",
     "store_blob",
+    "write_texts",
     "write_with_blobs",
 ]

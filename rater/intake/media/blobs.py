@@ -24,7 +24,7 @@ from pathlib import Path
 from rater.errors import LeaderboardError, MediaError
 from rater.store import Store, blobs
 from .previews import make_preview
-from .recognise import MediaFile
+from .files import MediaFile
 
 __all__ = ["blob_path", "remove_created", "store_blob", "write_with_blobs"]
 

@@ -6,12 +6,16 @@ from pathlib import Path
 
 from rater.errors import MediaError, ValidationError
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "check_limit", "pixel_limit_error"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "DEFAULT_MAX_TEXT_BYTES", "check_limit",
+           "pixel_limit_error"]
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024  # 512 MiB: generous for video, a guard against accidents
 #: 50 megapixels: above an 8K frame (33 MP) and a 48 MP phone photo, the largest images a
 #: generator or camera commonly makes, while decoding one still fits in ~200 MB (RGBA).
 DEFAULT_MAX_PIXELS = 50_000_000
+#: 200 KB of UTF-8: some 30,000 words, far beyond any answer a rater reads to the end, while a
+#: pair of them still draws at once in the rater app and on a site page.
+DEFAULT_MAX_TEXT_BYTES = 200_000
 
 
 def check_limit(value: object, what: str, unit: str) -> int:

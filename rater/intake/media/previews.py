@@ -7,7 +7,7 @@ side is above :data:`PREVIEW_SIDE` gets a preview, made once at upload, stored b
 original and named after the original's hash: ``<sha256>.preview-1460.png`` (``.jpg`` for JPEG
 originals, at quality 95 without chroma subsampling; every other format becomes lossless PNG).
 The original stays for the published site's full-size link. Animated images keep their
-original (a preview would drop the animation).
+original (a preview would drop the animation); video, audio and text media have none.
 
 Media stored before previews existed get theirs the first time the rater app shows them
 (:func:`display_file`); nothing needs migrating because the preview is keyed by the hash.

@@ -1,7 +1,9 @@
 """Recognising media files by their content, without ever holding a whole file in memory.
 
 A file is accepted when its bytes say it is an image, a video or an audio clip, whatever its
-name says: a text file renamed ``.png`` is refused, a PNG named ``.jpg`` is stored as PNG.
+name says: a text file renamed ``.png`` is refused, a PNG named ``.jpg`` is stored as PNG. A
+``.txt`` or ``.md`` file whose bytes are UTF-8 text is a text medium (an LLM's answer; see
+:mod:`rater.intake.media.texts`).
 Images are fully decoded with Pillow, after their pixel count has been checked from the header
 (a small PNG can declare 13000x13000 pixels and need gigabytes to decode). Video and audio are
 parsed by FFmpeg (see :mod:`rater.intake.media.streams`): the container must be complete and its first
@@ -16,13 +18,14 @@ import os
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from rater.errors import MediaError
-from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, pixel_limit_error
+from .files import MediaFile
+from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_TEXT_BYTES, pixel_limit_error
 from .streams import check_stream_media
+from .texts import TEXT_SUFFIXES, inspect_text, looks_like_text
 
 __all__ = ["MediaFile", "inspect_media"]
 
@@ -33,25 +36,6 @@ _IMAGE_FORMATS = {
     "WEBP": ("image/webp", "webp"),
     "BMP": ("image/bmp", "bmp"),
 }
-
-
-@dataclass(frozen=True)
-class MediaFile:
-    """A validated media file, not yet stored (its bytes stay in ``source``)."""
-
-    source: Path
-    sha256: str
-    kind: str  # "image", "video" or "audio"
-    mime: str
-    ext: str
-    size: int
-    width: int = 0  # pixels, for images and video; 0 for audio
-    height: int = 0
-
-    @property
-    def stored_name(self) -> str:
-        """The file name in the media store: content hash plus the detected extension."""
-        return f"{self.sha256}.{self.ext}"
 
 
 def _stat(path: Path, max_bytes: int) -> int:
@@ -157,29 +141,44 @@ def inspect_media(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES,
 ) -> MediaFile:
     """Validate one media file, recognising its type from its content.
+
+    A ``.txt`` or ``.md`` file whose bytes are text is a text medium (kind ``"text"``, see
+    :mod:`rater.intake.media.texts`); any other file, or one so named whose bytes are an image,
+    video or audio format, is recognised as before.
 
     :param path: the file to read.
     :param max_bytes: files larger than this are refused.
     :param max_pixels: images and video frames with more pixels than this are refused, checked
         from the header before anything is decoded.
+    :param max_text_bytes: text files larger than this are refused.
     :raises MediaError: missing, a directory, empty, too large, unreadable, corrupt, truncated,
-        or not an image, video or audio file.
+        not an image, video or audio file, or a text file that is not UTF-8, holds a NUL byte or
+        shows nothing.
     """
     p = Path(path)
     size = _stat(p, max_bytes)
     with _opened(p) as fh:
-        sniffed = _sniff(fh.read(4096))
+        head = fh.read(4096)
+    sniffed = _sniff(head)
+    if p.suffix.lower() in TEXT_SUFFIXES and (sniffed is None or looks_like_text(head)):
+        return inspect_text(p, size, max_text_bytes)
     if sniffed is None:
         raise MediaError(
             f"not a supported media file: {p} (its content is not an image, video or audio "
             "format we know: PNG, JPEG, GIF, WebP, BMP, MP4, MOV, WebM, MKV, AVI, OGG, WAV, "
-            "MP3, FLAC, M4A)"
+            "MP3, FLAC, M4A; texts must be UTF-8 .txt or .md files)"
         )
     kind, mime, ext = sniffed
-    if kind == "image":
-        mime, ext, width, height = _check_image(p, max_pixels)
-    else:
-        kind, mime, ext, width, height = check_stream_media(p, kind, mime, ext, size, max_pixels)
+    try:
+        if kind == "image":
+            mime, ext, width, height = _check_image(p, max_pixels)
+        else:
+            kind, mime, ext, width, height = check_stream_media(p, kind, mime, ext, size, max_pixels)
+    except MediaError:
+        if p.suffix.lower() in TEXT_SUFFIXES:  # UTF-16 text can start like an MP3: say why it is not text
+            inspect_text(p, size, max_text_bytes)
+        raise
     return MediaFile(p, _sha256(p), kind, mime, ext, size, width, height)

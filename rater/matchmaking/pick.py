@@ -83,7 +83,7 @@ def pick_information(
         return None
     rng = state.rng
     games = state.model_games
-    newcomers = order[games[order] < NEWCOMER_VOTES]
+    newcomers = order[(games[order] < NEWCOMER_VOTES) & (games[order] < state.budget[order])]
     focus = None
     if len(newcomers):
         fewest = newcomers[games[newcomers] == games[newcomers].min()]

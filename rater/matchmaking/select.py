@@ -102,11 +102,14 @@ def analyse(state: BoardState, max_pair_votes: int, check_budget: int = 0) -> An
     capped = state.pair_games(a, b) >= max_pair_votes
     gap, sd = np.abs(post.mu[a] - post.mu[b]), np.sqrt(post.var_diff(a, b))
     sep = separated(post, a, b, gap, sd, ~capped, check_budget)
-    resolved = sep | capped
+    # A participant whose run reached its response budget (level_of_detail) is placed: the
+    # stopping rule may end a run earlier than its budget, never later.
+    spent = state.model_games >= state.budget
+    resolved = sep | capped | (spent[a] & spent[b])
     ok = np.ones(len(order), dtype=bool)
     ok[:-1] &= resolved
     ok[1:] &= resolved
-    placed[order] = ok & (state.model_games[order] >= MIN_PLACED_VOTES)
+    placed[order] = ok & (state.model_games[order] >= MIN_PLACED_VOTES) | spent[order]
     return Analysis(order, resolved, placed, bool(placed[order].all()), gap, sd)
 
 

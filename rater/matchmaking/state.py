@@ -23,7 +23,7 @@ from ranking import RatingState
 from rater.matchmaking import model
 from rater.matchmaking.model import LocalPosterior, Posterior, local_posterior, nudge, posterior_of, rating_state
 from rater.intake.media import blob_path
-from rater.store import Store, catalog, matchups, votes
+from rater.store import Store, benchmarks, catalog, matchups, votes
 
 __all__ = [
     "BoardState", "MediaItem", "PairCounts", "RaterView", "forget_states", "seed_states", "state_for",
@@ -184,6 +184,7 @@ class BoardState:
         self.media: dict[tuple[int, int], list[MediaItem]] = {}
         n_prompts = len(self.prompt_ids)
         self.has_media = np.zeros((0, n_prompts), dtype=bool)
+        self.budget = np.zeros(0)  # each model's response budget on the board (inf: none)
         self.excluded: set[str] = set()
         self.seen = (0, 0, 0, 0, 0)  # change probe (matchups.change_probe) as last read
         self.pending: dict[str, tuple[int, int, float]] = {}
@@ -214,6 +215,7 @@ class BoardState:
         self.model_games = np.pad(self.model_games, (0, extra))
         self.prompt_games = np.pad(self.prompt_games, ((0, extra), (0, 0)))
         self.has_media = np.pad(self.has_media, ((0, extra), (0, 0)))
+        self.budget = np.pad(self.budget, (0, extra), constant_values=np.inf)
         self._rating = None  # refitted from the counts when next needed
         self._stale = True
 
@@ -229,6 +231,8 @@ class BoardState:
                 self.model_ids.append(int(model_id))
                 self.model_names.append(str(name))
             self._grow(len(self.model_ids))
+            budgets = benchmarks.run_budgets(conn, self.leaderboard_id)
+            self.budget = np.array([budgets.get(m, np.inf) for m in self.model_ids], dtype=float)
         if probe[1] != self.seen[1]:
             rows = matchups.media_rows(conn, self.leaderboard_id, self.seen[1])
             for media_id, model_id, prompt_id, sha, ext, kind in rows:

@@ -30,6 +30,7 @@ __all__ = [
     "participants_with_blobs",
     "rename_participant",
     "run_boards",
+    "run_budgets",
     "run_rows",
     "set_participant_status",
     "update_prompt_tags",
@@ -201,3 +202,10 @@ def insert_participant_media(conn: sqlite3.Connection, benchmark_id: str, model_
 def run_boards(conn: sqlite3.Connection, model_id: int) -> set[str]:
     """The leaderboards the participant has a run on."""
     return {str(r[0]) for r in conn.execute("SELECT leaderboard_id FROM runs WHERE model_id = ?", (model_id,))}
+
+
+def run_budgets(conn: sqlite3.Connection, leaderboard_id: str) -> dict[int, int]:
+    """The response budget of each participant's run on the board (those that have one)."""
+    return {int(m): int(b) for m, b in conn.execute(
+        "SELECT model_id, min(budget) FROM runs WHERE leaderboard_id = ? AND budget IS NOT NULL "
+        "GROUP BY model_id", (leaderboard_id,))}

@@ -64,8 +64,12 @@ def _num(value: Any) -> float | None:
 
 
 def media_entry(item: MediaItem, media: SiteMedia) -> dict[str, Any]:
-    return {"kind": item.kind, "href": item.href, "preview": media.preview(item),
-            "mime": item.mime}
+    """A medium as templates see it. A text's ``source`` (its stored file, never published) is
+    read when a page showing it is rendered (the ``excerpt`` filter)."""
+    entry = {"kind": item.kind, "href": item.href, "preview": media.preview(item), "mime": item.mime}
+    if item.kind == "text":
+        entry["source"] = str(item.source)
+    return entry
 
 
 def _best_images(data: BoardData, media: SiteMedia) -> dict[str, dict[str, Any]]:

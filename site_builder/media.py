@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["HEADERS", "MIME_EXTENSIONS", "MediaItem", "SiteMedia", "link_or_copy", "place_media",
-           "write_headers"]
+__all__ = ["HEADERS", "MIME_EXTENSIONS", "MediaItem", "SiteMedia", "TextExcerpt", "link_or_copy",
+           "place_media", "text_excerpt", "write_headers"]
 
 #: The published extension of each content type the store accepts.
 MIME_EXTENSIONS = {
@@ -25,7 +25,7 @@ MIME_EXTENSIONS = {
     "image/bmp": "bmp", "video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm",
     "video/x-matroska": "mkv", "video/x-msvideo": "avi", "video/ogg": "ogv",
     "audio/ogg": "ogg", "audio/wav": "wav", "audio/mpeg": "mp3", "audio/flac": "flac",
-    "audio/mp4": "m4a",
+    "audio/mp4": "m4a", "text/plain; charset=utf-8": "txt",
 }
 #: ``_headers`` for hosts that read one (Netlify, Cloudflare Pages): browsers must take each
 #: file's type from its extension, never guess it from the content.
@@ -42,7 +42,7 @@ class MediaItem:
 
     sha256: str
     ext: str
-    kind: str  # image, video or audio
+    kind: str  # image, video, audio or text
     mime: str
     source: Path  # the blob in the rater media store
 
@@ -71,6 +71,30 @@ class SiteMedia:
     def preview(self, item: MediaItem) -> str:
         """The href to show in a page: the thumbnail when there is one, else the file."""
         return self.thumbs.get(item.sha256, item.href)
+
+
+@dataclass(frozen=True)
+class TextExcerpt:
+    """The start of a text medium, as a page shows it (escaped by the template, never HTML)."""
+
+    text: str  # at most the limit's characters
+    chars: int  # the whole text's length in characters
+
+    @property
+    def cut(self) -> bool:
+        """Whether the page shows less than the whole text (the file has it all)."""
+        return len(self.text) < self.chars
+
+
+def text_excerpt(source: Path, limit: int) -> TextExcerpt | None:
+    """The first ``limit`` characters of a stored text, read now (a page holds only what it
+    shows, never every text of a board at once); None when the file cannot be read. A byte that
+    is not UTF-8 (a blob edited on disk) shows as U+FFFD."""
+    try:
+        text = source.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    return TextExcerpt(text[:limit], len(text))
 
 
 def write_headers(site: Path) -> None:

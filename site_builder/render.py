@@ -16,6 +16,8 @@ from typing import Any
 
 import jinja2
 
+from .media import TextExcerpt, text_excerpt
+
 __all__ = ["make_environment", "templates_digest"]
 
 
@@ -92,6 +94,15 @@ def isolate(value: Any) -> str:
     return f"\u2068{value}\u2069"
 
 
+#: The mark standing for a model's output where no picture of it is shown.
+KIND_MARKS = {"audio": "♪", "video": "▶", "text": "¶"}
+
+
+def excerpt(entry: Any, limit: int) -> TextExcerpt | None:
+    """The first ``limit`` characters of a text medium's entry (see :func:`text_excerpt`)."""
+    return text_excerpt(Path(entry["source"]), limit)
+
+
 def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
     """The environment every page is rendered with (autoescape on, undefined is an error).
 
@@ -113,8 +124,8 @@ def make_environment(user_templates: Path | None = None) -> jinja2.Environment:
         finalize=printable_html,
     )
     env.filters.update(score=fmt_score, pct=fmt_pct, int=fmt_int, time=fmt_time,
-                       isotime=iso_time, movement=movement, isolate=isolate)
-    env.globals.update(rank_range=rank_range)
+                       isotime=iso_time, movement=movement, isolate=isolate, excerpt=excerpt)
+    env.globals.update(rank_range=rank_range, KIND_MARKS=KIND_MARKS)
     return env
 
 

@@ -247,3 +247,96 @@ def test_a_text_removed_from_disk_is_skipped_not_shown(client, tmp_path, monkeyp
     assert not at.exception, at.exception
     assert "Quatre." not in [text for text, _ in text_boxes(at)]
     assert {session(at, lb.id).current.left.model, session(at, lb.id).current.right.model} == {"m1", "m2"}
+
+
+# -- the site --------------------------------------------------------------------------------
+
+SITE_ANSWERS = {  # best first (vote_until makes the earlier model win)
+    "m-script": [HOSTILE, "2 & 3 <b>are</b> primes"],
+    "m-markdown": [MARKDOWN, "7"],
+    "m-long": [LONG, "x" * 400],
+}
+
+
+@pytest.fixture
+def text_site(client, tmp_path):
+    """A text board with votes (every model ranked, so the podium shows all three), built."""
+    from site_builder import build_site
+    from site_support import vote_until
+
+    lb = text_board(client, tmp_path, SITE_ANSWERS, min_votes=0)
+    vote_until(lb, 24, list(SITE_ANSWERS))
+    result = build_site(client.db_path, tmp_path / "site", progress=None)
+    assert not result.failed, result.failed
+    return tmp_path / "site", tmp_path / "site" / "boards" / lb.id
+
+
+def boxes_of(soup) -> list:
+    return soup.select("div.text-out")
+
+
+def check_box(box, expected: str, limit: int, page: Path, site: Path) -> None:
+    """One text box: the text itself, escaped (no element inside), cut at ``limit`` characters
+    with a link to the whole file, which holds the exact UTF-8 bytes."""
+    assert box.find(True) is None  # nothing the text says became an element
+    shown = expected if len(expected) <= limit else expected[:limit] + "…"
+    assert box.get_text() == shown
+    assert box["role"] == "region" and box["tabindex"] == "0" and box["aria-label"]
+    link = box.find_next_sibling("a")
+    assert "text-file" in link["class"] and link.has_attr("download")
+    target = (page.parent / link["href"]).resolve()
+    assert target.is_relative_to(site.resolve()) and target.suffix == ".txt"
+    assert target.read_bytes() == expected.encode("utf-8")
+    if len(expected) > limit:
+        assert link.get_text() == f"Whole text ({len(expected):,} characters)"
+
+
+def no_injected_markup(soup) -> None:
+    assert not [s for s in soup.find_all("script") if not s.get("src")]  # no inline script at all
+    assert not soup.select(".text-out b, .text-out img, .text-out strong, .text-out h1")
+    assert not [img for img in soup.find_all("img") if img.get("src", "").endswith(".txt")]
+
+
+def test_the_site_shows_texts_escaped_in_scroll_boxes(text_site):
+    from site_support import parse
+
+    site, board = text_site
+    texts = {model: answers for model, answers in SITE_ANSWERS.items()}
+    page = board / "index.html"
+    soup = parse(page)
+    no_injected_markup(soup)
+    podium = soup.select("ol.podium li")
+    assert len(podium) == 3
+    for li in podium:  # each podium model's answer to the showcased prompt (prompt 1: all have it)
+        model = li.select_one("a.name").get_text()
+        [box] = boxes_of(li)
+        check_box(box, texts[model][0], 1200, page, site)
+    for number in (1, 2):
+        page = board / "prompts" / f"{number}.html"
+        soup = parse(page)
+        no_injected_markup(soup)
+        cards = soup.select(".media-grid .media-card")
+        assert [c.select_one(".who a").get_text() for c in cards] == list(SITE_ANSWERS)  # by rank
+        for card, model in zip(cards, SITE_ANSWERS):
+            [box] = boxes_of(card)
+            check_box(box, texts[model][number - 1], 5000, page, site)
+    models = sorted((board / "models").glob("*.html"))
+    assert len(models) == 3
+    for page in models:
+        soup = parse(page)
+        no_injected_markup(soup)
+        model = soup.select_one("h1").get_text()
+        rows = soup.select("table.sortable tbody tr")[-2:]  # the per-prompt table
+        for number, row in enumerate(rows):
+            [box] = boxes_of(row)
+            assert "sm" in box["class"]
+            check_box(box, texts[model][number], 300, page, site)
+    index = parse(site / "index.html")
+    assert index.select_one(".thumb.lg").get_text() == "¶"  # no picture of a text: its mark
+
+
+@pytest.mark.slow
+def test_text_pages_pass_the_nu_html_checker(text_site):
+    from test_site_html_valid import check_pages
+
+    check_pages(text_site[0])

@@ -227,6 +227,12 @@ def test_a_deleted_participant_is_gone_and_its_name_free(bench, tmp_path) -> Non
     assert "ModelA" not in list(lb.get_standings()["name"]) and "ModelA" not in lb.model_cards()
     assert "ModelA" not in list(bench.get_overall_standings()["name"])
     assert lb.summary()["votes"] < votes_before  # its votes left the standings
+    unrated = bench.add_model("ModelE", [_png(tmp_path / "e.png", (7, 7, 7))], identifiers=["scene_1"])
+    unrated.delete()
+    from rater.intake.gc import collect_garbage
+
+    found = collect_garbage(bench._client.store, grace=0)
+    assert found.unused_rows == 1 and [x.reason for x in found.leftovers] == ["unused blob"]
     again = bench.evaluate_model("ModelA", [_png(tmp_path / "new-a.png", (250, 250, 0))], identifiers=["scene_1"])
     assert again.status == "rating" and lb.get_standings().loc[lambda t: t["name"] == "ModelA", "total_matches"].iloc[0] == 0
 

@@ -184,11 +184,13 @@ class Participant:
 
     def delete(self) -> None:
         """Remove it from the benchmark: it is no longer served or shown anywhere, its votes
-        leave every standing and its name is free. Cannot be undone (the rows stay, so that
-        the votes of the other side of its matchups keep their history)."""
+        leave every standing and its name is free. Cannot be undone. Its media that were never
+        served are unreferenced (``rater gc --delete`` then removes their files); served ones
+        stay as rows, so the votes cast on them keep their history."""
         self._alive()
         with self._client.store.write() as conn:
             benchmarks.set_participant_status(conn, self.id, "deleted")
+            benchmarks.delete_unserved_media(conn, self.id)
 
     # -- media -------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "PARTICIPANT_STATUSES",
     "add_run",
+    "delete_unserved_media",
     "benchmark_ids",
     "benchmark_prompts",
     "find_benchmarks",
@@ -209,3 +210,13 @@ def run_budgets(conn: sqlite3.Connection, leaderboard_id: str) -> dict[int, int]
     return {int(m): int(b) for m, b in conn.execute(
         "SELECT model_id, min(budget) FROM runs WHERE leaderboard_id = ? AND budget IS NOT NULL "
         "GROUP BY model_id", (leaderboard_id,))}
+
+
+def delete_unserved_media(conn: sqlite3.Connection, model_id: int) -> int:
+    """Delete the participant's media rows no matchup refers to (served ones stay, so the
+    history of votes keeps its references); their blobs become unused unless another row uses
+    them, and ``rater gc`` may then remove the files. Returns how many rows went."""
+    cur = conn.execute(
+        "DELETE FROM media WHERE model_id = ? AND NOT EXISTS (SELECT 1 FROM matchups WHERE left_media = media.id) "
+        "AND NOT EXISTS (SELECT 1 FROM matchups WHERE right_media = media.id)", (model_id,))
+    return cur.rowcount

@@ -239,6 +239,17 @@ def test_a_vote_on_a_text_pair_is_stored(client, tmp_path, monkeypatch):
     assert standings.loc[pair.right.model, "wins"] == 1
 
 
+def test_a_text_prompt_asset_is_shown_as_text_too(client, tmp_path, monkeypatch):
+    [asset] = write_texts(["Context: <i>the user's question</i>"], tmp_path / "asset")
+    lb = client.mri.create_new_leaderboard("Answers", "Which answer is better?", PROMPTS[:1],
+                                           prompt_assets=[asset], show_prompt_asset=True)
+    for k, answer in enumerate(["Four.", "It is 5."]):
+        lb.evaluate_model(f"m{k}", write_texts([answer], tmp_path / str(k)), PROMPTS[:1])
+    at = open_app(monkeypatch, client.db_path, lb.id, rater="alice")
+    assert not at.exception, at.exception
+    assert sorted(t.value for t in at.text) == ["Context: <i>the user's question</i>", "Four.", "It is 5."]
+
+
 def test_a_text_removed_from_disk_is_skipped_not_shown(client, tmp_path, monkeypatch):
     lb = text_board(client, tmp_path, {"m1": ["Four."], "m2": ["It is 5."], "m3": ["Quatre."]})
     gone = blob_path(client.store.media_dir, hashlib.sha256(b"Quatre.").hexdigest(), "txt")
@@ -340,3 +351,49 @@ def test_text_pages_pass_the_nu_html_checker(text_site):
     from test_site_html_valid import check_pages
 
     check_pages(text_site[0])
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_in_chromium_texts_scroll_in_equal_boxes_and_run_nothing(client, tmp_path):
+    """``rater serve`` in real Chromium: the hostile text is shown as its characters (no dialog
+    opens, no element comes of it), the 20,000-character answer scrolls inside a box as tall as
+    its neighbour's, and a click stores the vote."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from test_app_serve import free_port, start_server, stop_server, wait_healthy
+    from test_serve_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium (apt-get install chromium)")
+    lb = text_board(client, tmp_path, {"m1": [HOSTILE + "\n" + MARKDOWN], "m2": [LONG]})
+    port = free_port()
+    proc = start_server(client.db_path, port, env={"RATER_PASSCODE": "", "RATER_ADMIN_PASSCODE": ""})
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/", proc)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(f"http://127.0.0.1:{port}/?leaderboard={lb.id}&rater=alice")
+            texts = page.locator('[data-testid="stMain"] [data-testid="stText"]')
+            texts.nth(1).wait_for(timeout=30_000)
+            page.wait_for_timeout(500)  # the onerror image, were it an element, would fire by now
+            shown = sorted(texts.all_inner_texts(), key=len)
+            assert shown[0].startswith(HOSTILE) and "**bold**" in shown[0] and len(shown[1]) == len(LONG)
+            assert page.locator('[data-testid="stText"] script, [data-testid="stText"] img').count() == 0
+            boxes = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stText"]')]
+                .map(t => { let s = t.parentElement;
+                            while (s && getComputedStyle(s).overflowY === 'visible') s = s.parentElement;
+                            return [s.clientHeight, s.scrollHeight]; })""")
+            (h1, s1), (h2, s2) = boxes
+            assert h1 == h2 and 400 < h1 <= 480  # the same fixed height for both
+            assert max(s1, s2) > 5 * h1  # the long answer scrolls inside its box
+            page.get_by_role("button", name="A is better").click()
+            page.get_by_text("Your votes this session: 1").wait_for(timeout=20_000)
+            assert dialogs == []
+            browser.close()
+    finally:
+        stop_server(proc)
+    with Client(client.db_path) as reader:
+        assert reader.mri.get_leaderboard_by_id(lb.id).summary()["votes"] == 1

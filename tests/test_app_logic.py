@@ -224,6 +224,9 @@ class FakeBoard:
         left, right = (one, two) if self.served % 2 else (two, one)
         return Matchup(f"m{self.served}", "b", "p", None, left, right, rater, False)
 
+    def catalog_version(self):
+        return 0
+
     def record_vote(self, matchup_id, choice, rater):
         if self.refuse:
             raise VoteError("disk full")

@@ -305,6 +305,14 @@ class Leaderboard:
 
         return matchmaking.record_vote(self._client.store, self.id, matchup_id, choice, rater_id)
 
+    def catalog_version(self) -> int:
+        """A number that moves whenever a participant anywhere in the database is disabled,
+        enabled, renamed, deleted or run, or a prompt is re-tagged: a pair served before it
+        moved may show a participant no longer rated here."""
+        from rater.store import matchups
+
+        return matchups.change_probe(self._client.store.conn)[4]
+
     def status(self) -> BoardStatus:
         """Whether the board is settled, and each model's placing / placed status."""
         from rater.matchmaking import service as matchmaking

@@ -253,6 +253,7 @@ class RatingSession:
         self.session_votes = 0
         self.keep_going = False
         self.missing_skipped = 0  # pairs not shown because a media file was missing
+        self.catalog = -1  # the catalog version (participants' status, names, runs) last seen
         self._answered: dict[str, str] = {}
         # Streamlit may start the next run (a click) while the previous one is still preparing
         # the next pair, on another thread: one change at a time.
@@ -288,6 +289,9 @@ class RatingSession:
     def pair(self) -> Matchup | None:
         """The pair to show now (the prepared one if there is one); None when nothing is left."""
         with self._lock:
+            catalog = self.board.catalog_version()
+            if catalog != self.catalog:  # e.g. a participant was disabled: its pairs are not shown
+                self.catalog, self.current, self.upcoming = catalog, None, None
             self.current = self._usable(self.current)
             if self.current is None:
                 upcoming, self.upcoming = self._usable(self.upcoming), None

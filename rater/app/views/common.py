@@ -1,4 +1,4 @@
-"""Streamlit glue shared by the pages: the database handle, the passcode gates, the board picker."""
+"""Streamlit glue shared by the pages: the database handle, the passcode gates, the board pickers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import streamlit as st
 
 from rater.api.client import Client
 from rater.api.leaderboard import Leaderboard
+from rater.app.picking import benchmark_from_query, board_choices, choice_label, criterion_label
 from rater.app.session import (
     board_from_query,
     board_label,
@@ -19,10 +20,11 @@ from rater.app.serve import ServerConfig
 
 __all__ = [
     "board_picker", "chosen_board", "client", "config", "forget_widgets", "gate", "is_owner",
-    "owner_gate", "release_connection", "remember_board",
+    "owner_gate", "rating_scope", "release_connection", "remember_board", "scope_picker",
 ]
 
 BOARD_KEY = "board_id"
+BENCHMARK_PICKER = "benchmark-picker"
 WRONG_PASSCODE_DELAY = 1.0  # seconds: slows down guessing
 
 
@@ -166,13 +168,55 @@ def board_picker(db: Client, label: str = "Leaderboard") -> Leaderboard | None:
     if problem:
         st.warning(escape_markdown(problem))  # it quotes the link's ?leaderboard= value
     by_id = {b.id: b for b in boards}
+    names = {b.id: board_label(b) if len(c.boards) == 1 else f"{c.benchmark_name} / {board_label(b)}"
+             for c in board_choices(db, boards) for b in c.boards}
     index = pick_board(boards, current.id if current else None)
     picked_id = st.selectbox(
         label, list(by_id), index=index if index is not None else 0,
         # Options are plain text (only labels are Markdown): the name is shown unescaped.
-        format_func=lambda board_id: board_label(by_id[board_id]), key="board-picker",
+        format_func=names.__getitem__, key="board-picker",
     )
     picked = by_id.get(picked_id) if picked_id is not None else None
     if picked is not None and (current is None or picked.id != current.id):
         remember_board(picked)
     return picked
+
+
+def rating_scope(db: Client, board: Leaderboard | None) -> tuple[list[Leaderboard], str]:
+    """What the start form offers to rate, drawn before the form: the boards its picker lists
+    and the picker's label ("" when there is one board to show, not pick).
+
+    A board known already (``?leaderboard=ID``, or picked before) is the only one. A link
+    ``?benchmark=ID`` offers that benchmark's criteria. Otherwise a benchmark with several
+    criteria is picked first (this picker is outside the form, so that the criteria follow the
+    choice at once); a database whose benchmarks each have one board gets the board picker it
+    always had.
+    """
+    if board is not None:
+        return [board], ""
+    linked, problem = benchmark_from_query(db, st.query_params.get("benchmark"))
+    if problem:
+        st.warning(escape_markdown(problem))  # it quotes the link's ?benchmark= value
+    choices = [linked] if linked is not None else board_choices(db)
+    if linked is None and all(len(c.boards) == 1 for c in choices):
+        return [c.boards[0] for c in choices], "Leaderboard"
+    by_key = {c.key: c for c in choices}
+    if linked is None:
+        key = st.selectbox("Benchmark", list(by_key), format_func=lambda k: choice_label(by_key[k]),
+                           key=BENCHMARK_PICKER)
+        picked = by_key[key]
+    else:
+        picked = linked
+        st.markdown(f"Benchmark: **{escape_markdown(picked.benchmark_name)}**")
+    return list(picked.boards), ("Criterion" if len(picked.boards) > 1 else "")
+
+
+def scope_picker(boards: list[Leaderboard], label: str) -> Leaderboard:
+    """Inside the start form: the board to rate, picked among ``boards`` under ``label`` (a
+    criterion is shown with its instruction), or shown when there is nothing to pick."""
+    if not label:
+        st.markdown(f"Leaderboard: **{escape_markdown(boards[0].name)}**")
+        return boards[0]
+    by_id = {b.id: b for b in boards}
+    shown = board_label if label == "Leaderboard" else criterion_label
+    return by_id[st.selectbox(label, list(by_id), format_func=lambda i: shown(by_id[i]))]

@@ -21,7 +21,6 @@ from rater.intake.media import display_file, read_text_blob
 from rater.app.session import (
     MISSING_MEDIA_MESSAGE,
     RatingSession,
-    board_label,
     button_labels,
     check_rater_name,
     escape_markdown,
@@ -67,20 +66,14 @@ def _start_form(db: Client, board: Leaderboard | None, problem: str | None) -> N
              "better; your name is stored with each vote.")
     if problem:
         st.warning(escape_markdown(problem))  # quotes the link's values
-    boards = db.mri.list_leaderboards()
+    boards, label = common.rating_scope(db, board)
     if not boards:
         st.info("There are no leaderboards in this database yet: create one with `rater create` "
                 "(or load the demo with `rater demo`).")
         return
-    by_id = {b.id: b for b in boards}
     with st.form("start"):
         name = st.text_input("Your name", value=st.session_state.get(RATER_KEY, ""), max_chars=60)
-        if board is not None:
-            st.markdown(f"Leaderboard: **{escape_markdown(board.name)}**")
-            chosen = board.id
-        else:
-            chosen = st.selectbox("Leaderboard", list(by_id),
-                                  format_func=lambda i: board_label(by_id[i]))
+        chosen = common.scope_picker(boards, label)
         go = st.form_submit_button("Start rating", type="primary")
     if go:
         try:
@@ -89,7 +82,7 @@ def _start_form(db: Client, board: Leaderboard | None, problem: str | None) -> N
             st.error(escape_markdown(str(exc)))
             return
         st.query_params["rater"] = st.session_state[RATER_KEY]  # a refresh resumes rating
-        common.remember_board(by_id[chosen])
+        common.remember_board(chosen)
         st.rerun()
 
 

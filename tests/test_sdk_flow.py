@@ -339,7 +339,12 @@ def test_bad_benchmark_input_is_refused_whole(tmp_path: Path) -> None:
 def test_text_outputs_are_compared_like_media(bench) -> None:
     lb = bench.create_leaderboard("Answers", "Which answer is better?")
     bench.evaluate_model("llm-a", ["**Sunny** beach <b>", "Peaks", "Towers", "Sand"], identifiers=IDS, data_type="text")
-    bench.evaluate_model("llm-b", ["A beach", "Hills", "Streets", "Dunes"], identifiers=IDS, data_type="text")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same short answer from two models is no copy mistake
+        bench.evaluate_model("llm-b", ["A beach", "Hills", "Streets", "Sand"], identifiers=IDS, data_type="text",
+                             strict=True)
     m = lb.next_matchup("ann")
     assert m is not None and {m.left.kind, m.right.kind} == {"text"}
     texts = {m.left.path.read_text(encoding="utf-8"), m.right.path.read_text(encoding="utf-8")}

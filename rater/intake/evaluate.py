@@ -45,9 +45,10 @@ def _as_list(value: object, what: str) -> list[object]:
 
 def _check_copies(store: Store, benchmark_id: str, name: str, files: list[MediaFile], strict: bool,
                   at: Callable[[int, str], str]) -> None:
-    """Warn about (``strict``: refuse) files another model on the board already has."""
+    """Warn about (``strict``: refuse) files another model on the board already has. Texts are
+    left out: two models giving the same short answer ("4", "Yes") is normal, not a copy mistake."""
     others = benchmarks.participants_with_blobs(store.conn, benchmark_id, {f.sha256 for f in files}, name)
-    copies = [(i, f) for i, f in enumerate(files) if f.sha256 in others]
+    copies = [(i, f) for i, f in enumerate(files) if f.sha256 in others and f.kind != "text"]
     if not copies:
         return
     shown = "; ".join(f"{at(i, 'media')} ({f.source}) is also stored for model(s) "

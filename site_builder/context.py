@@ -19,8 +19,8 @@ import numpy as np
 from .data import BoardData
 from .media import MediaItem, SiteMedia
 
-__all__ = ["board_folder", "board_context", "podium_showcase", "slug", "tie_bands",
-           "unique_slugs"]
+__all__ = ["board_folder", "board_context", "criterion_entries", "podium_showcase", "slug",
+           "standing", "tie_bands", "unique_slugs"]
 
 
 def slug(text: str, limit: int = 40, digits: int = 6) -> str:
@@ -112,6 +112,31 @@ def _bands(standings: Any) -> dict[int, tuple[int, int]]:
     return tie_bands(standings["rank"], standings["tied_group"], rated)
 
 
+def standing(row: dict[str, Any], bands: dict[int, tuple[int, int]]) -> dict[str, Any]:
+    """A standings row's figures as the tables show them (``bands``: see :func:`tie_bands`)."""
+    rated = _num(row["score"]) is not None
+    preliminary = bool(row.get("preliminary", False))
+    return {
+        "rank": int(row["rank"]), "rank_low": int(row["rank_low"]),
+        "rank_high": int(row["rank_high"]), "score": _num(row["score"]),
+        "ci_low": _num(row["ci_low"]), "ci_high": _num(row["ci_high"]), "rated": rated,
+        "preliminary": preliminary, "votes": int(row["total_matches"]), "wins": int(row["wins"]),
+        "losses": int(row["losses"]), "ties": int(row["ties"]),
+        "win_rate": _num(row["win_rate"]) if row["total_matches"] else None,
+        "tied_group": int(row["tied_group"]), "band": int(row["tied_group"]) % 2,
+        "tied": bands.get(int(row["tied_group"])) if rated and not preliminary else None,
+    }
+
+
+def criterion_entries(data: BoardData) -> dict[str, dict[str, Any]]:
+    """Each model's figures on the board by name, with ``href`` (its page, relative to the
+    board's folder): what a benchmark's pages show of one criterion."""
+    bands = _bands(data.standings)
+    slugs = unique_slugs(str(n) for n in data.standings["name"])
+    return {row["name"]: {**standing(row, bands), "href": f"models/{slugs[row['name']]}.html"}
+            for row in data.standings.to_dict("records")}
+
+
 def _preliminary(standings: Any) -> list[bool]:
     if "preliminary" not in standings:
         return [False] * len(standings)
@@ -130,27 +155,11 @@ def model_entries(data: BoardData, media: SiteMedia,
     for row in data.standings.to_dict("records"):
         name = row["name"]
         rated = _num(row["score"]) is not None
-        preliminary = bool(row.get("preliminary", False))
         before = (previous_ranks or {}).get(name)
         entries.append({
             "name": name,
             "href": f"models/{slugs[name]}.html",
-            "rank": int(row["rank"]),
-            "rank_low": int(row["rank_low"]),
-            "rank_high": int(row["rank_high"]),
-            "score": _num(row["score"]),
-            "ci_low": _num(row["ci_low"]),
-            "ci_high": _num(row["ci_high"]),
-            "rated": rated,
-            "preliminary": preliminary,
-            "votes": int(row["total_matches"]),
-            "wins": int(row["wins"]),
-            "losses": int(row["losses"]),
-            "ties": int(row["ties"]),
-            "win_rate": _num(row["win_rate"]) if row["total_matches"] else None,
-            "tied_group": int(row["tied_group"]),
-            "band": int(row["tied_group"]) % 2,
-            "tied": bands.get(int(row["tied_group"])) if rated and not preliminary else None,
+            **standing(row, bands),
             "status": status.get(name, ""),
             "thumb": thumbs.get(name),
             "kind": kinds.get(name, "image"),
@@ -274,6 +283,7 @@ def board_context(data: BoardData, media: SiteMedia,
     return {
         "id": data.board.id,
         "board": data.board,
+        "benchmark": None,  # its benchmark page (name, href) when it has one
         "folder": f"boards/{board_folder(data.board.id)}",
         "summary": data.summary,
         "settled": bool(data.status.settled),
@@ -319,18 +329,5 @@ def tag_entries(standings: Any, entries: list[dict[str, Any]]) -> list[dict[str,
     bands = _bands(standings)
     out = []
     for row in standings.to_dict("records"):
-        rated = _num(row["score"]) is not None
-        preliminary = bool(row.get("preliminary", False))
-        out.append({
-            **by_name[row["name"]],
-            "rank": int(row["rank"]), "rank_low": int(row["rank_low"]),
-            "rank_high": int(row["rank_high"]), "score": _num(row["score"]),
-            "ci_low": _num(row["ci_low"]), "ci_high": _num(row["ci_high"]), "rated": rated,
-            "preliminary": preliminary, "votes": int(row["total_matches"]), "wins": int(row["wins"]),
-            "losses": int(row["losses"]), "ties": int(row["ties"]),
-            "win_rate": _num(row["win_rate"]) if row["total_matches"] else None,
-            "tied_group": int(row["tied_group"]), "band": int(row["tied_group"]) % 2,
-            "tied": bands.get(int(row["tied_group"])) if rated and not preliminary else None,
-            "delta": None,
-        })
+        out.append({**by_name[row["name"]], **standing(row, bands), "delta": None})
     return out

@@ -18,15 +18,16 @@ from .context import (
     tag_href,
 )
 from .data import BoardData, Settings
+from .criteria import model_criteria
 from .downloads import Pseudonyms, write_downloads
 from .history import History
 from .media import SiteMedia
 from .render import write_page
 
-__all__ = ["write_board"]
+__all__ = ["Charts", "write_board"]
 
 
-class _Charts:
+class Charts:
     """Draws one board's charts; a chart that fails is left out, with a warning, not the build."""
 
     def __init__(self, board: str) -> None:
@@ -42,7 +43,7 @@ class _Charts:
 
 
 def _charts(data: BoardData, ctx: dict[str, Any], settings: Settings,
-            history: History, draw: _Charts) -> dict[str, Any]:
+            history: History, draw: Charts) -> dict[str, Any]:
     entries = ctx["entries"]
     order = [e["name"] for e in entries]
     rated = [e["name"] for e in entries if e["rated"]]
@@ -69,7 +70,7 @@ def _charts(data: BoardData, ctx: dict[str, Any], settings: Settings,
     return found
 
 
-def _matrix_charts(data: BoardData, order: list[str], draw: _Charts) -> dict[str, Any]:
+def _matrix_charts(data: BoardData, order: list[str], draw: Charts) -> dict[str, Any]:
     return {
         "win_rate": draw("all win rates", charts.heatmap, data.win_rate, order, kind="win_rate"),
         "counts": draw("all votes per pair", charts.heatmap, data.counts, order, kind="count"),
@@ -85,14 +86,20 @@ def write_board(
     settings: Settings,
     pseudonyms: Pseudonyms,
     common: dict[str, Any],
+    benchmark: dict[str, Any] | None = None,
+    criteria: list[Any] | None = None,
 ) -> dict[str, Any]:
     """Write every page and download of one board under ``site``.
 
     :param common: context shared by every page (site title, build facts).
+    :param benchmark: the board's benchmark page (``name``, ``href`` from the site root) when
+        it has one; ``criteria`` (:class:`site_builder.benchmark.Criterion`) are then its
+        leaderboards, shown on every model page.
     :return: the board's context (the index card is made from it) plus ``pages``, ``bytes``
         and ``chart_warnings`` (one line per chart that failed and was left out).
     """
     ctx = board_context(data, media, history.previous_ranks(data.board.id))
+    ctx["benchmark"] = benchmark
     folder = site / ctx["folder"]
     folder.mkdir(parents=True, exist_ok=True)
     ctx["downloads"] = write_downloads(data, folder, pseudonyms, {
@@ -102,7 +109,7 @@ def write_board(
     models = model_contexts(data, ctx["entries"], prompts)
     ctx["prompts"] = prompts
     ctx["showcase"] = podium_showcase(ctx["podium"], prompts)
-    draw = _Charts(data.board.name)
+    draw = Charts(data.board.name)
     ctx["charts"] = _charts(data, ctx, settings, history, draw)
     ctx["matrix_page"] = "matrix.html" if len(ctx["entries"]) > settings.heatmap_models else None
     ctx["tag_pages"] = {t: tag_href(data, t) for t in data.tag_standings}
@@ -117,6 +124,7 @@ def write_board(
         size += write_page(env, "prompt.html", folder / prompt["href"], prompt=prompt, **sub)
         pages += 1
     for model in models:
+        model["criteria"] = model_criteria(criteria, model["entry"]["name"]) if criteria else []
         size += write_page(env, "model.html", folder / model["entry"]["href"], model=model, **sub)
         pages += 1
     for tag, standings in data.tag_standings.items():

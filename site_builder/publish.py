@@ -30,7 +30,7 @@ __all__ = ["MARKER_GENERATOR", "SITE_ENTRIES", "SiteError", "check_target", "clo
 MARKER_GENERATOR = "rater build-site"
 #: Everything a build writes at the top of the site; anything else there is someone's file.
 SITE_ENTRIES = frozenset({"index.html", "build.json", "history.json", "_headers", "static",
-                          "boards", "media", "thumbs"})
+                          "boards", "benchmarks", "media", "thumbs"})
 #: A temporary folder whose process is still alive is removed only after this long.
 STALE_SECONDS = 24 * 3600
 _RENAME_EXCHANGE = 2

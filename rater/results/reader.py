@@ -15,7 +15,7 @@ from rater.results.standings import load_votes, mark_preliminary, tag_mask
 from rater.store import Store, catalog, votes
 
 __all__ = [
-    "change_marker", "leaderboard_ids", "load_votes", "mark_preliminary", "media_path", "media_rows",
+    "benchmark_leaderboard_ids", "change_marker", "leaderboard_ids", "load_votes", "mark_preliminary", "media_path", "media_rows",
     "prompt_rows", "tag_mask",
 ]
 
@@ -23,6 +23,12 @@ __all__ = [
 def leaderboard_ids(store: Store) -> list[str]:
     """Every leaderboard id, oldest first."""
     return catalog.leaderboard_ids(store.conn)
+
+
+def benchmark_leaderboard_ids(store: Store, benchmark_id: str) -> list[str]:
+    """The ids of the benchmark's leaderboards, oldest first (cheaper than
+    :attr:`rater.Benchmark.leaderboards`, which builds each board)."""
+    return [r["id"] for r in catalog.benchmark_leaderboards(store.conn, benchmark_id)]
 
 
 def media_rows(store: Store, leaderboard_id: str) -> list[dict[str, Any]]:

@@ -216,16 +216,18 @@ class Benchmark:
         raise NotFoundError(f"benchmark {self.id!r} has no participant {name!r} (participants: {names or 'none'})")
 
     def add_model(self, name: str, media: Sequence[str | os.PathLike[str]], identifiers: Sequence[str] | None = None,
-                  prompts: Sequence[str] | None = None, data_type: str = "media", *, strict: bool = False) -> Participant:
+                  prompts: Sequence[str] | None = None, data_type: str = "media", *, strict: bool = False,
+                  sources: Sequence[str] | None = None) -> Participant:
         """Add a participant with its media, matched by identifier (or prompt text), without
         rating it yet (status ``created``): :meth:`Participant.run` or :meth:`run` starts it.
-        All or nothing; ``data_type="text"`` takes the texts themselves as ``media``.
+        All or nothing; ``data_type="text"`` takes the texts themselves as ``media``;
+        ``sources`` name each item in errors (a manifest's file and line) instead of ``media[i]``.
         """
         with tempfile.TemporaryDirectory(prefix="rater-texts-") as folder:
             model_id, _ = add_participant_media(
                 self._client.store, self.id, name, media_paths(media, data_type, Path(folder)),
                 identifiers=identifiers, prompts=prompts, max_bytes=self._client.max_media_bytes,
-                max_pixels=self._client.max_pixels, strict=check_flag(strict, "strict"))
+                max_pixels=self._client.max_pixels, strict=check_flag(strict, "strict"), sources=sources)
         return Participant(self._client, self.id, model_id)
 
     def evaluate_model(self, name: str, media: Sequence[str | os.PathLike[str]], identifiers: Sequence[str] | None = None,

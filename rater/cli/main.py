@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
-import warnings
 from pathlib import Path
 
 import click
 
-from rater.api.client import DEFAULT_DB_PATH, Client
-from rater.errors import DuplicateMediaWarning
+from rater.api.client import DEFAULT_DB_PATH
+from rater.cli.benchmarks import COMMANDS as BENCHMARK_COMMANDS
 from rater.cli.exchange import COMMANDS as EXCHANGE_COMMANDS
 from rater.cli.model_info import model_info
 from rater.cli.serve import COMMANDS as SERVE_COMMANDS
+from rater.cli.participants import participant
 from rater.cli.simulate import simulate
-from rater.cli.support import db_path, friendly_errors, open_client
-from rater.cli.tables import STANDINGS_COLUMNS, format_table, standings_rows
-from rater.results.csv_cells import safe_cell
+from rater.cli.standings import standings
+from rater.cli.support import db_path, friendly_errors, media_options, open_client, warn_duplicates
 from rater.intake.manifest import read_manifest
-from rater.intake.media import DEFAULT_MAX_PIXELS
 
 @click.group()
 @click.option(
@@ -164,12 +159,7 @@ def show(leaderboard_id: str) -> None:
 @click.option("--manifest", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="CSV (columns media,prompt) or JSONL ({\"media\": ..., \"prompt\": ...}); "
                    "relative media paths are relative to the manifest's folder.")
-@click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
-              help="Refuse images and video frames with more pixels than this (checked before decoding).")
-@click.option("--allow-outside", is_flag=True,
-              help="Accept media outside the manifest's folder (absolute paths, '..', symlinks out).")
-@click.option("--strict", is_flag=True,
-              help="Refuse (add nothing) if a file is byte-identical to another model's on the board.")
+@media_options
 @friendly_errors
 def add_model(leaderboard_id: str, name: str, manifest: Path, max_pixels: int, allow_outside: bool,
               strict: bool) -> None:
@@ -188,11 +178,8 @@ def add_model(leaderboard_id: str, name: str, manifest: Path, max_pixels: int, a
     client.max_pixels = max_pixels
     lb = client.mri.get_leaderboard_by_id(leaderboard_id)
     items = read_manifest(manifest, allow_outside=allow_outside)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DuplicateMediaWarning)
+    with warn_duplicates():
         result = lb.evaluate_model(name, items.media, items.prompts, strict=strict, sources=items.sources)
-    for warning in caught:
-        click.echo(f"warning: {warning.message}", err=True)
     verb = "created" if result.new_model else "extended"
     click.echo(f"{verb} model {result.model!r}: {result.media_added} media added "
                f"({result.new_files} new files)")
@@ -218,46 +205,6 @@ def demo(source: Path | None) -> None:
     client = open_client(create=True)
     for line in load_demo(client, source, progress=lambda msg: click.echo(msg, err=True)):
         click.echo(line)
-
-
-@cli.command()
-@click.argument("leaderboard_id")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
-@click.option("--tag", "tags", multiple=True, help="Only prompts with this tag (repeatable).")
-@friendly_errors
-def standings(leaderboard_id: str, fmt: str, tags: tuple[str, ...]) -> None:
-    """Print the standings: rank range, score with 95% interval, wins, ties, votes.
-
-    The table has a header line; a model without votes shows "not rated yet" and no rank.
-    Models with too few votes to be ranked with the others are marked preliminary and listed
-    after them (``rater update --min-votes`` sets how many votes that takes).
-
-    Example:
-
-        rater standings k7gq2mxa --format csv --tag landscape
-    """
-    lb = open_client().mri.get_leaderboard_by_id(leaderboard_id)
-    df = lb.get_standings(tags=list(tags) or None)
-    columns = ["rank", "rank_low", "rank_high", "name", "score", "ci_low", "ci_high", "wins",
-               "losses", "ties", "total_matches", "win_rate", "mu", "sigma", "preliminary"]
-    df = df[columns]
-    if fmt == "csv":  # names that look like formulas are neutralised (rater.results.csv_cells)
-        df.assign(name=df["name"].map(safe_cell)).to_csv(sys.stdout, index=False,
-                                                         quoting=csv.QUOTE_MINIMAL)
-    elif fmt == "json":
-        click.echo(json.dumps({"leaderboard": lb.id, "excluded_votes": int(df.attrs.get("excluded_votes", 0)),
-                               "standings": json.loads(df.to_json(orient="records"))}, indent=2,
-                              ensure_ascii=False))
-    else:
-        for line in format_table(STANDINGS_COLUMNS, standings_rows(list(df.itertuples()))):
-            click.echo(line)
-        if df["preliminary"].any() and df["total_matches"].any():
-            click.echo(f"(preliminary): fewer than {lb.min_votes} votes or a rank range over half "
-                       "the board; listed after the established models", err=True)
-        excluded = int(df.attrs.get("excluded_votes", 0))
-        if excluded:
-            click.echo(f"({excluded} votes from excluded raters left out)")
 
 
 def _size(n: int) -> str:
@@ -310,5 +257,6 @@ def gc(delete: bool) -> None:
 
 
 # Commands that live beside the modules they drive.
-for _command in (*SERVE_COMMANDS, simulate, *EXCHANGE_COMMANDS, model_info):
+for _command in (*SERVE_COMMANDS, simulate, *EXCHANGE_COMMANDS, model_info, standings, *BENCHMARK_COMMANDS,
+                 participant):
     cli.add_command(_command)

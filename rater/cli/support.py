@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,9 +12,9 @@ from typing import Any, TypeVar
 import click
 
 from rater.api.client import Client
-from rater.errors import LeaderboardError
+from rater.errors import DuplicateMediaWarning, LeaderboardError
 
-__all__ = ["db_path", "friendly_errors", "open_client"]
+__all__ = ["db_path", "friendly_errors", "media_options", "open_client", "warn_duplicates"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +32,24 @@ def friendly_errors(func: F) -> F:
             raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def media_options(func: F) -> F:
+    """The options of the commands that add media from a manifest: ``--max-pixels``,
+    ``--allow-outside``, ``--strict``."""
+    from rater.intake.media import DEFAULT_MAX_PIXELS
+
+    options = (
+        click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
+                     help="Refuse images and video frames with more pixels than this (checked before decoding)."),
+        click.option("--allow-outside", is_flag=True,
+                     help="Accept media outside the manifest's folder (absolute paths, '..', symlinks out)."),
+        click.option("--strict", is_flag=True,
+                     help="Refuse (add nothing) if a file is byte-identical to another model's on the board."),
+    )
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def db_path() -> Path:
@@ -53,3 +73,14 @@ def open_client(*, create: bool = False, lazy: bool = False) -> Client:
     if not lazy:
         client.store.require()
     return client
+
+
+@contextmanager
+def warn_duplicates() -> Iterator[None]:
+    """Show each :class:`~rater.errors.DuplicateMediaWarning` raised inside as one
+    ``warning: ...`` line on stderr (a file another model already has)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DuplicateMediaWarning)
+        yield
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)

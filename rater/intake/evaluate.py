@@ -223,12 +223,13 @@ def add_participant_media(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     strict: bool = False,
+    sources: Sequence[str] | None = None,
 ) -> tuple[int, EvaluationResult]:
     """Store a participant's media on a benchmark, all or nothing: a new participant named
     ``name`` (status ``created``), or more media for the existing one ``model_id``.
 
     Media are matched to prompts by ``identifiers`` or by prompt texts (``prompts``). Returns
-    the participant's id and what was stored.
+    the participant's id and what was stored; ``sources`` as :func:`add_model_media`.
 
     :raises ValidationError: as :func:`add_model_media`; also a name already used by another
         participant of the benchmark.
@@ -242,7 +243,7 @@ def add_participant_media(
     if model_id is not None:
         existing = {(int(r["prompt_id"]), str(r["sha256"])) for r in benchmarks.participant_media(store.conn, model_id)}
     files, prompt_ids = _prepare(store, benchmark_id, name, media, benchmarks.benchmark_prompts(store.conn, benchmark_id),
-                                 identifiers, prompts, existing, max_bytes, max_pixels, strict, None)
+                                 identifiers, prompts, existing, max_bytes, max_pixels, strict, sources)
     now = time.time()
     with write_with_blobs(store, files) as (conn, new_files):
         new = model_id is None

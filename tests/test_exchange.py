@@ -241,7 +241,7 @@ def _wrong_rater(lines):
 BAD_FILES = [
     ("truncated", _truncate, r"incomplete or altered: its header announces 40 matchups and 40 votes"),
     ("not an export", _set("format", "csv"), r"is not a rater vote export"),
-    ("newer format", _set("version", 3), r"format version 3; this tool reads versions 1 to 2"),
+    ("newer format", _set("version", 4), r"format version 4; this tool reads versions 1 to 3"),
     ("no direction", lambda lines: lines[0]["leaderboard"].pop("inverse_ranking"),
      r"line 1, leaderboard: missing field 'inverse_ranking'"),
     ("direction not a bool", lambda lines: lines[0]["leaderboard"].update(inverse_ranking=0),

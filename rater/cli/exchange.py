@@ -43,8 +43,11 @@ def backup(dest: Path, no_media: bool, force: bool) -> None:
 def export_votes(leaderboard_id: str, file: Path) -> None:
     """Write a leaderboard's matchups and votes to FILE (JSON Lines) for another host.
 
-    Matchups keep their ids and name media by model, prompt and content hash, so the file can be
-    merged into the same leaderboard created on another machine with import-votes.
+    Matchups keep their ids and name media by participant, prompt identifier and content hash,
+    and the file names the benchmark, the leaderboard and its participants (format version 3;
+    a board made alone with `rater create` is written as version 2, which older rater versions
+    read), so it can be merged into the same leaderboard created on another machine with
+    import-votes.
 
     Example:
 
@@ -59,15 +62,18 @@ def export_votes(leaderboard_id: str, file: Path) -> None:
 @click.command(name="import-votes")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--into", "into", metavar="ID",
-              help="The target leaderboard (default: the one with the file's name and prompts).")
+              help="The target leaderboard (default: the file's board id, else the leaderboard "
+                   "of the file's name in the benchmark of its id or name; version 2 files: the "
+                   "one with the file's name and prompts).")
 @click.option("--allow-different-instruction", is_flag=True,
               help="Merge although the target words its instruction differently (same direction).")
 @friendly_errors
 def import_votes(file: Path, into: str | None, allow_different_instruction: bool) -> None:
     """Merge votes exported on another host (export-votes) into this database.
 
-    All or nothing; importing the same file twice adds nothing. Votes on media this host lacks
-    are refused with a list of what is missing; an id that exists here with different content
+    All or nothing; importing the same file twice adds nothing. Votes involving a participant
+    not rated on the target, or on media this host lacks, are refused with a list of what is
+    missing; an id that exists here with different content
     is an error, never an overwrite. The target must ask the file's question, also with --into:
     a board ranking the other way (inverse ranking) is always refused, a differently worded
     instruction unless --allow-different-instruction. Files from older rater versions do not

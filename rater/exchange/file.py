@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from rater.errors import LeaderboardError, ValidationError
 from rater.formats import json_objects, text_lines
 from rater.store.votes import check_time
-from rater.intake.validation import check_name
+from rater.intake.validation import check_name, check_text
 
 __all__ = [
     "BoardHeader",
@@ -33,12 +33,16 @@ __all__ = [
     "check_meaning",
     "header_host",
     "read_file",
+    "same_words",
     "write_file",
 ]
 
 FORMAT = "rater-votes"
-FORMAT_VERSION = 2  # 2 added the board's instruction and inverse_ranking to the header
-_READABLE = (1, 2)  # version 1 files (no instruction / inverse_ranking) still import, unverified
+# 2 added the board's instruction and inverse_ranking to the header; 3 the benchmark, the
+# board's settings, the participants and each matchup's prompt identifier
+FORMAT_VERSION = 3
+_READABLE = (1, 2, 3)  # version 1 files (no instruction / inverse_ranking) still import, unverified
+_AGGREGATIONS = ("all", "majority")
 _CHOICES = ("left", "right", "tie")
 _HOST_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -56,6 +60,16 @@ class BoardHeader(Protocol):
     def instruction(self) -> str: ...
     @property
     def inverse_ranking(self) -> bool: ...
+    @property
+    def benchmark_id(self) -> str: ...
+    @property
+    def included_tags(self) -> list[str]: ...
+    @property
+    def excluded_tags(self) -> list[str]: ...
+    @property
+    def vote_aggregation(self) -> str: ...
+    @property
+    def min_responses_per_matchup(self) -> int: ...
 
 
 class ExchangeError(LeaderboardError):
@@ -155,6 +169,7 @@ def read_file(path: Path) -> ParsedFile:
         _need(board, f"{path}, line 1, leaderboard", **meaning)  # type: ignore[arg-type]
     else:  # checked only if a version 1 file happens to carry them
         _need(board, f"{path}, line 1, leaderboard", **{k: v for k, v in meaning.items() if k in board})
+    participants = _identities(header, path) if version >= 3 else None
     parsed = ParsedFile(header, [], [], {})
     seen_matchups: set[str] = set()
     seen_votes: set[str] = set()
@@ -166,6 +181,8 @@ def read_file(path: Path) -> ParsedFile:
             _time(item, "served_at", where)
             _side(item, "left", where)
             _side(item, "right", where)
+            if participants is not None:
+                _prompt_identity(item, participants, where)
             if item.get("repeat_of") is not None and not isinstance(item["repeat_of"], str):
                 raise ExchangeError(f"{where}: field 'repeat_of' must be a matchup id or null")
             if item["id"] in seen_matchups:
@@ -198,6 +215,52 @@ def read_file(path: Path) -> ParsedFile:
     return parsed
 
 
+def _tags(value: object, where: str) -> None:
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise ExchangeError(f"{where} must be a list of tag texts ({value!r})")
+
+
+def _identities(header: dict[str, Any], path: Path) -> set[str]:
+    """Check a version 3 header's benchmark, board settings and participants; the participants'
+    names (every matchup's models must be among them)."""
+    where = f"{path}, line 1"
+    bench = header.get("benchmark")
+    if not isinstance(bench, dict):
+        raise ExchangeError(f"{where}: header lacks 'benchmark' (format version 3)")
+    _need(bench, f"{where}, benchmark", id=str, name=str)
+    board = header["leaderboard"]
+    _need(board, f"{where}, leaderboard", vote_aggregation=str, min_responses_per_matchup=int)
+    for key in ("included_tags", "excluded_tags"):
+        _tags(board.get(key), f"{where}, leaderboard, field {key!r}")
+    if board["vote_aggregation"] not in _AGGREGATIONS:
+        raise ExchangeError(f"{where}, leaderboard: vote_aggregation {board['vote_aggregation']!r} "
+                            f"is not one of {', '.join(_AGGREGATIONS)}")
+    names = header.get("participants")
+    if not isinstance(names, list):
+        raise ExchangeError(f"{where}: header lacks the 'participants' list (format version 3)")
+    for name in names:
+        try:
+            check_name(name, "a participant's name", max_length=200)
+        except ValidationError as exc:
+            raise ExchangeError(f"{where}, participants: {exc}") from None
+    if len(set(names)) != len(names):
+        raise ExchangeError(f"{where}: a participant is listed twice")
+    return set(names)
+
+
+def _prompt_identity(item: dict[str, Any], participants: set[str], where: str) -> None:
+    """A version 3 matchup: its prompt identifier, and models the header lists."""
+    try:
+        check_text(item.get("identifier"), "field 'identifier'")
+    except ValidationError as exc:
+        raise ExchangeError(f"{where}: {exc}") from None
+    for side in ("left", "right"):
+        model = item[side]["model"]
+        if model not in participants:
+            raise ExchangeError(f"{where}: participant {model!r} is not in the header's "
+                                "participants list")
+
+
 def header_host(header: dict[str, Any]) -> str:
     """The header's host id, or ``""`` when it has none (or a malformed one)."""
     host = header.get("host")
@@ -208,7 +271,8 @@ def _direction(inverse: bool) -> str:
     return "inverse ranking: the chosen one ranks lower" if inverse else "the chosen one ranks higher"
 
 
-def _same_words(a: str, b: str) -> bool:
+def same_words(a: str, b: str) -> bool:
+    """Whether two instructions are the same words (case and runs of whitespace aside)."""
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
@@ -242,7 +306,7 @@ def check_meaning(
             "they would rank the board backwards; nothing was imported"
         )
     instruction = file_board.get("instruction")
-    if instruction is not None and not _same_words(instruction, board.instruction):
+    if instruction is not None and not same_words(instruction, board.instruction):
         differ = (f"{where} answer {instruction!r} but {target} asks {board.instruction!r} "
                   f"(both: {_direction(board.inverse_ranking)})")
         if not allow_instruction_mismatch:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rater.exchange.file import ExchangeError, ParsedFile, header_host
-from rater.store import exchange
+from rater.store import benchmarks, catalog, exchange
 from rater.store.store import Store
 
 __all__ = ["BUDGET_SECONDS", "ImportConflictError", "Merged", "MissingMediaError", "merge"]
@@ -129,30 +129,55 @@ def _discard(store: Store, batch: int) -> None:
             chunk.took(deleted, time.perf_counter() - began)
 
 
+def prompt_field(parsed: ParsedFile) -> str:
+    """What names a matchup's prompt across hosts: its identifier (format version 3), else its
+    text (older files, written when a board's identifiers were its prompt texts)."""
+    return "identifier" if parsed.header.get("version", 0) >= 3 else "prompt"
+
+
+def _check_participants(conn: Any, parsed: ParsedFile, media: dict[tuple[str, str, str], Any],
+                        board_id: str, path: Any) -> None:
+    """Every participant the file's votes involve is rated on the board here."""
+    rated = {model for model, _, _ in media}
+    absent = sorted({m[side]["model"] for m in parsed.matchups for side in ("left", "right")} - rated)
+    if absent:
+        status = {r["name"]: r["status"] for r in
+                  benchmarks.participants(conn, catalog.board_benchmark(conn, board_id))}
+        listed = [f"{name!r} ({status.get(name, 'unknown')} here)" for name in absent]
+        raise MissingMediaError(
+            f"refused: {len(absent)} participant(s) the votes in {path} involve are not on "
+            f"leaderboard {board_id} (add, run or enable them first; nothing was imported): "
+            f"{short(listed)}")
+
+
 def _plan(conn: Any, parsed: ParsedFile, board_id: str, path: Any) -> _Plan:
     """Every check, against one snapshot; the rows to write."""
-    media = exchange.board_media(conn, board_id)
+    field = prompt_field(parsed)
+    media = exchange.board_media(conn, board_id, "identifier" if field == "identifier" else "text")
+    if field == "identifier":
+        _check_participants(conn, parsed, media, board_id, path)
     missing: dict[tuple[str, str, str], None] = {}
     for item in parsed.matchups:
         for side in ("left", "right"):
-            key = (item[side]["model"], item["prompt"], item[side]["sha256"])
+            key = (item[side]["model"], item[field], item[side]["sha256"])
             if key not in media:
                 missing[key] = None
     if missing:
-        listed = [f"{m!r} on prompt {p!r} (sha256 {s[:12]})" for m, p, s in missing]
+        what = "prompt identifier" if field == "identifier" else "prompt"
+        listed = [f"{m!r} on {what} {p!r} (sha256 {s[:12]})" for m, p, s in missing]
         raise MissingMediaError(
             f"refused: {len(missing)} media in {path} are not on leaderboard {board_id}; add "
             f"them with the same model names and files first: {short(listed)}"
         )
     stored = exchange.existing_matchups(conn, [m["id"] for m in parsed.matchups])
     conflicts = [m["id"] for m in parsed.matchups
-                 if m["id"] in stored and not _same_matchup(stored[m["id"]], m, board_id)]
+                 if m["id"] in stored and not _same_matchup(stored[m["id"]], m, board_id, field)]
     if conflicts:
         raise ImportConflictError(
             f"refused: {len(conflicts)} matchup ids in {path} already exist here with "
             f"different content (nothing was imported): {short(conflicts)}"
         )
-    _check_repeats(conn, parsed, stored, board_id, path)
+    _check_repeats(conn, parsed, stored, board_id, path, field)
     known = set(stored) | {m["id"] for m in parsed.matchups}
     orphans = [v["matchup"] for v in parsed.votes if v["matchup"] not in known]
     if orphans:
@@ -184,8 +209,8 @@ def _plan(conn: Any, parsed: ParsedFile, board_id: str, path: Any) -> _Plan:
     for item in parsed.matchups:
         if item["id"] in stored:
             continue
-        left = media[(item["left"]["model"], item["prompt"], item["left"]["sha256"])]
-        right = media[(item["right"]["model"], item["prompt"], item["right"]["sha256"])]
+        left = media[(item["left"]["model"], item[field], item["left"]["sha256"])]
+        right = media[(item["right"]["model"], item[field], item["right"]["sha256"])]
         if left["model_id"] == right["model_id"]:
             raise ExchangeError(f"{path}: matchup {item['id']} pits model "
                                 f"{item['left']['model']!r} against itself")
@@ -198,27 +223,27 @@ def _plan(conn: Any, parsed: ParsedFile, board_id: str, path: Any) -> _Plan:
     return _Plan(rows, new_votes, {(board_id, row[7]) for row in rows})
 
 
-def _same_matchup(stored: dict[str, Any], item: dict[str, Any], board_id: str) -> bool:
+def _same_matchup(stored: dict[str, Any], item: dict[str, Any], board_id: str, field: str) -> bool:
     return (
         stored["leaderboard_id"] == board_id
-        and _pair(stored) == _pair(item)
+        and _pair(stored, field) == _pair(item, field)
         and stored["rater"] == item["rater"]
         and stored["served_at"] == item["served_at"]
         and stored["repeat_of"] == item.get("repeat_of")
     )
 
 
-def _pair(m: dict[str, Any]) -> tuple[Any, ...]:
+def _pair(m: dict[str, Any], field: str) -> tuple[Any, ...]:
     """``(prompt, (left model, sha256), (right model, sha256))`` of a file line or a stored
-    matchup (export form)."""
+    matchup (export form); the prompt is named by ``field`` (see :func:`prompt_field`)."""
     if "left" in m:
         left, right = m["left"], m["right"]
-        return m["prompt"], (left["model"], left["sha256"]), (right["model"], right["sha256"])
-    return m["prompt"], (m["left_model"], m["left_sha256"]), (m["right_model"], m["right_sha256"])
+        return m[field], (left["model"], left["sha256"]), (right["model"], right["sha256"])
+    return m[field], (m["left_model"], m["left_sha256"]), (m["right_model"], m["right_sha256"])
 
 
 def _check_repeats(
-    conn: Any, parsed: ParsedFile, stored: dict[str, dict[str, Any]], board_id: str, path: Any
+    conn: Any, parsed: ParsedFile, stored: dict[str, dict[str, Any]], board_id: str, path: Any, field: str
 ) -> None:
     """A repeat must be a later matchup of the same rater on the same board and media pair,
     sides swapped; its original earlier in the file or stored here. Anything else would let a
@@ -236,7 +261,7 @@ def _check_repeats(
         if original is None:
             raise ExchangeError(f"{path}, line {line}: matchup {m['id']} repeats matchup {of}, "
                                 "which is neither in the file nor here; nothing was imported")
-        reason = _repeat_problem(m, original, board_id, parsed.line_of)
+        reason = _repeat_problem(m, original, board_id, parsed.line_of, field)
         if reason:
             raise ExchangeError(
                 f"{path}, line {line}: matchup {m['id']} is not a valid quality-control repeat "
@@ -245,7 +270,8 @@ def _check_repeats(
             )
 
 
-def _repeat_problem(m: dict[str, Any], o: dict[str, Any], board_id: str, line_of: dict[str, int]) -> str:
+def _repeat_problem(m: dict[str, Any], o: dict[str, Any], board_id: str, line_of: dict[str, int],
+                    field: str) -> str:
     if o["id"] == m["id"]:
         return "it names itself as its original"
     if "leaderboard_id" in o and o["leaderboard_id"] != board_id:
@@ -254,8 +280,8 @@ def _repeat_problem(m: dict[str, Any], o: dict[str, Any], board_id: str, line_of
         return "its original comes after it in the file"
     if o["rater"] != m["rater"]:
         return "its original was served to another rater"
-    prompt, left, right = _pair(m)
-    if _pair(o) != (prompt, right, left):
+    prompt, left, right = _pair(m, field)
+    if _pair(o, field) != (prompt, right, left):
         return "it is not its original's media pair with sides swapped"
     if not float(o["served_at"]) < float(m["served_at"]):
         return "it was not served after its original"

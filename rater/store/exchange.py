@@ -1,7 +1,7 @@
 """SQL for moving votes between hosts (export / import) and for online backups.
 
 Rows cross hosts by *stable* identities only: a matchup by its uuid4 hex id, a media by
-``(model name, prompt text, sha256)``. Local row ids (media, models, prompts) differ from host to
+``(participant name, prompt identifier, sha256)`` (format version 3; by prompt text before). Local row ids (media, models, prompts) differ from host to
 host and never leave this module's callers in an export.
 """
 
@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - not on POSIX
 __all__ = [
     "backup_to",
     "begin_batch",
+    "benchmarks_named",
     "checkpoint",
     "board_media",
     "check_integrity",
@@ -77,7 +78,7 @@ def host_id(conn: sqlite3.Connection) -> str:
 
 # Matchups with everything that identifies them across hosts.
 _MATCHUP_EXPORT = (
-    "SELECT mu.id, mu.leaderboard_id, p.text AS prompt, lo.name AS left_model, "
+    "SELECT mu.id, mu.leaderboard_id, p.text AS prompt, p.identifier, lo.name AS left_model, "
     "lm.sha256 AS left_sha256, ro.name AS right_model, rm.sha256 AS right_sha256, mu.rater, "
     "mu.served_at, mu.repeat_of FROM matchups mu JOIN prompts p ON p.id = mu.prompt_id "
     "JOIN media lm ON lm.id = mu.left_media JOIN models lo ON lo.id = mu.left_model "
@@ -165,11 +166,15 @@ def existing_votes(conn: sqlite3.Connection, matchup_ids: Iterable[str]) -> dict
     return out
 
 
-def board_media(conn: sqlite3.Connection, leaderboard_id: str) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """The board's media keyed by ``(model name, prompt text, sha256)``: ``id, model_id,
-    prompt_id``."""
+def board_media(
+    conn: sqlite3.Connection, leaderboard_id: str, by: str = "text"
+) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """The media of the participants rated on the board, keyed by ``(model name, prompt text,
+    sha256)`` (``by="identifier"``: the prompt's identifier instead of its text): ``id,
+    model_id, prompt_id``."""
+    column = {"text": "p.text", "identifier": "p.identifier"}[by]
     rows = conn.execute(
-        "SELECT o.name, p.text, m.sha256, m.id, m.model_id, m.prompt_id FROM board_media m "
+        f"SELECT o.name, {column}, m.sha256, m.id, m.model_id, m.prompt_id FROM board_media m "
         "JOIN models o ON o.id = m.model_id JOIN prompts p ON p.id = m.prompt_id "
         "WHERE m.leaderboard_id = ?",
         (leaderboard_id,),
@@ -178,6 +183,15 @@ def board_media(conn: sqlite3.Connection, leaderboard_id: str) -> dict[tuple[str
         (model, prompt, sha): {"id": mid, "model_id": model_id, "prompt_id": prompt_id}
         for model, prompt, sha, mid, model_id, prompt_id in rows
     }
+
+
+def benchmarks_named(conn: sqlite3.Connection, benchmark_id: str, name: str) -> list[str]:
+    """The benchmark with this id if there is one, else the ids of those with this name."""
+    found = conn.execute("SELECT id FROM benchmarks WHERE id = ?", (benchmark_id,)).fetchall()
+    if not found:
+        found = conn.execute("SELECT id FROM benchmarks WHERE name = ? ORDER BY created_at, rowid",
+                             (name,)).fetchall()
+    return [r[0] for r in found]
 
 
 # -- imports staged in a pending batch ------------------------------------------------------------

@@ -24,7 +24,10 @@ rated on the target, or the whole file is refused naming them.
 
 Version 2 and 1 files (one board, no benchmark) still import: their media are identified by
 ``(model name, prompt text, sha256)`` and their target is the one given by id, or else the only
-board whose fingerprint (name + set of prompt texts) matches the file's.
+board whose fingerprint (name + set of prompt texts) matches the file's. A board that version 2
+describes fully (made alone by ``create_new_leaderboard``: the one leaderboard of its benchmark,
+identifiers equal to texts, no tag scope) is still written as version 2, so that hosts not yet
+upgraded read its files.
 
 A vote means something only with its board's question, so the header carries the instruction
 and ``inverse_ranking``, and the target must agree, also when given by id: an opposite direction

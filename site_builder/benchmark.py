@@ -44,7 +44,8 @@ def _num(value: Any) -> float | None:
 
 
 def _overall_rows(overall: pd.DataFrame, criteria: list[Criterion]) -> list[dict[str, Any]]:
-    """One row per participant in overall order: its overall figures and each criterion's."""
+    """One row per participant in overall order: its overall figures and each criterion's;
+    then those the overall standings do not list (``overall`` False), in criterion order."""
     records = overall.to_dict("records")
     complete = [bool(r["complete"]) for r in records]
     bands = tie_bands([r["rank"] for r in records], [r["tied_group"] for r in records], complete)
@@ -60,8 +61,15 @@ def _overall_rows(overall: pd.DataFrame, criteria: list[Criterion]) -> list[dict
             "ci_high": _num(r["ci_high"]), "votes": int(r["votes"]), "band": group % 2,
             "tied": bands.get(group) if ok else None,
             "preliminary": any(c["entry"] and c["entry"]["preliminary"] for c in cells),
-            "cells": cells,
+            "cells": cells, "overall": True,
         })
+    listed = {r["name"] for r in rows}
+    others = dict.fromkeys(n for c in criteria for n in (c.entries or {}) if n not in listed)
+    for name in others:  # no overall standings (none yet, or they failed): still side by side
+        cells = model_criteria(criteria, name)
+        rows.append({"name": name, "href": next((c["model_href"] for c in cells if c["model_href"]), None),
+                     "complete": False, "band": 0, "tied": None, "overall": False, "cells": cells,
+                     "preliminary": any(c["entry"] and c["entry"]["preliminary"] for c in cells)})
     return rows
 
 
@@ -133,7 +141,7 @@ def write_benchmark(env: jinja2.Environment, bench: Benchmark, criteria: list[Cr
     }
     write_page(env, "benchmark.html", site / folder / "index.html", bench=ctx, root="../../", base="",
                **common)
-    first = rows[0] if rows else None
+    first = rows[0] if rows and rows[0]["overall"] else None
     leader = first if first and first["complete"] and not first["preliminary"] and not first["tied"] else None
     card = {"id": bench.id, "name": bench.name, "href": f"{folder}/index.html",
             "leaderboards": [c.board.id for c in criteria], "participants": len(rows),

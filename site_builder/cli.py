@@ -26,8 +26,8 @@ __all__ = ["build_site"]
               help="The site folder (replaced atomically; must be new, empty or a previous site; "
               "a symlink is followed and kept).")
 @click.option("--leaderboard", "leaderboards", multiple=True, metavar="ID",
-              help="Build only this leaderboard (repeatable); other boards already published "
-              "are kept as they are.  [default: all]")
+              help="Build only this leaderboard (repeatable; with the other leaderboards of its "
+              "benchmark); other boards already published are kept as they are.  [default: all]")
 @click.option("--only", is_flag=True, help="Publish exactly the chosen boards (all of the "
               "database's without --leaderboard), dropping every other published board.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),

@@ -18,7 +18,7 @@ import pytest
 from conftest import make_png
 from rater import Client
 from site_builder import Settings, build_site
-from site_support import local_targets, pages, parse, vote_until
+from site_support import local_targets, pages, parse, set_vote_time, vote_until
 from test_site_html_valid import check_pages
 
 HOSTILE = '<script>alert("b")</script>'
@@ -311,3 +311,45 @@ def test_naming_one_criterion_builds_its_whole_benchmark(tmp_path: Path) -> None
     # and --only with one criterion publishes the benchmark whole again
     result = build_site(db, site, [ids["looks"]], only=True, settings=SETTINGS, progress=None)
     assert sorted(result.boards) == sorted([ids["looks"], ids["flaws"]]) and bench_page(site, ids).is_file()
+
+
+def test_a_newcomer_not_yet_voted_on_one_criterion_is_listed_last_and_marked(tmp_path: Path) -> None:
+    db, ids = make_benchmark(tmp_path)
+    client = Client(db)
+    bench = client.mri.get_benchmark_by_id(ids["bench"])
+    bench.evaluate_model("delta", [make_png(tmp_path / f"d-{p}.png", 900 + p, size=16)
+                                   for p in range(len(IDENTIFIERS))], identifiers=IDENTIFIERS)
+    vote_until(client.mri.get_leaderboard_by_id(ids["looks"]), 12, [*MODELS, "delta"], prefix="new")
+    client.close()
+    site = tmp_path / "site"
+    build_site(db, site, settings=SETTINGS, progress=None)
+    assert overall_names(site, ids) == [*MODELS, "delta"]
+    last = parse(bench_page(site, ids)).find("tr", attrs={"data-name": "delta"})
+    assert last.find_parent("tbody")["class"] == ["preliminary"]
+    assert "incomplete" in text(last) and text(last.find_all("td")[2]) == "–"  # no overall score
+    looks, flaws = criteria_cells(site, ids)["delta"]
+    assert " rank " in looks and flaws == "no votes yet"
+
+
+@pytest.mark.slow
+def test_a_criterion_that_fails_to_build_is_named_on_its_benchmark_page(tmp_path: Path) -> None:
+    db, ids = make_benchmark(tmp_path)
+    set_vote_time(db, ids["looks"], "yesterday")  # unreadable: this board fails to build
+    site = tmp_path / "site"
+    result = build_site(db, site, settings=SETTINGS, progress=None)
+    assert list(result.failed) == [ids["looks"]]
+    assert ids["flaws"] in result.rebuilt
+    cells = criteria_cells(site, ids)
+    assert [cells[name][0] for name in MODELS] == ["could not be built"] * 3
+    assert all(" rank " in cells[name][1] for name in MODELS)
+    check_pages(site)
+    # mended, the next build (here for a vote elsewhere) tries the benchmark again, whole
+    set_vote_time(db, ids["looks"], 1.0e9)
+    client = Client(db)
+    vote_until(client.mri.get_leaderboard_by_id(ids["solo"]), 1, ["left-model", "right-model"],
+               prefix="solo")
+    client.close()
+    result = build_site(db, site, settings=SETTINGS, progress=None)
+    assert not result.failed
+    assert set(result.rebuilt) == {ids["looks"], ids["flaws"], ids["solo"]}
+    assert overall_names(site, ids) == MODELS

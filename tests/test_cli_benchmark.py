@@ -121,6 +121,12 @@ def test_benchmark_create_list_show_and_add_prompts(bench: dict) -> None:
     assert [lb["name"] for lb in info["leaderboards"]] == ["Aesthetics", "Alignment"]
     assert info["participants"][0] == {"id": info["participants"][0]["id"], "name": "alpha", "status": "rating", "media": 4}
 
+    listed = ok(db, "benchmark", "show", bench_id, "--prompts").splitlines()
+    assert listed[2:6] == ["    1. cat-1: A cat  [animal]", "    2. cat-2: A cat  [animal, night]",
+                           "    3. edit-1: Make it blue  [edit]  (with asset)", "    4. dog: A dog"]
+    listed = json.loads(ok(db, "benchmark", "show", bench_id, "--prompts", "--format", "json"))["prompt_list"]
+    assert listed[2] == {"identifier": "edit-1", "prompt": "Make it blue", "tags": ["edit"], "asset": True}
+
     more = tmp / "p" / "more.txt"
     more.write_text("A red fox\n\nA horse at dawn\n", encoding="utf-8")
     assert ok(db, "benchmark", "add-prompts", bench_id, str(more)) == \
@@ -130,6 +136,8 @@ def test_benchmark_create_list_show_and_add_prompts(bench: dict) -> None:
     ok(db, "benchmark", "add-prompts", bench_id, str(csv_file))
     b = Client(db).mri.get_benchmark_by_id(bench_id)
     assert b.identifiers[-3:] == ["A red fox", "A horse at dawn", "owl"] and b.tags[-1] == ["animal", "night"]
+    assert ok(db, "benchmark", "show", bench_id, "--prompts").splitlines()[6:9] == [
+        "    5. A red fox", "    6. A horse at dawn", "    7. owl: An owl  [animal, night]"]
 
 
 def test_benchmark_create_makes_a_database_only_when_the_prompts_pass(tmp_path: Path) -> None:
@@ -193,6 +201,17 @@ def test_participant_add_run_disable_enable_rename_list(bench: dict) -> None:
     assert listing[-1].split("\t")[1:] == ["rating", "1 media", "0 votes", "delta-final"]
     rows = json.loads(ok(db, "participant", "list", bench_id, "--format", "json"))
     assert [r["name"] for r in rows] == ["alpha", "beta", "gamma", "delta-final"]
+
+    # More media for a participant, e.g. for prompts added later.
+    more = tmp / "p" / "more.txt"
+    more.write_text("A fox\n", encoding="utf-8")
+    ok(db, "benchmark", "add-prompts", bench_id, str(more))
+    fox = write_manifest(tmp / "m", "delta-more", 600, items=["cat-1", "A fox"])
+    assert ok(db, "participant", "add-media", bench_id, "delta-final", str(fox)) == \
+        "added 2 media to participant 'delta-final' (2 new files; 2 prompts still without media)\n"
+    assert sorted(b.participant("delta-final").media()) == ["A fox", "cat-1", "dog"]
+    fails(db, "participant", "add-media", bench_id, "delta-final", str(fox),
+          message=f"manifest {fox}, line 2 ({fox.parent / '0.png'}) is already stored for model 'delta-final' and prompt 'cat-1'")
 
 
 def test_delete_asks_first_and_says_what_goes(bench: dict) -> None:
@@ -314,7 +333,7 @@ def test_bad_input_is_one_line_and_changes_nothing(bench: dict) -> None:
         (["leaderboard", "create", bench_id, "X", "--instruction", "Which?", "--majority", "--min-responses", "0"],
          "min_responses_per_matchup"),
         (["participant", "add", bench_id, "delta", str(write_manifest(tmp / "m", "delta", 70, items=["cat-1", "cat-3"]))],
-         "line 3: prompt 'cat-3' is not registered"),
+         "line 3: identifier 'cat-3' is not registered on this benchmark; did you mean 'cat-2'?"),
         (["participant", "add", bench_id, "alpha", str(write_manifest(tmp / "m", "again", 80))],
          "already has a participant named 'alpha'"),
         (["participant", "add", bench_id, "eps", str(write_manifest(tmp / "m", "eps", 0)), "--strict"],

@@ -196,15 +196,17 @@ class Participant:
 
     def upload_media(self, media: Sequence[str | os.PathLike[str]], identifiers: Sequence[str] | None = None,
                      *, prompts: Sequence[str] | None = None, data_type: str = "media",
-                     strict: bool = False) -> EvaluationResult:
+                     strict: bool = False, sources: Sequence[str] | None = None) -> EvaluationResult:
         """Add media to the participant, each with the identifier (or prompt text) it was
-        generated for; all or nothing. A participant already rated is served with them at once."""
+        generated for; all or nothing. A participant already rated is served with them at once.
+        ``sources`` name each item in errors (a manifest's file and line) instead of ``media[i]``."""
         row = self._alive()
         with tempfile.TemporaryDirectory(prefix="rater-texts-") as folder:
             _, result = add_participant_media(
                 self._client.store, self.benchmark_id, row["name"], media_paths(media, data_type, Path(folder)),
                 identifiers=identifiers, prompts=prompts, model_id=self.id,
-                max_bytes=self._client.max_media_bytes, max_pixels=self._client.max_pixels, strict=strict)
+                max_bytes=self._client.max_media_bytes, max_pixels=self._client.max_pixels, strict=strict,
+                sources=sources)
         return result
 
     def media(self) -> dict[str, list[Path]]:

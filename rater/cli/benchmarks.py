@@ -117,23 +117,33 @@ def _yes(flag: bool) -> str:
 
 @benchmark.command("show")
 @click.argument("benchmark_id")
+@click.option("--prompts", "list_prompts", is_flag=True,
+              help="Also list every prompt: identifier, text, tags, and whether it has an asset.")
 @_FORMAT
 @friendly_errors
-def show(benchmark_id: str, fmt: str) -> None:
+def show(benchmark_id: str, list_prompts: bool, fmt: str) -> None:
     """Show a benchmark: its prompts, its leaderboards with their settings, its participants
     with their status and media.
 
     Example:
 
-        rater benchmark show k7gq2mxa --format json
+        rater benchmark show k7gq2mxa --prompts --format json
     """
-    info = _summary(open_client().mri.get_benchmark_by_id(benchmark_id))
+    bench = open_client().mri.get_benchmark_by_id(benchmark_id)
+    info = _summary(bench)
+    if list_prompts:
+        info["prompt_list"] = [{"identifier": i, "prompt": t, "tags": g, "asset": a is not None}
+                               for i, t, g, a in zip(bench.identifiers, bench.prompts, bench.tags, bench.prompt_assets)]
     if fmt == "json":
         click.echo(json.dumps(info, indent=2, ensure_ascii=False))
         return
     click.echo(f"{info['name']}  [{info['id']}]")
     tags = ", ".join(f"{t} {n}" for t, n in info["tags"].items())
     click.echo(f"prompts: {info['prompts']}   with assets: {info['prompt_assets']}" + (f"   tags: {tags}" if tags else ""))
+    for n, p in enumerate(info.get("prompt_list", []), 1):
+        text = p["prompt"] if p["prompt"] == p["identifier"] else f"{p['identifier']}: {p['prompt'] or ''}"
+        click.echo(f"  {n:>3}. {text}" + (f"  [{', '.join(p['tags'])}]" if p["tags"] else "")
+                   + ("  (with asset)" if p["asset"] else ""))
     click.echo(f"leaderboards ({len(info['leaderboards'])}):")
     for b in info["leaderboards"]:
         level = "none" if b["level_of_detail"] is None else f"{b['level_of_detail']} ({b['response_budget']} votes)"

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from rater.cli.support import friendly_errors, media_options, open_client, warn_duplicates
-from rater.intake.manifest import read_manifest
+from rater.intake.manifest import Manifest, read_manifest
 
 __all__ = ["participant"]
 
@@ -66,6 +66,15 @@ def _rating_on(bench: Any) -> str:
     return f" on {boards} leaderboard{'' if boards == 1 else 's'}"
 
 
+def _read(benchmark_id: str, manifest: Path, max_pixels: int, allow_outside: bool) -> tuple[Any, Manifest]:
+    """The benchmark (on a Client refusing images over ``max_pixels``) and the manifest's items."""
+    client = open_client()
+    client.max_pixels = max_pixels
+    bench = client.mri.get_benchmark_by_id(benchmark_id)
+    return bench, read_manifest(manifest, allow_outside=allow_outside, identifiers=True,
+                                hint="--allow-outside allows it")
+
+
 @participant.command("add")
 @_BENCH
 @_NAME
@@ -86,11 +95,7 @@ def add(benchmark_id: str, name: str, manifest: Path, run_: bool, max_pixels: in
 
         rater participant add k7gq2mxa painter-v2 out/manifest.csv --run
     """
-    client = open_client()
-    client.max_pixels = max_pixels
-    bench = client.mri.get_benchmark_by_id(benchmark_id)
-    items = read_manifest(manifest, allow_outside=allow_outside, identifiers=True,
-                          hint="participant add --allow-outside allows it")
+    bench, items = _read(benchmark_id, manifest, max_pixels, allow_outside)
     with warn_duplicates():
         p = bench.add_model(name, items.media, strict=strict, sources=items.sources, **items.matched_by())
     if run_:
@@ -99,6 +104,28 @@ def add(benchmark_id: str, name: str, manifest: Path, run_: bool, max_pixels: in
     else:
         click.echo(f"added participant {name!r}: {len(items.media)} media, not rated yet "
                    f"(`rater participant run {bench.id} {name}` starts it)")
+
+
+@_on_participant("add-media")
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@media_options
+def add_media(benchmark_id: str, name: str, manifest: Path, max_pixels: int, allow_outside: bool,
+              strict: bool) -> None:
+    """Add more media to a participant from a manifest (as for ``participant add``), e.g. for
+    prompts added since; all or nothing. A participant being rated is served with them at once.
+
+    Example:
+
+        rater participant add-media k7gq2mxa painter-v2 out/new-prompts.csv
+    """
+    bench, items = _read(benchmark_id, manifest, max_pixels, allow_outside)
+    p = bench.participant(name)
+    with warn_duplicates():
+        matched = items.matched_by()
+        result = p.upload_media(items.media, matched.get("identifiers"), prompts=matched.get("prompts"),
+                                strict=strict, sources=items.sources)
+    click.echo(f"added {result.media_added} media to participant {name!r} ({result.new_files} new files; "
+               f"{sum(p.missing_counts().values())} prompts still without media)")
 
 
 @_on_participant("run")

@@ -88,7 +88,8 @@ def resolve_prompts(
         if not isinstance(value, str):
             raise ValidationError(f"{at(i, what)} must be text, got {type(value).__name__}")
         if value not in registered:
-            raise unregistered_prompt_error(value, list(registered), at(i, what))
+            raise unregistered_prompt_error(value, list(registered), at(i, what),
+                                            "identifier" if key == "identifier" else "prompt")
         if len(registered[value]) > 1:
             idents = [str(r["identifier"]) for r in rows if r["text"] == value]
             raise ValidationError(
@@ -238,7 +239,7 @@ def add_participant_media(
     if model_id is None and any(p["name"] == name for p in benchmarks.participants(store.conn, benchmark_id)):
         raise ValidationError(
             f"benchmark {benchmark_id!r} already has a participant named {name!r}: pick another name, "
-            "or add media to it with participant.upload_media")
+            "or add media to it (participant.upload_media, `rater participant add-media`)")
     existing = set()
     if model_id is not None:
         existing = {(int(r["prompt_id"]), str(r["sha256"])) for r in benchmarks.participant_media(store.conn, model_id)}

@@ -75,10 +75,13 @@ def closest_prompt(prompt: str, registered: Sequence[str]) -> str | None:
     return by_fold[match[0]] if match else None
 
 
-def unregistered_prompt_error(prompt: str, registered: Sequence[str], where: str) -> UnregisteredPromptError:
-    """An error naming the unregistered prompt and the closest registered one."""
+def unregistered_prompt_error(prompt: str, registered: Sequence[str], where: str,
+                              what: str = "prompt") -> UnregisteredPromptError:
+    """An error naming the unregistered prompt (or, ``what="identifier"``, a benchmark's
+    prompt identifier) and the closest registered one."""
     shown = prompt if len(prompt) <= 120 else prompt[:117] + "..."
-    message = f"{where}: prompt {shown!r} is not registered on this leaderboard"
+    on = "this benchmark" if what == "identifier" else "this leaderboard"
+    message = f"{where}: {what} {shown!r} is not registered on {on}"
     closest = closest_prompt(prompt, registered)
     if closest is not None:
         if _fold(closest) == _fold(prompt):
@@ -86,7 +89,8 @@ def unregistered_prompt_error(prompt: str, registered: Sequence[str], where: str
         else:
             message += f"; did you mean {closest!r}?"
     else:
-        message += f" ({len(registered)} prompts are registered; see `rater show`)"
+        shown_by = "`rater benchmark show --prompts`" if what == "identifier" else "`rater show`"
+        message += f" ({len(registered)} {what}s are registered; see {shown_by})"
     return UnregisteredPromptError(message)
 
 

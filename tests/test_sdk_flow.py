@@ -337,7 +337,7 @@ def test_bad_benchmark_input_is_refused_whole(tmp_path: Path) -> None:
 
 
 def test_text_outputs_are_compared_like_media(bench) -> None:
-    lb = bench.create_leaderboard("Answers", "Which answer is better?")
+    lb = bench.create_leaderboard("Answers", "Which answer is better?", repeat_share=0)
     bench.evaluate_model("llm-a", ["**Sunny** beach <b>", "Peaks", "Towers", "Sand"], identifiers=IDS, data_type="text")
     import warnings
 
@@ -345,11 +345,13 @@ def test_text_outputs_are_compared_like_media(bench) -> None:
         warnings.simplefilter("error")  # the same short answer from two models is no copy mistake
         bench.evaluate_model("llm-b", ["A beach", "Hills", "Streets", "Sand"], identifiers=IDS, data_type="text",
                              strict=True)
-    m = lb.next_matchup("ann")
-    assert m is not None and {m.left.kind, m.right.kind} == {"text"}
-    texts = {m.left.path.read_text(encoding="utf-8"), m.right.path.read_text(encoding="utf-8")}
-    assert len(texts) == 2
-    lb.record_vote(m.id, "left", "ann")
-    assert lb.get_standings()["total_matches"].sum() == 2
+    served = []
+    while (m := lb.next_matchup("ann")) is not None:
+        assert {m.left.kind, m.right.kind} == {"text"}
+        texts = {m.left.path.read_text(encoding="utf-8"), m.right.path.read_text(encoding="utf-8")}
+        assert len(texts) == 2  # never the same answer against itself ("Sand" for scene_4)
+        served.append(m)
+        lb.record_vote(m.id, "left", "ann")
+    assert len(served) == 3 and lb.get_standings()["total_matches"].sum() == 6
     with pytest.raises(ValidationError, match="data_type must be 'media' or 'text'"):
         bench.add_model("llm-c", ["x"], identifiers=IDS[:1], data_type="html")

@@ -108,7 +108,7 @@ class LeaderboardManager(BenchmarkManager):
                     f"prompts[{i}] repeats prompts[{first[text]}] ({text!r}): prompts must be unique"
                 )
             first[text] = i
-        tag_lists = check_tag_lists(tags, len(texts))
+        tag_lists = check_tag_lists(tags, len(texts), allow_none=False)
         board = self._check_board(
             name, instruction, show_prompt=show_prompt, show_prompt_asset=show_prompt_asset,
             inverse_ranking=inverse_ranking, strategy=strategy, repeat_share=repeat_share,

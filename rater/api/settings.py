@@ -59,21 +59,24 @@ def resolve_level(level: str | int | None) -> tuple[str | None, int | None]:
     return "custom", check_count(level, "level_of_detail", 1)
 
 
-def check_tag_lists(tags: object, n: int) -> list[tuple[list[str], dict[str, str]]]:
-    """One ``(values, {value: category})`` per prompt from lists of strings or :class:`Tag`."""
+def check_tag_lists(tags: object, n: int, *, allow_none: bool = True) -> list[tuple[list[str], dict[str, str]]]:
+    """One ``(values, {value: category})`` per prompt from lists of strings or :class:`Tag`
+    (``None`` for a prompt without tags where ``allow_none``, as the benchmark calls take it)."""
     if tags is None:
         return [([], {}) for _ in range(n)]
     if not isinstance(tags, (list, tuple)) or len(tags) != n:
         raise ValidationError(f"tags must be a list with one list of tags per prompt ({n} lists)")
-    return [check_tags(group, f"tags[{i}]") for i, group in enumerate(tags)]
+    return [check_tags(group, f"tags[{i}]", allow_none=allow_none) for i, group in enumerate(tags)]
 
 
-def check_tags(group: object, what: str) -> tuple[list[str], dict[str, str]]:
-    """The values and categories of one prompt's tags (``None`` is no tags)."""
-    if group is None:
+def check_tags(group: object, what: str, *, allow_none: bool = True) -> tuple[list[str], dict[str, str]]:
+    """The values and categories of one prompt's tags (``None`` is no tags where ``allow_none``)."""
+    if group is None and allow_none:
         return [], {}
-    if isinstance(group, (str, Tag)) or not isinstance(group, (list, tuple, set, frozenset)):
-        raise ValidationError(f"{what} must be a list of tags, got {group!r}"[:200])
+    if isinstance(group, str):
+        raise ValidationError(f"{what} must be a list of tags, got the text {group!r}"[:200])
+    if isinstance(group, Tag) or not isinstance(group, (list, tuple, set, frozenset)):
+        raise ValidationError(f"{what} must be a list of tags, got {type(group).__name__}")
     values: list[str] = []
     categories: dict[str, str] = {}
     for tag in group:

@@ -123,13 +123,15 @@ def _pick_media(state: BoardState, history: RaterView, a: int, b: int) -> Plan |
 
 
 def _unseen_media(state: BoardState, history: RaterView, q: int, a: int, b: int) -> Plan | None:
+    """A pair of the two models' media for prompt ``q`` that the rater has not seen, never two
+    identical files (two models giving the same answer: a vote could only be noise)."""
     rng = state.rng
     left, right = state.media[(a, q)], state.media[(b, q)]
     options = [(x, y) for x in left for y in right]
     start = int(rng.integers(len(options)))
     for k in range(len(options)):
         x, y = options[(start + k) % len(options)]
-        if not history.seen(x.id, y.id):
+        if x.sha256 != y.sha256 and not history.seen(x.id, y.id):
             return Plan(q, a, b, x, y)
     return None
 
@@ -147,7 +149,7 @@ def pick_uniform(state: BoardState, history: RaterView) -> Plan | None:
         a, b = (int(x) for x in rng.choice(models, size=2, replace=False))
         x = state.media[(a, q)][int(rng.integers(len(state.media[(a, q)])))]
         y = state.media[(b, q)][int(rng.integers(len(state.media[(b, q)])))]
-        if not history.seen(x.id, y.id):
+        if x.sha256 != y.sha256 and not history.seen(x.id, y.id):
             return Plan(q, a, b, x, y)
     for q in rng.permutation(usable):
         models = rng.permutation(np.flatnonzero(state.has_media[:, int(q)]))

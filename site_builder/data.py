@@ -102,6 +102,8 @@ def board_definition(board: Leaderboard) -> list[Any]:
             board.show_prompt, board.show_prompt_asset, board.inverse_ranking,
             board.publish_prompts,
             board.min_votes,
+            *([str(board.vote_aggregation), board.min_responses_per_matchup]
+              if board.vote_aggregation == "majority" else []),
             [str(p) if p else None for p in board.prompt_assets],
             [(m.name, m.media_count) for m in board.models()],
             [card.as_dict() for card in board.model_cards().values()]]
@@ -150,13 +152,18 @@ def load_board(client: Client, board: Leaderboard, settings: Settings,
     raw = read_votes(client, board) if raw is None else raw
     used = included_oriented(raw, board.inverse_ranking)
     options = settings.standings_options()
-    standings = mark_preliminary(ranking.compute_standings(raw, inverse=board.inverse_ranking,
+    # standings count what the board counts: with majority aggregation, one outcome per media
+    # pair (as Leaderboard.get_standings); the evidence pages and votes.csv show every vote
+    majority = board.vote_aggregation == "majority"
+    counted = reader.board_votes(store, board) if majority else raw
+    standings = mark_preliminary(ranking.compute_standings(counted, inverse=board.inverse_ranking,
                                                            **options), board.min_votes)
 
     tag_standings: dict[str, pd.DataFrame] = {}
     tags = list(dict.fromkeys(t for group in board.tags for t in group))
     for tag in tags:
-        subset = raw.subset(tag_mask(board, raw, [tag]))
+        subset = (reader.board_votes(store, board, [tag]) if majority
+                  else raw.subset(tag_mask(board, raw, [tag])))
         tag_standings[tag] = mark_preliminary(ranking.compute_standings(
             subset, inverse=board.inverse_ranking, **{**options, "n_bootstrap": settings.tag_bootstrap}),
             board.min_votes)

@@ -353,3 +353,38 @@ def test_a_criterion_that_fails_to_build_is_named_on_its_benchmark_page(tmp_path
     assert not result.failed
     assert set(result.rebuilt) == {ids["looks"], ids["flaws"], ids["solo"]}
     assert overall_names(site, ids) == MODELS
+
+
+def test_a_majority_criterion_is_ranked_on_its_majorities_everywhere(tmp_path: Path) -> None:
+    """Nine raters judge the one media pair, X six times and Y three: the majority criterion
+    counts one matchup (X won it), the other criterion all nine votes."""
+    db = tmp_path / "db" / "leaderboards.db"
+    client = Client(db, create=True)
+    bench = client.mri.create_new_benchmark("Majority", identifiers=["only"], prompts=["a prompt"])
+    majority = bench.create_leaderboard("Majority", "Which is better?", vote_aggregation="majority",
+                                        min_votes=0)
+    every = bench.create_leaderboard("Every vote", "Which is better?", min_votes=0)
+    for m, name in enumerate(["X", "Y"]):
+        bench.evaluate_model(name, [make_png(tmp_path / f"{name}.png", 700 + m, size=16)],
+                             identifiers=["only"])
+    for board in (majority, every):
+        for k in range(9):
+            matchup = board.next_matchup(f"rater-{k}", continue_when_settled=True)
+            winner = "X" if k < 6 else "Y"
+            board.record_vote(matchup.id, "left" if matchup.left.model == winner else "right", f"rater-{k}")
+    ids = {"bench": bench.id, "majority": majority.id, "every": every.id}
+    api = {n: majority.get_standings(**SETTINGS.standings_options()).set_index("name")["score"][n]
+           for n in ("X", "Y")}
+    client.close()
+    site = tmp_path / "site"
+    build_site(db, site, settings=SETTINGS, progress=None)
+    counted = {board: {r["name"]: r["total_matches"] for r in json.loads(
+        (site / "boards" / ids[board] / "standings.json").read_text())["standings"]}
+        for board in ("majority", "every")}
+    assert counted == {"majority": {"X": 1, "Y": 1}, "every": {"X": 9, "Y": 9}}
+    scores = board_scores(site, ids["majority"])
+    assert scores == pytest.approx({n: round(float(v), 4) for n, v in api.items()}, abs=1e-3)
+    cells = criteria_cells(site, ids)
+    assert cells["X"][0].startswith(f"{scores['X']:,.0f} ")
+    votes_csv = (site / "boards" / ids["majority"] / "votes.csv").read_text().splitlines()
+    assert len(votes_csv) == 1 + 9  # the evidence keeps every vote

@@ -1,8 +1,8 @@
 """Read-only access to a database's boards for the static site (``site_builder``).
 
 Each function takes the :class:`~rater.store.Store` of a :class:`rater.Client` (``client.store``)
-and only reads; the site builder uses these (with :func:`load_votes`, :func:`mark_preliminary` and :func:`tag_mask`
-from :mod:`rater.results.standings`) and the public API, never ``rater.store`` modules.
+and only reads; the site builder uses these (with :func:`load_votes`, :func:`board_votes` (the votes a board's
+standings count), :func:`mark_preliminary` and :func:`tag_mask` from :mod:`rater.results.standings`) and the public API, never ``rater.store`` modules.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from rater.intake.media import blob_path
-from rater.results.standings import load_votes, mark_preliminary, tag_mask
+from rater.results.standings import board_votes, load_votes, mark_preliminary, tag_mask
 from rater.store import Store, catalog, votes
 
 __all__ = [
-    "benchmark_leaderboard_ids", "change_marker", "leaderboard_ids", "load_votes", "mark_preliminary", "media_path", "media_rows",
+    "benchmark_leaderboard_ids", "board_votes", "change_marker", "leaderboard_ids", "load_votes", "mark_preliminary", "media_path", "media_rows",
     "prompt_rows", "tag_mask",
 ]
 

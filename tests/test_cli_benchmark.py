@@ -306,6 +306,8 @@ def test_bad_input_is_one_line_and_changes_nothing(bench: dict) -> None:
         "asset.jsonl": '{"identifier": "x", "asset": "../p/src/source.png"}\n',
         "bare.jsonl": '{"asset": "y.png"}\n',
         "tags.jsonl": '{"prompt": "z", "tags": "animal"}\n',
+        "long-tag.jsonl": '{"prompt": "ok"}\n' + json.dumps({"prompt": "z", "tags": ["t" * 61]}) + "\n",
+        "control.jsonl": json.dumps({"prompt": "a\u0000b"}) + "\n",
         "prompts.md": "A cat\n",
         "empty.txt": "\n\n",
     }
@@ -319,6 +321,10 @@ def test_bad_input_is_one_line_and_changes_nothing(bench: dict) -> None:
         (["benchmark", "add-prompts", bench_id, str(files / "asset.jsonl")], "asset path '../p/src/source.png' contains '..'"),
         (["benchmark", "add-prompts", bench_id, str(files / "bare.jsonl")], "line 1: a prompt that is only an asset needs an identifier"),
         (["benchmark", "add-prompts", bench_id, str(files / "tags.jsonl")], "line 1: tags must be a list, got str"),
+        (["benchmark", "add-prompts", bench_id, str(files / "long-tag.jsonl")],
+         "long-tag.jsonl, line 2: tag is 61 characters long; the limit is 60"),
+        (["benchmark", "add-prompts", bench_id, str(files / "control.jsonl")],
+         "control.jsonl, line 1: prompt contains control characters ('\\x00')"),
         (["benchmark", "add-prompts", bench_id, str(files / "prompts.md")], "unknown format .md"),
         (["benchmark", "add-prompts", bench_id, str(files / "empty.txt")], "lists no prompts"),
         (["benchmark", "add-prompts", bench_id, str(files / "none.txt")], "prompt file not found"),
@@ -370,3 +376,12 @@ def test_commands_refuse_a_missing_database_and_create_nothing(tmp_path: Path, a
     db = tmp_path / "typo" / "x.db"
     fails(db, *args, message=f"no database at {db}")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_listing_a_benchmark_loads_no_numerical_stack(bench: dict) -> None:
+    from test_startup import loaded_by
+
+    for args, shown in ((["benchmark", "list"], "T2I 2026"), (["benchmark", "show", bench["id"]], "Alignment"),
+                        (["participant", "list", bench["id"]], "gamma"), (["participant", "--help"], "Example:")):
+        heavy, out = loaded_by("--db", str(bench["db"]), *args)
+        assert heavy == [] and shown in out, args

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rater.errors import NotFoundError, ValidationError
-from rater.intake.validation import check_count, check_name, check_text
+from rater.intake.validation import MAX_TAG_LENGTH, check_count, check_name, check_text
 
 __all__ = ["LEVELS_OF_DETAIL", "BenchmarkNotFound", "Tag", "VoteAggregation", "check_prompt_lists",
            "check_tag_lists", "check_tags", "resolve_level"]
@@ -81,11 +81,11 @@ def check_tags(group: object, what: str, *, allow_none: bool = True) -> tuple[li
     categories: dict[str, str] = {}
     for tag in group:
         tag = tag if isinstance(tag, Tag) else Tag(tag)  # type: ignore[arg-type]
-        value = check_name(tag.value, f"{what} entry", max_length=60)
+        value = check_name(tag.value, f"{what} entry", max_length=MAX_TAG_LENGTH)
         if value not in values:
             values.append(value)
         if tag.category is not None:
-            categories[value] = check_name(tag.category, f"{what} category", max_length=60)
+            categories[value] = check_name(tag.category, f"{what} category", max_length=MAX_TAG_LENGTH)
     return values, categories
 
 

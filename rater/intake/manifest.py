@@ -39,6 +39,7 @@ from typing import Any
 
 from rater.errors import ValidationError
 from rater.formats import json_objects
+from rater.intake.validation import MAX_TAG_LENGTH, check_name, check_text
 
 __all__ = ["MANIFEST_COLUMNS", "PROMPT_COLUMNS", "Manifest", "PromptFile", "read_manifest", "read_prompt_file"]
 
@@ -253,6 +254,13 @@ def _add_prompt(out: PromptFile, item: dict[str, Any], tags: list[tuple[str, str
             raise ValidationError(f"{where}: {name} must be a string, got {type(value).__name__}")
     if not text and not asset:
         raise ValidationError(f"{where}: give a prompt or an asset")
+    for name, value in (("prompt", text), ("identifier", ident)):
+        if value is not None:
+            check_text(value, f"{where}: {name}")
+    for value, category in tags:
+        check_name(value, f"{where}: tag", max_length=MAX_TAG_LENGTH)
+        if category is not None:
+            check_name(category, f"{where}: tag category", max_length=MAX_TAG_LENGTH)
     if ident is None:
         if not text:
             raise ValidationError(f"{where}: a prompt that is only an asset needs an identifier")

@@ -20,6 +20,7 @@ __all__ = [
 
 MAX_NAME_LENGTH = 200
 MAX_TEXT_LENGTH = 10_000
+MAX_TAG_LENGTH = 60  # a prompt tag or tag category
 
 
 def _control_chars(value: str, allowed: str) -> list[str]:

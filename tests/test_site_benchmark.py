@@ -130,7 +130,7 @@ def test_hostile_names_and_instructions_are_escaped_everywhere(built) -> None:
         soup = parse(page)
         for script in soup.find_all("script"):
             assert script.get("src", "").endswith(("static/sort.js", "static/filter.js")), page
-        assert not soup.find_all("b") or page.parent.name == "prompts", page
+        assert not soup.find_all("b"), page  # "Looks <b>good</b>" stays text
     soup = parse(bench_page(site, ids))
     assert soup.find("title").get_text().startswith(f"\u2068{BENCH_NAME}\u2069")
     assert MODELS[1] in bdi_texts(soup.find(id="overall-table"))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rater.errors import LeaderboardNotFound, MediaError, ValidationError
+from rater.intake.media import display_file
 from .markdown_text import escape_markdown
 from rater.store import votes
 from rater.intake.validation import check_name
@@ -54,6 +55,7 @@ __all__ = [
     "pick_board",
     "progress_lines",
     "rater_rows",
+    "shown_file",
     "standings_key",
     "standings_rows",
 ]
@@ -147,6 +149,28 @@ def image_output_format(path: Path | str) -> str:
     if ext == ".gif":
         return "auto"
     return "PNG"
+
+
+#: How many stored media :func:`shown_file` remembers (a few hundred bytes each).
+SHOWN_FILES_KEPT = 20_000
+_shown: dict[Path, Path] = {}
+
+
+def shown_file(path: Path) -> Path:
+    """The file to show for a stored medium (:func:`rater.intake.media.display_file`: its
+    preview when it is a large image, else itself), remembered per process: deciding it opens
+    the image, and the rating page shows each medium on many reruns. A remembered file that is
+    gone (a preview removed by ``rater gc``) is decided again; a missing one is not remembered.
+    """
+    found = _shown.get(path)
+    if found is not None and found.is_file():
+        return found
+    found = display_file(path)
+    if found.is_file():
+        if len(_shown) >= SHOWN_FILES_KEPT:
+            _shown.clear()
+        _shown[path] = found
+    return found
 
 
 def media_kind(path: Path | str) -> str:

@@ -225,8 +225,17 @@ def information_values(
     values = candidate_values(mu, cov, ca, cb, ta, tb)
     ca, cb = models[ca], models[cb]
     if pending:
-        held = np.zeros(len(ca))
-        for (x, y), count in pending.items():
-            held[((ca == x) & (cb == y)) | ((ca == y) & (cb == x))] += count
-        values = values / (1.0 + held)
+        values = values / (1.0 + _held(pending, ca, cb))
     return ca, cb, values
+
+
+def _held(pending: dict[tuple[int, int], int], ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """Matchups pending on each candidate pair ``(ca[k], cb[k])`` (``pending`` is keyed by
+    ``(min, max)``): one sorted lookup, not a pass over the candidates per pending pair."""
+    keys = np.fromiter(((x << 32) | y for x, y in pending), dtype=np.int64, count=len(pending))
+    counts = np.fromiter(pending.values(), dtype=float, count=len(pending))
+    by_key = np.argsort(keys)
+    keys, counts = keys[by_key], counts[by_key]
+    wanted = (np.minimum(ca, cb).astype(np.int64) << 32) | np.maximum(ca, cb)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[at] == wanted, counts[at], 0.0)

@@ -193,7 +193,9 @@ def next_matchup(
             state.pending[row["id"]] = (a, b, row["served_at"])
         matchup = _matchup(state, row, a, b)
     try:
-        with store.write() as wconn:
+        # Not synced on its own: a served matchup lost in a power cut is harmless, and the vote
+        # on it (a durable commit, syncing the same log) makes it durable before it is counted.
+        with store.write(durable=False) as wconn:
             votes.insert_matchup(wconn, row)
     except BaseException:
         with state.lock:

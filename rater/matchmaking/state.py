@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -334,14 +335,10 @@ class BoardState:
 
     def pending_counts(self, now: float) -> dict[tuple[int, int], int]:
         """Matchups served but not yet voted on, per model pair ``(min, max)``."""
-        counts: dict[tuple[int, int], int] = {}
-        stale = [mid for mid, (_, _, t) in self.pending.items() if now - t > PENDING_SECONDS]
-        for mid in stale:
+        oldest = now - PENDING_SECONDS
+        for mid in [mid for mid, (_, _, t) in self.pending.items() if t < oldest]:
             del self.pending[mid]
-        for a, b, _ in self.pending.values():
-            key = (min(a, b), max(a, b))
-            counts[key] = counts.get(key, 0) + 1
-        return counts
+        return Counter((a, b) if a < b else (b, a) for a, b, _ in self.pending.values())
 
     # -- raters -------------------------------------------------------------------------------
 

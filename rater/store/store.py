@@ -154,18 +154,27 @@ class Store:
         if queue is not None:
             queue.close()
 
-    def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+    def write(self, *, durable: bool = True) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A write transaction on this thread's connection (see :func:`rater.store.db.transaction`), taken in
         turn with the other writers of this database (see :mod:`rater.store.write_queue`).
 
         The file is checked to be the one this store opened once the write lock is held and
         again just before ``COMMIT``, so nothing is acknowledged that went to a deleted file.
 
+        :param durable: False commits without syncing the write-ahead log (``synchronous =
+            NORMAL`` for this transaction only): it survives a killed process, and the next
+            durable commit (of any connection: it syncs the same log) makes it survive a power
+            cut too. For writes whose loss in a power cut is harmless (a matchup served but not
+            yet voted on); never for an acknowledged vote.
+
         :raises DatabaseNotFound: there is no database file (see :meth:`require`).
         :raises DatabaseGone: the database file was deleted or replaced; nothing was written.
         """
         conn = self.conn
-        return _guarded(self.path, self._in_turn(conn, self._checked(transaction(conn))))
+        inner = transaction(conn)
+        if not durable and self._synchronous == "FULL" and not conn.in_transaction:
+            inner = _unsynced(conn, inner)
+        return _guarded(self.path, self._in_turn(conn, self._checked(inner)))
 
     @contextlib.contextmanager
     def _checked(
@@ -240,6 +249,18 @@ class Store:
 def _busy(path: Path) -> DatabaseError:
     return DatabaseError(f"{path}: other writers kept the database busy for "
                          f"{_db.BUSY_TIMEOUT_SECONDS:g} s; nothing was written, try again")
+
+
+@contextlib.contextmanager
+def _unsynced(
+    conn: sqlite3.Connection, inner: contextlib.AbstractContextManager[sqlite3.Connection]
+) -> Iterator[sqlite3.Connection]:
+    conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        with inner as conn:
+            yield conn
+    finally:
+        conn.execute("PRAGMA synchronous = FULL")
 
 
 @contextlib.contextmanager

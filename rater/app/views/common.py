@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 
 import streamlit as st
@@ -16,7 +18,7 @@ from rater.app.session import (
     passcode_ok,
     pick_board,
 )
-from rater.app.serve import ServerConfig
+from rater.app.serve import ENV_DB, ServerConfig
 
 __all__ = [
     "board_picker", "chosen_board", "client", "config", "forget_widgets", "gate", "is_owner",
@@ -33,14 +35,22 @@ def config() -> ServerConfig:
     return ServerConfig.from_env()
 
 
-@st.cache_resource(show_spinner=False)
-def _client(db_path: str) -> Client:
-    return Client(db_path)
+_clients: dict[str, Client] = {}
+_clients_lock = threading.Lock()
 
 
 def client() -> Client:
-    """The shared database handle (one per database path, for every session)."""
-    return _client(str(config().db_path))
+    """The shared database handle (one per database path, for every session and thread of
+    the process). A plain dict, not ``st.cache_resource``: this is asked on every rerun, and
+    Streamlit's cache costs more than the rerun's own database work."""
+    path = os.environ.get(ENV_DB) or str(config().db_path)
+    found = _clients.get(path)
+    if found is None:
+        with _clients_lock:
+            found = _clients.get(path)
+            if found is None:
+                found = _clients[path] = Client(path)
+    return found
 
 
 def release_connection() -> None:

@@ -14,10 +14,10 @@ import streamlit as st
 
 from rater.app.views import common
 from rater.api.client import Client
-from rater.errors import LeaderboardError, ValidationError
+from rater.errors import DatabaseError, LeaderboardError, ValidationError
 from rater.api.leaderboard import Leaderboard
 from rater.matchmaking.service import BoardStatus, Matchup
-from rater.intake.media import display_file, read_text_blob
+from rater.intake.media import read_text_blob
 from rater.app.session import (
     MISSING_MEDIA_MESSAGE,
     RatingSession,
@@ -29,6 +29,7 @@ from rater.app.session import (
     media_kind,
     nothing_left_message,
     progress_lines,
+    shown_file,
 )
 
 RATER_KEY = "rater"
@@ -100,7 +101,7 @@ def _media(path: Path, kind: str) -> None:
     if kind == "text":
         _text(path)
     elif kind == "image":
-        path = display_file(path)  # a large image's downscaled preview
+        path = shown_file(path)  # a large image's downscaled preview
         st.image(str(path), width="stretch", output_format=image_output_format(path))
     elif kind == "video":
         st.video(str(path), format=media_format(path), loop=True)
@@ -110,14 +111,20 @@ def _media(path: Path, kind: str) -> None:
 
 def _warm_browser_cache(upcoming: Matchup | None) -> None:
     """Draw the prepared pair's images in a hidden container, so the browser has them before
-    the vote (same bytes, same media URL): the next pair then appears without a download."""
+    the vote (same bytes, same media URL): the next pair then appears without a download.
+    Images of one format go in one element (each element is a message to the browser)."""
     if upcoming is None:
         return
+    by_format: dict[str, list[str]] = {}
+    for side in (upcoming.left, upcoming.right):
+        if side.kind == "image" and side.path.is_file():
+            path = shown_file(side.path)  # the same file _media shows
+            by_format.setdefault(image_output_format(path), []).append(str(path))
+    if not by_format:
+        return
     with st.sidebar.container(key="prefetch"):  # display: none (see app.py)
-        for side in (upcoming.left, upcoming.right):
-            if side.kind == "image" and side.path.is_file():
-                path = display_file(side.path)  # the same file _media shows
-                st.image(str(path), output_format=image_output_format(path))
+        for output_format, paths in by_format.items():
+            st.image(paths, output_format=output_format)
 
 
 def _change() -> None:
@@ -161,6 +168,28 @@ def _rate(board: Leaderboard, rater: str) -> None:
         session = sessions[board.id] = RatingSession(board, rater)
     _sidebar(board, rater)
     st.header(escape_markdown(board.instruction), anchor=False)
+    _rating(board.id)
+
+
+@st.fragment
+def _rating(board_id: str) -> None:
+    """The pair, its answers and the progress strip. A fragment: an answer reruns only this,
+    not the page around it (gate, navigation, sidebar, heading), which makes a vote cheaper
+    for the server. A fragment's rerun runs on its own thread, outside ``streamlit_app.py``'s
+    ``try``: it hands its connection back and reports a database error itself."""
+    session = _session(board_id)
+    if session is None:  # the session's rating state was dropped: the page is drawn anew
+        st.rerun()
+    try:
+        _pair_screen(session)
+    except DatabaseError as exc:  # e.g. the file was deleted under the server: say so
+        st.error(escape_markdown(str(exc)))
+    finally:
+        common.release_connection()
+
+
+def _pair_screen(session: RatingSession) -> None:
+    board = session.board
     error = st.session_state.pop(ERROR_KEY, None)
     if error:
         st.error(escape_markdown(error))

@@ -1,0 +1,129 @@
+"""What keeps a vote cheap for the server (``benchmarks/rater_load.py`` measures it): a vote
+reruns only the rating fragment, media are looked at once per process, the served matchup's
+commit does not sync on its own (the vote's does), and pending matchups are counted per
+candidate pair in one lookup."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import numpy as np
+import PIL.Image
+import pytest
+
+from rater.app import session as app_session
+from rater.app.views import common
+from rater.intake.media import preview_path
+from rater.matchmaking.select import _held
+
+from app_support import make_board
+from test_app_serve import free_port, start_server, stop_server, wait_healthy
+from test_serve_workers import ws_rater
+
+
+@pytest.mark.slow
+def test_a_vote_reruns_only_the_rating_fragment(client, png) -> None:
+    lb = make_board(client, png, models=3, prompts=2, repeat_share=0.0)
+    port = free_port()
+    proc = start_server(client.db_path, port, env={"RATER_PASSCODE": "", "RATER_ADMIN_PASSCODE": ""})
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/", proc)
+        ws = ws_rater()
+
+        async def rate() -> tuple[object, object, object]:
+            rater = ws.WsRater(f"http://127.0.0.1:{port}/", lb.id, "fragment-rater")
+            opened = await rater.open()
+            await rater.vote("A is better")
+            voted = rater.screen
+            await rater.close()
+            return opened, voted, rater
+
+        opened, voted, rater = asyncio.run(asyncio.wait_for(rate(), 60))
+    finally:
+        stop_server(proc)
+    # The first run draws the whole page; the vote's run only the pair, answers and progress.
+    assert opened.fragment_id and voted.fragment_id == opened.fragment_id
+    assert any(t.startswith("Rating as") for t in opened.texts)
+    assert not any(t.startswith("Rating as") for t in voted.texts)
+    assert any("Your votes this session: 1" in t for t in voted.texts)
+    assert voted.matchup_id != opened.matchup_id and len(voted.images) == 2
+    with client.store.conn as conn:
+        assert conn.execute("SELECT count(*) FROM votes").fetchone()[0] == 1
+
+
+def test_shown_file_looks_at_a_medium_once(png, monkeypatch, tmp_path) -> None:
+    opened: list[str] = []
+    real_open = PIL.Image.open
+
+    def counting_open(fp, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(str(fp))
+        return real_open(fp, *args, **kwargs)
+
+    monkeypatch.setattr(PIL.Image, "open", counting_open)
+    small = png(1)
+    assert app_session.shown_file(small) == small and opened
+    opened.clear()
+    assert app_session.shown_file(small) == small and not opened  # remembered
+    big = tmp_path / "big.png"
+    PIL.Image.new("RGB", (4000, 3000), (200, 10, 10)).save(big)
+    preview = app_session.shown_file(big)
+    assert preview == preview_path(big) and preview.is_file()
+    preview.unlink()  # e.g. removed by `rater gc`: made again, not served missing
+    assert app_session.shown_file(big) == preview and preview.is_file()
+    missing = tmp_path / "missing.png"
+    assert app_session.shown_file(missing) == missing and missing not in app_session._shown
+
+
+def test_one_client_per_database_for_all_threads(client, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("RATER_DB", str(client.db_path))
+    found: list[object] = []
+    threads = [threading.Thread(target=lambda: found.append(common.client())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(c) for c in found}) == 1 and found[0] is common.client()
+    other = tmp_path / "other" / "leaderboards.db"
+    other.parent.mkdir()
+    type(client)(other, create=True).close()
+    monkeypatch.setenv("RATER_DB", str(other))
+    assert common.client() is not found[0] and common.client().db_path == other
+
+
+def test_served_matchup_commits_unsynced_and_the_vote_synced(client, png) -> None:
+    lb = make_board(client, png, models=3, prompts=2, repeat_share=0.0)
+    conn = client.store.conn
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        matchup = lb.next_matchup("sync-rater")
+        served = list(statements)
+        statements.clear()
+        lb.record_vote(matchup.id, "left", "sync-rater")
+        voted = list(statements)
+    finally:
+        conn.set_trace_callback(None)
+    def normalised(found: list[str]) -> list[str]:
+        return [" ".join(s.split()).upper() for s in found]
+
+    served, voted = normalised(served), normalised(voted)
+    insert = next(i for i, s in enumerate(served) if s.startswith("INSERT INTO MATCHUPS"))
+    unsynced = served.index("PRAGMA SYNCHRONOUS = NORMAL")
+    commit = served.index("COMMIT")
+    assert unsynced < insert < commit < served.index("PRAGMA SYNCHRONOUS = FULL")
+    assert not any("SYNCHRONOUS" in s for s in voted) and "COMMIT" in voted  # at FULL
+    assert int(conn.execute("PRAGMA synchronous").fetchone()[0]) == 2  # FULL again
+
+
+def test_pending_matchups_counted_per_candidate_pair() -> None:
+    rng = np.random.default_rng(3)
+    ca, cb = rng.integers(0, 12, 300), rng.integers(0, 12, 300)
+    pending = {}
+    for _ in range(40):
+        x, y = sorted(int(v) for v in rng.choice(12, size=2, replace=False))
+        pending[(x, y)] = int(rng.integers(1, 4))
+    expected = np.zeros(len(ca))
+    for (x, y), count in pending.items():  # the definition: pending on that pair, either side
+        expected[((ca == x) & (cb == y)) | ((ca == y) & (cb == x))] += count
+    assert np.array_equal(_held(pending, ca, cb), expected) and expected.any()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from rater.app.views import common
 from rater.api.client import Client
@@ -109,10 +110,11 @@ def _media(path: Path, kind: str) -> None:
         st.audio(str(path), format=media_format(path))
 
 
-def _warm_browser_cache(upcoming: Matchup | None) -> None:
-    """Draw the prepared pair's images in a hidden container, so the browser has them before
-    the vote (same bytes, same media URL): the next pair then appears without a download.
-    Images of one format go in one element (each element is a message to the browser)."""
+def _warm_browser_cache(hidden: DeltaGenerator, upcoming: Matchup | None) -> None:
+    """Draw the prepared pair's images in the ``hidden`` container, so the browser has them
+    before the vote (same bytes, same media URL): the next pair then appears without a
+    download. Images of one format go in one element (each element is a message to the
+    browser)."""
     if upcoming is None:
         return
     by_format: dict[str, list[str]] = {}
@@ -120,9 +122,7 @@ def _warm_browser_cache(upcoming: Matchup | None) -> None:
         if side.kind == "image" and side.path.is_file():
             path = shown_file(side.path)  # the same file _media shows
             by_format.setdefault(image_output_format(path), []).append(str(path))
-    if not by_format:
-        return
-    with st.sidebar.container(key="prefetch"):  # display: none (see app.py)
+    with hidden:
         for output_format, paths in by_format.items():
             st.image(paths, output_format=output_format)
 
@@ -190,6 +190,9 @@ def _rating(board_id: str) -> None:
 
 def _pair_screen(session: RatingSession) -> None:
     board = session.board
+    # Made on every run, even with nothing to prefetch: a fragment's rerun may only write to
+    # a container outside it (the sidebar) when its last full run did.
+    hidden = st.sidebar.container(key="prefetch")  # display: none (see streamlit_app.py)
     error = st.session_state.pop(ERROR_KEY, None)
     if error:
         st.error(escape_markdown(error))
@@ -235,7 +238,7 @@ def _pair_screen(session: RatingSession) -> None:
         session.prepare_next()  # the next pair is served now, shown at once after the vote
     except LeaderboardError:
         pass  # served on demand after the vote instead
-    _warm_browser_cache(session.upcoming)
+    _warm_browser_cache(hidden, session.upcoming)
     _progress(session.status(), session)
 
 

@@ -8,6 +8,8 @@ Main entry points:
 * :func:`compute_standings`: published standings (OpenSkill model likelihood and prior,
   fitted on all votes at once so vote order cannot matter; prompt-clustered intervals;
   rank ranges and tied groups). See :mod:`ranking.standings` for what is used for what.
+* :func:`compute_weighted_standings`: the same table with each rater's votes weighted by a
+  reliability estimated jointly with the model strengths (lapses and side preference).
 * :func:`compute_overall_standings`: one ranking across several criteria of a benchmark
   (weighted mean of the criteria's ratings, prompts resampled jointly over criteria).
 * :func:`majority_votes`: one majority vote per matchup (media pair).
@@ -32,6 +34,7 @@ from ranking.overall import OVERALL_COLUMNS, compute_overall_standings
 from ranking.simulate import simulate_votes
 from ranking.standings import STANDINGS_COLUMNS, compute_standings, standings_by_prompt
 from ranking.votes import OUTCOMES, Vote, VoteArrays, as_vote_arrays, prompt_mask
+from ranking.weighted import compute_weighted_standings
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -50,6 +53,7 @@ __all__ = [
     "as_vote_arrays",
     "compute_overall_standings",
     "compute_standings",
+    "compute_weighted_standings",
     "majority_votes",
     "predicted_win_matrix",
     "prompt_mask",

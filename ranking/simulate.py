@@ -12,7 +12,7 @@ from scipy.special import expit, ndtr
 
 from ranking.votes import VoteArrays
 
-__all__ = ["population_strengths", "simulate_criteria", "simulate_votes"]
+__all__ = ["RATER_KINDS", "population_strengths", "simulate_crowd", "simulate_criteria", "simulate_votes"]
 
 
 def simulate_votes(
@@ -63,17 +63,23 @@ def _votes(rng: np.random.Generator, theta: np.ndarray, dev: np.ndarray, a: np.n
     score = (rng.random(n_votes) < p).astype(np.float64)
     score[rng.random(n_votes) < tie_prob] = 0.5
     prompts = tuple(f"prompt {k:05d}" for k in range(dev.shape[1])) if named else ("",)
+    return _arrays(len(theta), prompts, ("",), a, b, score, prompt, np.zeros(n_votes, dtype=np.int32))
+
+
+def _arrays(n_models: int, prompts: tuple[str, ...], raters: tuple[str, ...], a: np.ndarray,
+            b: np.ndarray, score: np.ndarray, prompt: np.ndarray, rater: np.ndarray) -> VoteArrays:
+    """Simulated votes as arrays: models ``model 0000``..., one vote a minute."""
     return VoteArrays(
-        models=tuple(f"model {k:04d}" for k in range(len(theta))),
+        models=tuple(f"model {k:04d}" for k in range(n_models)),
         prompts=prompts,
-        raters=("",),
+        raters=raters,
         a=a.astype(np.int32),
         b=b.astype(np.int32),
         score_a=score,
         prompt=prompt.astype(np.int32),
-        rater=np.zeros(n_votes, dtype=np.int32),
-        time=1.7e9 + 60.0 * np.arange(n_votes),
-        excluded=np.zeros(n_votes, dtype=np.bool_),
+        rater=rater.astype(np.int32),
+        time=1.7e9 + 60.0 * np.arange(len(a)),
+        excluded=np.zeros(len(a), dtype=np.bool_),
     )
 
 
@@ -155,3 +161,55 @@ def population_strengths(
 
     phi = optimize.root(equations, theta - theta.mean(), tol=1e-12).x
     return phi - phi.mean()
+
+
+#: Kinds of simulated raters in :func:`simulate_crowd`.
+RATER_KINDS = ("honest", "random", "left")
+
+
+def simulate_crowd(
+    n_models: int,
+    n_votes: int,
+    *,
+    n_raters: int = 60,
+    random_share: float = 0.15,
+    left_share: float = 0.10,
+    left_bias: float = 1.5,
+    spread: float = 2.0,
+    n_prompts: int = 30,
+    prompt_sd: float = 0.3,
+    activity_sd: float = 0.5,
+    seed: int = 0,
+) -> tuple[VoteArrays, np.ndarray, np.ndarray]:
+    """Votes of a crowd of raters of three kinds, with known true strengths.
+
+    True strengths are spread evenly over ``+-spread`` log-odds, with per (model, prompt)
+    deviations ``N(0, prompt_sd^2)``; pairs and prompts are drawn uniformly, model ``a`` being
+    the left side. Of ``n_raters`` raters the first ``round(random_share * n_raters)`` click at
+    random, the next ``round(left_share * n_raters)`` prefer the left side (a judgement shifted
+    by ``left_bias`` log-odds towards the left), the rest are honest. Judgements have normal
+    noise: ``P(left) = Phi((d + bias) / 1.702)``, ``d`` the log-odds difference (so they are
+    close to, but not exactly, the logistic model a fit assumes). Each vote's rater is drawn in
+    proportion to a lognormal activity (``activity_sd``), so some raters vote much more than
+    others. Times increase with the row number.
+
+    :return: the votes, ``theta`` (log-odds, ``models[k]`` has ``theta[k]``) and each rater's
+        kind (an index into :data:`RATER_KINDS`).
+    """
+    rng = np.random.default_rng(seed)
+    theta = np.linspace(spread, -spread, n_models)
+    n_random, n_left = round(random_share * n_raters), round(left_share * n_raters)
+    kind = np.zeros(n_raters, dtype=np.int64)
+    kind[:n_random], kind[n_random:n_random + n_left] = 1, 2
+    activity = np.exp(rng.normal(0.0, activity_sd, n_raters))
+    rater = rng.choice(n_raters, n_votes, p=activity / activity.sum())
+    a = rng.integers(0, n_models, n_votes)
+    b = (a + rng.integers(1, n_models, n_votes)) % n_models
+    prompt = rng.integers(0, n_prompts, n_votes)
+    dev = rng.normal(0.0, prompt_sd, (n_models, n_prompts))
+    d = theta[a] + dev[a, prompt] - theta[b] - dev[b, prompt] + np.where(kind[rater] == 2, left_bias, 0.0)
+    p = np.where(kind[rater] == 1, 0.5, ndtr(d / 1.702))
+    va = _arrays(n_models, tuple(f"prompt {k:05d}" for k in range(n_prompts)),
+                 tuple(f"rater {k:04d}" for k in range(n_raters)), a, b,
+                 (rng.random(n_votes) < p).astype(np.float64), prompt, rater)
+    return va, theta, kind

@@ -388,3 +388,37 @@ def test_a_majority_criterion_is_ranked_on_its_majorities_everywhere(tmp_path: P
     assert cells["X"][0].startswith(f"{scores['X']:,.0f} ")
     votes_csv = (site / "boards" / ids["majority"] / "votes.csv").read_text().splitlines()
     assert len(votes_csv) == 1 + 9  # the evidence keeps every vote
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("view", ["light-wide", "dark-phone"])
+def test_the_benchmark_page_in_chromium_from_disk(built, view: str) -> None:
+    """No request leaves the site, no script error, no sideways scrolling of the page (the
+    tables scroll in their own box), and the overall table sorts."""
+    from test_site_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWS
+
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+    _db, ids, site = built
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_context(**VIEWS[view]).new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
+        page.goto(bench_page(site, ids).resolve().as_uri())
+        page.wait_for_load_state("load")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"benchmark-{view}.png"), full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= VIEWS[view]["viewport"]["width"] + 1, "no sideways scrolling of the page"
+        score = page.locator("#overall-table thead th:nth-child(3) button")
+        score.click()  # ascending: the lowest overall score first
+        assert page.locator("#overall-table tbody tr").first.get_attribute("data-name") == MODELS[2]
+        browser.close()
+    root = site.resolve().as_uri()
+    assert not [u for u in requests if not u.startswith(root + "/")]
+    assert not errors, errors

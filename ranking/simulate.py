@@ -135,9 +135,15 @@ def population_strengths(
     tie_prob: float = 0.0,
     random_share: float = 0.0,
     position_bias: float = 0.0,
+    judge_link: str | None = None,
+    judge_scale: float = 1.0,
 ) -> np.ndarray:
     """Centred strengths a fit of :func:`simulate_votes` votes tends to with endless votes
     and prompts: the paired-comparison (``link``) projection of the expected scores.
+
+    The votes' own link is ``link`` unless ``judge_link`` is given, with differences divided by
+    ``judge_scale``: ``judge_link="probit", judge_scale=1.702`` are the honest raters of
+    :func:`simulate_crowd` (``random_share`` then being the share of random clickers' votes).
 
     Expected score of ``i`` against ``j`` (either side equally often, prompt deviations
     integrated by Gauss-Hermite quadrature): ``(1 - tie_prob) * ((1 - random_share) * P +
@@ -148,7 +154,9 @@ def population_strengths(
     x, w = np.polynomial.hermite_e.hermegauss(61)
     w = w / w.sum()
     diff = theta[:, None, None] - theta[None, :, None] + x * np.sqrt(2.0) * prompt_sd
-    win = 0.5 * ((cdf(diff + position_bias) + cdf(diff - position_bias)) * w).sum(axis=-1)
+    judge = cdf if judge_link is None else (expit if judge_link == "logit" else ndtr)
+    win = 0.5 * ((judge((diff + position_bias) / judge_scale)
+                  + judge((diff - position_bias) / judge_scale)) * w).sum(axis=-1)
     expected = (1 - tie_prob) * ((1 - random_share) * win + random_share / 2) + tie_prob / 2
     np.fill_diagonal(expected, 0.0)
 

@@ -110,7 +110,8 @@ def tag_mask(board: BoardInfo, arrays: VoteArrays, tags: Sequence[str]) -> np.nd
 
 
 def get_standings(
-    store: Store, board: BoardInfo, tags: Sequence[str] | str | None = None, **options: Any
+    store: Store, board: BoardInfo, tags: Sequence[str] | str | None = None, *, weighted: bool = False,
+    **options: Any,
 ) -> pd.DataFrame:
     """Standings for the board (or the prompts carrying ``tags``), best first.
 
@@ -118,11 +119,17 @@ def get_standings(
     ci_low, ci_high, rank, rank_low, rank_high, tied_group, preliminary`` (see
     :func:`mark_preliminary`: preliminary models come after the established ones);
     ``df.attrs["excluded_votes"]`` counts votes left out by quality control. ``options`` go to
-    :func:`ranking.compute_standings` (``method``, ``n_bootstrap``, ``seed``, ...).
+    :func:`ranking.compute_standings` (``method``, ``n_bootstrap``, ``seed``, ...). With
+    ``weighted`` each rater's votes count by a reliability estimated with the strengths
+    (:func:`ranking.compute_weighted_standings`, which reads model a as the left side, as
+    stored; ``df.attrs["rater_reliability"]`` per rater; its interval defaults to the sandwich).
     """
+    if not isinstance(weighted, bool):
+        raise ValidationError(f"weighted must be True or False, got {weighted!r}")
     arrays = board_votes(store, board, tags)
+    compute = ranking.compute_weighted_standings if weighted else ranking.compute_standings
     try:
-        frame = ranking.compute_standings(arrays, inverse=board.inverse_ranking, **options)
+        frame = compute(arrays, inverse=board.inverse_ranking, **options)
     except ranking.RankingError as exc:  # a bad option: method, confidence, n_bootstrap, ...
         raise ValidationError(str(exc)) from exc
     return mark_preliminary(frame, board.min_votes)

@@ -422,3 +422,20 @@ def test_the_benchmark_page_in_chromium_from_disk(built, view: str) -> None:
     root = site.resolve().as_uri()
     assert not [u for u in requests if not u.startswith(root + "/")]
     assert not errors, errors
+
+
+def test_a_renamed_participant_is_renamed_on_every_page(tmp_path: Path) -> None:
+    db, ids = make_benchmark(tmp_path)
+    site = tmp_path / "site"
+    build_site(db, site, settings=SETTINGS, progress=None)
+    client = Client(db)
+    client.mri.get_benchmark_by_id(ids["bench"]).participant("alpha").rename("omega")
+    client.close()
+    result = build_site(db, site, settings=SETTINGS, progress=None)
+    assert set(result.rebuilt) == {ids["looks"], ids["flaws"]}
+    assert overall_names(site, ids) == ["omega", *MODELS[1:]]
+    assert not [path for path, content in names_on_pages(site).items() if "alpha" in content]
+    page = model_pages(site, ids["flaws"])["omega"]
+    links = parse(page).find(id="criteria").find_all("a", href=True)
+    assert all(parse((page.parent / a["href"]).resolve()).find("h1").get_text() == "omega"
+               for a in links[1:])  # the first link is the benchmark page

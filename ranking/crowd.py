@@ -178,6 +178,14 @@ def _inverse_2x2(h: np.ndarray) -> np.ndarray:
     return out
 
 
+def _schur(h_zz: np.ndarray, cross: np.ndarray, inv: np.ndarray) -> np.ndarray:
+    """``H_zz - sum_r C_r J_r^-1 C_r^T``: the information on ``z`` once the raters are
+    eliminated (one matrix product)."""
+    m = h_zz.shape[0]
+    pushed = np.einsum("rmi,rij->mrj", cross, inv).reshape(m, -1)
+    return h_zz - pushed @ cross.transpose(1, 0, 2).reshape(m, -1).T
+
+
 def _rater_values(k: Keys, scale: OpenSkillScale, prior: float, z: np.ndarray, w: np.ndarray,
                   lam: np.ndarray) -> np.ndarray:
     """Each rater's share of the log-posterior (raters are independent given ``z``)."""
@@ -198,8 +206,8 @@ def _climb(k: Keys, scale: OpenSkillScale, prior: float, z: np.ndarray, w: np.nd
         if raters_only:
             dz = np.zeros_like(z)
         else:
-            schur = h_zz - np.einsum("rmi,rij,rnj->mn", cross, inv, cross)
-            rhs = g_z - np.einsum("rmi,rij,rj->m", cross, inv, g_r)
+            schur = _schur(h_zz, cross, inv)
+            rhs = g_z - np.einsum("rmi,ri->m", cross, np.einsum("rij,rj->ri", inv, g_r))
             dz = linalg.cho_solve(linalg.cho_factor(schur), rhs)
         dr = np.einsum("rij,rj->ri", inv, g_r - np.einsum("rmi,m->ri", cross, dz))
         step, new = 1.0, value
@@ -241,8 +249,7 @@ def fit_posterior(k: Keys, scale: OpenSkillScale, prior: float, z0: np.ndarray,
     z, w, lam, iterations = _climb(k, scale, prior, z, w, lam, False, tol)
     _, _, h_zz, h_rr, cross = _information(k, scale, prior, z, w, lam)
     inv = _inverse_2x2(h_rr)
-    schur = h_zz - np.einsum("rmi,rij,rnj->mn", cross, inv, cross)
-    return Posterior(z, w, lam, schur, cross, inv, steps + iterations)
+    return Posterior(z, w, lam, _schur(h_zz, cross, inv), cross, inv, steps + iterations)
 
 
 def robust_covariance(k: Keys, scale: OpenSkillScale, post: Posterior) -> np.ndarray:

@@ -146,8 +146,10 @@ def compute_weighted_standings(
         cluster = prompt_clusters(prep)
         table, pair_idx, s_lo = pair_table(prep.local[prep.a], prep.local[prep.b], prep.score, m)
         units = resampling_units(pair_idx, s_lo, cluster, len(table))
-        keys = aggregate(prep, cluster if units.by_prompt else np.full(len(cluster), -1))
-        post = fit_posterior(keys, scale, float(rater_prior), one_voice_start(keys, scale))
+        unclustered = np.full(len(cluster), -1)
+        keys = aggregate(prep, cluster if units.by_prompt else unclustered)
+        pooled = aggregate(prep, unclustered) if units.by_prompt else keys  # fewer keys to fit
+        post = fit_posterior(pooled, scale, float(rater_prior), one_voice_start(pooled, scale))
         z, iterations = post.z - post.z.mean(), post.iterations
         centre = np.eye(m) - 1.0 / m
         cov = linalg.cho_solve(linalg.cho_factor(post.schur), np.eye(m))

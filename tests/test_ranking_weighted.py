@@ -46,11 +46,13 @@ def _contrarian_board() -> list[Vote]:
     return honest + contrarian
 
 
-def test_a_contrarian_gets_low_reliability_and_loses_his_grip_on_the_order() -> None:
+@pytest.mark.parametrize("method", ["plackett_luce", "thurstone_mosteller_full"])
+def test_a_contrarian_gets_low_reliability_and_loses_his_grip_on_the_order(method: str) -> None:
     votes = _contrarian_board()
-    unweighted = compute_standings(votes, n_bootstrap=0)
+    unweighted = compute_standings(votes, n_bootstrap=0, method=method)
     assert list(unweighted["name"]) == ["A", "C", "B", "D"]  # the contrarian's volume wins B-C
-    table = compute_weighted_standings(votes)
+    table = compute_weighted_standings(votes, method=method)
+    assert table.attrs["method"] == method
     assert list(table["name"]) == MODELS
     reliability = table.attrs["rater_reliability"]
     assert set(reliability) == {"h1", "h2", "h3", "x"}

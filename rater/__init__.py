@@ -29,6 +29,8 @@ Below the API, functions take what they need (a Store, ids, plain values or a sm
 
 from rater.api.client import DEFAULT_DB_PATH, Client, LeaderboardManager
 from .errors import (
+    AudienceNotFound,
+    LinkRefused,
     DatabaseError,
     DatabaseGone,
     DatabaseNotFound,
@@ -44,6 +46,7 @@ from .errors import (
     VoteError,
 )
 from rater.api.leaderboard import CARD_FIELDS, Leaderboard, ModelCard, ModelInfo
+from rater.api.audience import Admission, Audience, AudienceManager, Invite
 from rater.api.benchmark import Benchmark
 from rater.api.settings import BenchmarkNotFound, Tag, VoteAggregation
 from rater.api.participant import Job, Participant
@@ -51,6 +54,10 @@ from rater.api.participant import Job, Participant
 __version__ = "0.1.0"
 
 __all__ = [
+    "Admission",
+    "Audience",
+    "AudienceManager",
+    "AudienceNotFound",
     "Benchmark",
     "BenchmarkNotFound",
     "CARD_FIELDS",
@@ -60,11 +67,13 @@ __all__ = [
     "DatabaseGone",
     "DatabaseNotFound",
     "DuplicateMediaWarning",
+    "Invite",
     "Job",
     "Leaderboard",
     "LeaderboardError",
     "LeaderboardManager",
     "LeaderboardNotFound",
+    "LinkRefused",
     "MatchupNotFound",
     "MediaError",
     "ModelCard",

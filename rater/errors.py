@@ -21,6 +21,8 @@ __all__ = [
     "DatabaseGone",
     "SchemaTooNewError",
     "DuplicateMediaWarning",
+    "AudienceNotFound",
+    "LinkRefused",
 ]
 
 
@@ -50,6 +52,14 @@ class UnregisteredPromptError(ValidationError):
 
 class MediaError(ValidationError):
     """A media file is missing, unreadable, too large or not a supported image, video or audio."""
+
+
+class AudienceNotFound(NotFoundError):
+    """No audience has the given id or name."""
+
+
+class LinkRefused(LeaderboardError):
+    """An invite or study link does not admit anyone: unknown, expired or revoked."""
 
 
 class VoteError(LeaderboardError):

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 from rater.errors import NotFoundError, ValidationError
 from rater.intake.evaluate import add_participant_media
 from rater.intake.validation import check_count, check_flag
-from rater.store import benchmarks, catalog
+from rater.store import audiences, benchmarks, catalog
 
+from .audience import audience_id_of
 from .ids import new_leaderboard_id
 from .participant import Participant, media_paths
 from .settings import (
@@ -161,13 +162,15 @@ class Benchmark:
         :param excluded_tags: prompts carrying one of these are never served (wins over included).
         :param skip_initial_run: do not rate the participants already rated elsewhere on this
             board; only those run later are.
-        :param audience_id: not supported here (audiences are issue #14); must be None.
+        :param audience_id: an audience (:class:`rater.Audience` or its id) the board is restricted
+            to: only its members rate it (by invite or study link). None: open to everyone with
+            the passcode.
         Other parameters as :meth:`rater.LeaderboardManager.create_new_leaderboard`.
         """
         from rater.store.schema import DEFAULT_MIN_VOTES
 
-        if audience_id is not None:
-            raise ValidationError("audience_id is not supported yet: leave it out (every rater with the passcode rates)")
+        audience = None if audience_id is None else self._client.audience.get_audience_by_id(
+            audience_id_of(audience_id))
         level, budget = resolve_level(level_of_detail)
         aggregation = VoteAggregation(vote_aggregation) if not isinstance(vote_aggregation, VoteAggregation) \
             else vote_aggregation
@@ -190,6 +193,8 @@ class Benchmark:
             while catalog.get_leaderboard(conn, board["id"]) is not None:
                 board["id"] = new_leaderboard_id()
             catalog.insert_leaderboard(conn, board)
+            if audience is not None:
+                audiences.attach(conn, board["id"], audience.id)
             if not skip_initial_run:
                 now = time.time()
                 for p in benchmarks.participants(conn, self.id):

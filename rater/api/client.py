@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from rater.errors import LeaderboardNotFound, ValidationError
 from .ids import new_leaderboard_id
 from .settings import check_tag_lists
+from .audience import AudienceManager
 from .benchmark_manager import BenchmarkManager
 from .leaderboard import Leaderboard
 from rater.intake.media import (
@@ -211,6 +212,7 @@ class Client:
         self.max_pixels = max_pixels
         self.mri = LeaderboardManager(self)
         self.leaderboard = self.mri
+        self.audience = AudienceManager(self)
 
     @property
     def db_path(self) -> Path:

@@ -8,12 +8,14 @@ documentation of the details live.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import sqlite3
+from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rater.errors import LeaderboardNotFound, NotFoundError, ValidationError
+from rater.errors import LeaderboardNotFound, NotFoundError, ValidationError, VoteError
 from rater.intake.evaluate import EvaluationResult, add_model_media
 from rater.intake.media import blob_path
 from rater.intake.model_card import CARD_FIELDS, ModelCard, check_card
@@ -36,6 +38,18 @@ if TYPE_CHECKING:
     from rater.results.quality import RaterStats
 
 __all__ = ["CARD_FIELDS", "Leaderboard", "ModelCard", "ModelInfo"]
+
+
+@contextmanager
+def _admitted(rater_id: object, board_id: str) -> Iterator[None]:
+    """The store's refusal of a rater outside the board's audiences, as a :class:`VoteError`."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        if "not admitted" not in str(exc):
+            raise
+        raise VoteError(f"rater {rater_id!r} is not a current member of the audiences leaderboard "
+                        f"{board_id} is restricted to (revoked, expired or never invited)") from None
 
 
 @dataclass(frozen=True)
@@ -294,7 +308,9 @@ class Leaderboard:
         """
         from rater.matchmaking import service as matchmaking
 
-        return matchmaking.next_matchup(self._client.store, self, rater_id, strategy, continue_when_settled=continue_when_settled)
+        with _admitted(rater_id, self.id):
+            return matchmaking.next_matchup(self._client.store, self, rater_id, strategy,
+                                            continue_when_settled=continue_when_settled)
 
     def record_vote(self, matchup_id: str, choice: str, rater_id: str) -> VoteReceipt:
         """Store a rater's judgement of a served matchup: ``"left"``, ``"right"`` or ``"tie"``.
@@ -303,7 +319,8 @@ class Leaderboard:
         """
         from rater.matchmaking import service as matchmaking
 
-        return matchmaking.record_vote(self._client.store, self.id, matchup_id, choice, rater_id)
+        with _admitted(rater_id, self.id):
+            return matchmaking.record_vote(self._client.store, self.id, matchup_id, choice, rater_id)
 
     def catalog_version(self) -> int:
         """A number that moves whenever a participant anywhere in the database is disabled,
@@ -321,15 +338,17 @@ class Leaderboard:
 
     # -- standings ------------------------------------------------------------------------------
 
-    def get_standings(self, tags: Sequence[str] | None = None, **options: Any) -> pd.DataFrame:
+    def get_standings(self, tags: Sequence[str] | None = None, audience: Any = None, **options: Any) -> pd.DataFrame:
         """Standings as a DataFrame: one row per model, best first.
 
         :param tags: only votes on prompts carrying any of these tags.
+        :param audience: only votes of this audience's members (an :class:`rater.Audience` or its id).
         See :func:`rater.results.standings.get_standings` for the columns and ``options``.
         """
         from rater.results import standings
 
-        table = standings.get_standings(self._client.store, self, tags=tags, **options)
+        raters = None if audience is None else self._client.audience.member_raters(audience)
+        table = standings.get_standings(self._client.store, self, tags=tags, raters=raters, **options)
         found = self.model_cards()
         for column in CARD_FIELDS:
             table[column] = [getattr(found[n], column) if n in found else "" for n in table["name"]]

@@ -20,3 +20,6 @@ class BoardOwner(Protocol):
 
     @property
     def mri(self) -> Any: ...
+
+    @property
+    def audience(self) -> Any: ...

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from rater.api.client import DEFAULT_DB_PATH
+from rater.cli.audience import audience
 from rater.cli.benchmarks import COMMANDS as BENCHMARK_COMMANDS
 from rater.cli.exchange import COMMANDS as EXCHANGE_COMMANDS
 from rater.cli.model_info import model_info
@@ -258,5 +259,5 @@ def gc(delete: bool) -> None:
 
 # Commands that live beside the modules they drive.
 for _command in (*SERVE_COMMANDS, simulate, *EXCHANGE_COMMANDS, model_info, standings, *BENCHMARK_COMMANDS,
-                 participant):
+                 participant, audience):
     cli.add_command(_command)

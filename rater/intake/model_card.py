@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from rater.errors import ValidationError
 
-__all__ = ["CARD_FIELDS", "CARD_LIMITS", "ModelCard", "check_card"]
+__all__ = ["CARD_FIELDS", "CARD_LIMITS", "ModelCard", "check_card", "check_link"]
 
 #: The card's fields, in the order tables and files show them.
 CARD_FIELDS = ("organization", "url", "license", "released", "description")
@@ -58,15 +58,19 @@ def _one_line(value: object, field: str, multiline: bool = False) -> str:
     return value
 
 
-def _url(value: str) -> str:
+def check_link(value: str, what: str = "url") -> str:
+    """``value`` if it is empty or an ``http(s)://`` link without characters a link cannot have.
+
+    :raises ValidationError: naming ``what``.
+    """
     if not value:
         return value
     parts = urlsplit(value)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValidationError(f"url must be an http:// or https:// address, got {value!r}")
+        raise ValidationError(f"{what} must be an http:// or https:// address, got {value!r}")
     bad = sorted(set(re.findall(r'[\s"<>\\^`{|}]', value)))
     if bad:
-        raise ValidationError(f"url contains characters a link cannot have ({' '.join(map(repr, bad))}); "
+        raise ValidationError(f"{what} contains characters a link cannot have ({' '.join(map(repr, bad))}); "
                               "percent-encode them")
     return value
 
@@ -98,5 +102,5 @@ def check_card(changes: dict[str, Any]) -> dict[str, str]:
         if value is None:
             continue
         text = _one_line(value, field, multiline=field == "description")
-        out[field] = _url(text) if field == "url" else _date(text) if field == "released" else text
+        out[field] = check_link(text) if field == "url" else _date(text) if field == "released" else text
     return out

@@ -7,7 +7,7 @@ prompt lists, so models without votes still appear, ranked last.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -75,9 +75,11 @@ def _load(store: Store, leaderboard_id: str) -> tuple[VoteArrays, np.ndarray]:
     return arrays, pairs
 
 
-def board_votes(store: Store, board: BoardInfo, tags: Sequence[str] | str | None = None) -> VoteArrays:
-    """The votes the board's standings count: on prompts carrying ``tags`` (all without), and
-    with ``vote_aggregation`` "majority" one row per media pair judged by at least
+def board_votes(store: Store, board: BoardInfo, tags: Sequence[str] | str | None = None,
+                raters: Collection[str] | None = None) -> VoteArrays:
+    """The votes the board's standings count: on prompts carrying ``tags`` (all without), by
+    ``raters`` (everyone without: e.g. the members of one audience), and with
+    ``vote_aggregation`` "majority" one row per media pair judged by at least
     ``min_responses_per_matchup`` raters (:func:`ranking.majority_votes`)."""
     if tags is not None and not isinstance(tags, str) and (
         not isinstance(tags, (list, tuple, set, frozenset)) or not all(isinstance(t, str) for t in tags)
@@ -86,6 +88,9 @@ def board_votes(store: Store, board: BoardInfo, tags: Sequence[str] | str | None
     arrays, pairs = _load(store, board.id)
     if tags:
         keep = tag_mask(board, arrays, [tags] if isinstance(tags, str) else list(tags))
+        arrays, pairs = arrays.subset(keep), pairs[keep]
+    if raters is not None:
+        keep = np.isin(arrays.rater, [i for i, name in enumerate(arrays.raters) if name in set(raters)])
         arrays, pairs = arrays.subset(keep), pairs[keep]
     if getattr(board, "vote_aggregation", "all") == "majority":  # a str enum compares as its value
         arrays = ranking.majority_votes(arrays, pairs, int(getattr(board, "min_responses_per_matchup", 1)))
@@ -110,8 +115,8 @@ def tag_mask(board: BoardInfo, arrays: VoteArrays, tags: Sequence[str]) -> np.nd
 
 
 def get_standings(
-    store: Store, board: BoardInfo, tags: Sequence[str] | str | None = None, *, weighted: bool = False,
-    **options: Any,
+    store: Store, board: BoardInfo, tags: Sequence[str] | str | None = None,
+    raters: Collection[str] | None = None, *, weighted: bool = False, **options: Any,
 ) -> pd.DataFrame:
     """Standings for the board (or the prompts carrying ``tags``), best first.
 
@@ -119,14 +124,15 @@ def get_standings(
     ci_low, ci_high, rank, rank_low, rank_high, tied_group, preliminary`` (see
     :func:`mark_preliminary`: preliminary models come after the established ones);
     ``df.attrs["excluded_votes"]`` counts votes left out by quality control. ``options`` go to
-    :func:`ranking.compute_standings` (``method``, ``n_bootstrap``, ``seed``, ...). With
+    :func:`ranking.compute_standings` (``method``, ``n_bootstrap``, ``seed``, ...);
+    ``raters`` counts only their votes (see :func:`board_votes`). With
     ``weighted`` each rater's votes count by a reliability estimated with the strengths
     (:func:`ranking.compute_weighted_standings`, which reads model a as the left side, as
     stored; ``df.attrs["rater_reliability"]`` per rater; its interval defaults to the sandwich).
     """
     if not isinstance(weighted, bool):
         raise ValidationError(f"weighted must be True or False, got {weighted!r}")
-    arrays = board_votes(store, board, tags)
+    arrays = board_votes(store, board, tags, raters)
     compute = ranking.compute_weighted_standings if weighted else ranking.compute_standings
     try:
         frame = compute(arrays, inverse=board.inverse_ranking, **options)

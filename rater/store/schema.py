@@ -414,10 +414,76 @@ def _migrate_to_7(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# --- version 8: audiences ---------------------------------------------------------------------
+# An audience is a pool of raters; a board attached to audiences is rated only by their members
+# (a board attached to none stays open to everyone with the passcode). A member comes in by a
+# personal invite link (its token stored as a SHA-256 hash, never in clear) or by a crowd
+# platform's study link (the audience's study secret, hashed too, plus the worker id in the URL).
+# The triggers are the store's last line of defence: a pair is never served, nor a vote stored,
+# for a rater who is not a current member of one of the board's audiences (imports aside: their
+# votes were admitted on the host that recorded them).
+_ADMITTED = (
+    "EXISTS (SELECT 1 FROM audience_raters r JOIN board_audiences b ON b.audience_id = r.audience_id "
+    "WHERE b.leaderboard_id = {board} AND r.rater = NEW.rater AND r.revoked_at IS NULL "
+    "AND (r.expires_at IS NULL OR r.expires_at > {now}))"
+)
+_RESTRICTED = "EXISTS (SELECT 1 FROM board_audiences WHERE leaderboard_id = {board})"
+_SCHEMA_V8 = [
+    "CREATE TABLE audiences ("
+    " id           TEXT PRIMARY KEY CHECK (length(id) BETWEEN 4 AND 32),"
+    " name         TEXT NOT NULL CHECK (length(trim(name)) > 0),"
+    " created_at   REAL NOT NULL,"
+    " platform     TEXT NOT NULL DEFAULT 'prolific',"
+    " worker_param TEXT NOT NULL DEFAULT 'PROLIFIC_PID' CHECK (length(worker_param) BETWEEN 1 AND 40),"
+    " extra_params TEXT NOT NULL DEFAULT '[\"STUDY_ID\", \"SESSION_ID\"]' CHECK (json_valid(extra_params)),"
+    " study_hash   TEXT CHECK (study_hash IS NULL OR length(study_hash) = 64),"
+    " study_board  TEXT REFERENCES leaderboards(id) ON DELETE SET NULL,"
+    " study_quota  INTEGER CHECK (study_quota IS NULL OR study_quota >= 1),"
+    " study_completion_url TEXT NOT NULL DEFAULT '')",
+    "CREATE TABLE board_audiences ("
+    " leaderboard_id TEXT NOT NULL REFERENCES leaderboards(id) ON DELETE CASCADE,"
+    " audience_id    TEXT NOT NULL REFERENCES audiences(id) ON DELETE CASCADE,"
+    " PRIMARY KEY (leaderboard_id, audience_id))",
+    "CREATE TABLE audience_raters ("
+    " id              INTEGER PRIMARY KEY,"
+    " audience_id     TEXT NOT NULL REFERENCES audiences(id) ON DELETE CASCADE,"
+    " rater           TEXT NOT NULL CHECK (length(trim(rater)) > 0),"
+    " source          TEXT NOT NULL CHECK (source IN ('invite', 'study')),"
+    " token_hash      TEXT UNIQUE CHECK (token_hash IS NULL OR length(token_hash) = 64),"
+    " leaderboard_id  TEXT REFERENCES leaderboards(id) ON DELETE CASCADE,"
+    " quota           INTEGER CHECK (quota IS NULL OR quota >= 1),"
+    " expires_at      REAL,"
+    " completion_url  TEXT NOT NULL DEFAULT '',"
+    " params          TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(params)),"
+    " created_at      REAL NOT NULL,"
+    " revoked_at      REAL,"
+    " completion_code TEXT UNIQUE,"
+    " completed_at    REAL,"
+    " UNIQUE (audience_id, rater))",
+    "CREATE INDEX audience_raters_by_rater ON audience_raters (rater)",
+    "CREATE TRIGGER matchups_audience BEFORE INSERT ON matchups WHEN NEW.batch IS NULL AND "
+    + _RESTRICTED.format(board="NEW.leaderboard_id") + " AND NOT "
+    + _ADMITTED.format(board="NEW.leaderboard_id", now="NEW.served_at")
+    + " BEGIN SELECT RAISE(ABORT, 'rater not admitted: this leaderboard is open only to the "
+    "members of its audiences'); END",
+    "CREATE TRIGGER votes_audience BEFORE INSERT ON votes WHEN NEW.batch IS NULL AND "
+    + _RESTRICTED.format(board="(SELECT leaderboard_id FROM matchups WHERE id = NEW.matchup_id)")
+    + " AND NOT " + _ADMITTED.format(board="(SELECT leaderboard_id FROM matchups WHERE id = NEW.matchup_id)",
+                                     now="NEW.voted_at")
+    + " BEGIN SELECT RAISE(ABORT, 'rater not admitted: this leaderboard is open only to the "
+    "members of its audiences'); END",
+]
+
+
+def _migrate_to_8(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V8:
+        conn.execute(statement)
+
+
 #: Ordered migration steps: ``MIGRATIONS[k]`` takes a database from version ``k`` to ``k + 1``.
 #: Append new steps; never edit a released one.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5, _migrate_to_6,
-    _migrate_to_7,
+    _migrate_to_7, _migrate_to_8,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

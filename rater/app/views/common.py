@@ -10,6 +10,7 @@ import streamlit as st
 
 from rater.api.client import Client
 from rater.api.leaderboard import Leaderboard
+from rater.app import links
 from rater.app.picking import benchmark_from_query, board_choices, choice_label, criterion_label
 from rater.app.session import (
     board_from_query,
@@ -113,7 +114,11 @@ def _passcode_form(key: str, title: str, expected: str, label: str) -> bool:
 
 
 def gate(cfg: ServerConfig) -> bool:
-    """Nothing but this form is drawn until the passcode (if any) is entered."""
+    """Nothing but this form is drawn until the passcode (if any) is entered; a personal or
+    study link replaces the passcode (:func:`rater.app.links.gate`)."""
+    linked = links.gate(client())
+    if linked is not None:
+        return linked
     if not cfg.passcode:
         return True
     if st.session_state.get("unlocked"):

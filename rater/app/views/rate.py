@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from rater.app import links
 from rater.app.views import common
 from rater.api.client import Client
 from rater.errors import DatabaseError, LeaderboardError, ValidationError
@@ -152,7 +153,8 @@ def _sidebar(board: Leaderboard, rater: str) -> None:
     with st.sidebar:
         st.markdown(f"Rating as **{escape_markdown(rater)}**  \n"
                     f"on **{escape_markdown(board.name)}**")
-        st.button("Change name or leaderboard", on_click=_change)
+        if links.admission() is None:  # a link's rater and board are the link's
+            st.button("Change name or leaderboard", on_click=_change)
         st.caption("Keys: ← A, → B, ↓ can't decide, S skip.")
 
 
@@ -207,6 +209,9 @@ def _pair_screen(session: RatingSession) -> None:
         if session.missing_skipped:
             st.warning(escape_markdown(MISSING_MEDIA_MESSAGE[:1].upper() + MISSING_MEDIA_MESSAGE[1:] + "."))
         st.info(nothing_left_message(status, session.keep_going))
+        linked = links.admission()
+        if linked is not None:  # a linked rater is done when nothing is left: their code
+            links.completion_screen(common.client(), linked)
         if status.settled and not session.keep_going:
             st.button("Keep rating anyway", on_click=session.keep_rating)
         _progress(status, session)
@@ -244,6 +249,11 @@ def _pair_screen(session: RatingSession) -> None:
 
 def main() -> None:
     db = common.client()
+    linked = links.admission()
+    if linked is not None:  # the link decides who rates, and where
+        if not links.linked_done(db, linked):
+            _rate(db.mri.get_leaderboard_by_id(linked.leaderboard_id), linked.rater)
+        return
     board, problem = common.chosen_board(db)
     rater = st.session_state.get(RATER_KEY)
     if rater is None:
@@ -251,6 +261,9 @@ def main() -> None:
         problem = problem or name_problem
     if board is None or rater is None:
         _start_form(db, board, problem)
+        return
+    if links.refuse_unlinked(db, board):
+        st.button("Choose another leaderboard", on_click=_change)
         return
     _rate(board, rater)
 

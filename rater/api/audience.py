@@ -1,0 +1,410 @@
+"""Audiences: pools of raters who reach a leaderboard through a personal link (``client.audience``).
+
+The names mirror the hosted SDK's (``docs/audiences.md``)::
+
+    audience = client.audience.create_audience(name="Prompt alignment experts")
+    board = bench.create_leaderboard(name="Alignment", instruction="...", audience_id=audience)
+    links = audience.invite(board.id, count=20, quota=50, base_url="https://rate.example.org/")
+
+A board attached to audiences is rated only by their members: each comes in by a personal
+invite link (a random token; only its SHA-256 is stored, so a link is shown once, when made) or
+by a crowd platform's study link (the audience's study secret, hashed too, and the platform's
+worker id in the URL: Prolific's ``PROLIFIC_PID`` by default, MTurk's ``workerId`` on request).
+A board attached to none stays open to everyone with the passcode. A member who reaches their
+quota (or finds the board settled) gets a random completion code, stored for the payment report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from rater.errors import AudienceNotFound, LinkRefused, NotFoundError, ValidationError
+from rater.intake.model_card import check_link
+from rater.intake.validation import check_count, check_name
+from rater.store import audiences as sql, catalog
+
+from .ids import new_leaderboard_id
+
+if TYPE_CHECKING:
+    from rater.results.audience_report import ReportRow
+
+    from .owner import BoardOwner
+
+__all__ = ["DEFAULT_BASE_URL", "PLATFORMS", "Admission", "Audience", "AudienceManager", "Invite",
+           "audience_id_of"]
+
+#: Where ``rater serve`` listens by default: the start of the links made without ``base_url``.
+DEFAULT_BASE_URL = "http://127.0.0.1:8501/"
+#: Each platform's worker id parameter and the others kept with the member (for the report).
+PLATFORMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "prolific": ("PROLIFIC_PID", ("STUDY_ID", "SESSION_ID")),
+    "mturk": ("workerId", ("assignmentId", "hitId")),
+}
+_PARAM = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+_WORKER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,100}")
+MAX_INVITES = 10_000
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def audience_id_of(value: object) -> str:
+    """The id of an :class:`Audience` or an id given as text."""
+    found = getattr(value, "id", value)
+    if not isinstance(found, str) or not found:
+        raise ValidationError(f"audience must be an Audience or its id, got {value!r}")
+    return found
+
+
+@dataclass(frozen=True)
+class Invite:
+    """A personal link, shown once: the rater's pseudonym and the URL with its token."""
+
+    rater: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Who a valid link lets in, and on which board, until which quota."""
+
+    audience_id: str
+    audience_name: str
+    member_id: int
+    rater: str
+    leaderboard_id: str
+    quota: int | None
+    completion_url: str
+    completion_code: str | None
+
+
+def _link(base_url: str, params: dict[str, str]) -> str:
+    base = check_link(base_url, "base_url")
+    if not base:
+        raise ValidationError("base_url must be an http:// or https:// address, got ''")
+    return base + ("&" if "?" in base else "?") + urlencode(params)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """A pool of raters. ``worker_param`` and ``extra_params`` name the study link's URL
+    parameters (the worker id, and the others kept for the report)."""
+
+    id: str
+    name: str
+    created_at: float
+    platform: str
+    worker_param: str
+    extra_params: tuple[str, ...]
+    _client: BoardOwner = field(repr=False, compare=False)
+
+    @classmethod
+    def from_row(cls, client: BoardOwner, row: dict[str, Any]) -> Audience:
+        return cls(row["id"], row["name"], row["created_at"], row["platform"], row["worker_param"],
+                   tuple(row["extra_params"]), client)
+
+    @property
+    def leaderboard_ids(self) -> list[str]:
+        """The boards restricted to this audience."""
+        return sql.audience_boards(self._client.store.conn, self.id)
+
+    def _board(self, board: object) -> str:
+        board_id = str(getattr(board, "id", board))
+        if catalog.get_leaderboard(self._client.store.conn, board_id) is None:
+            raise NotFoundError(f"no leaderboard with id {board_id!r} (`rater list` shows the ids)")
+        return board_id
+
+    def _attached(self, board: object) -> str:
+        board_id = self._board(board)
+        if board_id not in self.leaderboard_ids:
+            raise ValidationError(f"leaderboard {board_id} is not restricted to audience {self.name!r}: "
+                                  f"attach it first (`rater audience attach {self.id} {board_id}`)")
+        return board_id
+
+    def attach(self, board: object) -> bool:
+        """Restrict the board to this audience (and any other it has); False if it already was.
+        From now on only members rate it: the passcode alone no longer lets anyone in."""
+        board_id = self._board(board)
+        with self._client.store.write() as conn:
+            return sql.attach(conn, board_id, self.id)
+
+    def detach(self, board: object) -> bool:
+        """Undo :meth:`attach`; a board left without audiences is open to everyone again."""
+        board_id = self._board(board)
+        with self._client.store.write() as conn:
+            return sql.detach(conn, board_id, self.id)
+
+    def invite(self, board: object, count: int, *, quota: int | None = None, expires_days: float | None = None,
+               completion_url: str = "", base_url: str = DEFAULT_BASE_URL) -> list[Invite]:
+        """``count`` personal links to rate ``board`` (restricted to this audience), each for a new
+        pseudonymous rater ``aud-<audience id>-<n>``. The links are returned once: only their
+        tokens' hashes are stored. All or nothing.
+
+        :param quota: votes after which the rater is done and gets a completion code.
+        :param expires_days: the links stop working after this many days.
+        :param completion_url: where a finished rater is sent (e.g. the platform's completion page).
+        """
+        board_id = self._attached(board)
+        count = check_count(count, "count", 1)
+        if count > MAX_INVITES:
+            raise ValidationError(f"count must be at most {MAX_INVITES:,}, got {count:,}")
+        quota = None if quota is None else check_count(quota, "quota", 1)
+        now = time.time()
+        expires_at = None
+        if expires_days is not None:
+            if isinstance(expires_days, bool) or not isinstance(expires_days, (int, float)) or not expires_days > 0:
+                raise ValidationError(f"expires_days must be a positive number of days, got {expires_days!r}")
+            expires_at = now + float(expires_days) * 86_400
+        completion_url = check_link(str(completion_url), "completion_url")
+        _link(base_url, {})  # refuses a bad base_url before anything is stored
+        out = []
+        with self._client.store.write() as conn:
+            first = sql.next_member_number(conn, self.id)
+            for n in range(first, first + count):
+                token = secrets.token_urlsafe(24)
+                rater = f"aud-{self.id}-{n}"
+                sql.add_member(conn, {"audience_id": self.id, "rater": rater, "source": "invite",
+                                      "token_hash": _digest(token), "leaderboard_id": board_id, "quota": quota,
+                                      "expires_at": expires_at, "completion_url": completion_url,
+                                      "params": {}, "created_at": now})
+                out.append(Invite(rater, _link(base_url, {"invite": token})))
+        return out
+
+    def open_study(self, board: object, *, quota: int | None = None, completion_url: str = "",
+                   platform: str | None = None, worker_param: str | None = None,
+                   extra_params: list[str] | None = None, base_url: str = DEFAULT_BASE_URL) -> str:
+        """The study link to give a crowd platform: it admits each worker into this audience under
+        ``<platform>:<worker id>``, to rate ``board``. A new secret each call: the previous
+        study link stops working. Prolific links carry its ``{{%PARAM%}}`` placeholders; MTurk
+        appends ``workerId`` and ``assignmentId`` itself.
+
+        :param platform: ``"prolific"`` or ``"mturk"`` (presets for the parameter names); default
+            the audience's.
+        :param worker_param: the URL parameter holding the worker id (overrides the preset).
+        :param extra_params: other parameters kept with each member (e.g. ``STUDY_ID``).
+        """
+        board_id = self._attached(board)
+        quota = None if quota is None else check_count(quota, "quota", 1)
+        completion_url = check_link(str(completion_url), "completion_url")
+        platform = self.platform if platform is None else platform
+        if platform not in PLATFORMS:
+            raise ValidationError(f"platform must be one of {', '.join(PLATFORMS)}, got {platform!r}")
+        preset = PLATFORMS[platform] if platform != self.platform else (self.worker_param, self.extra_params)
+        worker = _check_param(worker_param if worker_param is not None else preset[0])
+        extras = [_check_param(p) for p in (preset[1] if extra_params is None else extra_params)]
+        secret = secrets.token_urlsafe(18)
+        params = {"audience": self.id, "study": secret, "leaderboard": board_id}
+        if platform == "prolific":
+            params.update({p: "{{%" + p + "%}}" for p in [worker, *extras]})
+        link = _link(base_url, params).replace("%7B%7B%25", "{{%").replace("%25%7D%7D", "%}}")
+        with self._client.store.write() as conn:
+            sql.set_study(conn, self.id, _digest(secret), board_id, quota, completion_url, worker, extras, platform)
+        return link
+
+    def members(self) -> list[dict[str, Any]]:
+        """Every member (pseudonym, source, board, quota, expiry, revocation, completion code,
+        platform parameters), in the order they joined; never a token."""
+        return [{k: v for k, v in m.items() if k != "token_hash"}
+                for m in sql.members(self._client.store.conn, self.id)]
+
+    def report(self) -> list[ReportRow]:
+        """One row per member for approving payments: votes, active minutes, median seconds per
+        vote, repeat agreement, excluded or not, completion code (see
+        :mod:`rater.results.audience_report`)."""
+        from rater.results.audience_report import audience_report
+
+        return audience_report(self._client.store, sql.members(self._client.store.conn, self.id))
+
+
+def _check_param(name: object) -> str:
+    if not isinstance(name, str) or not _PARAM.fullmatch(name):
+        raise ValidationError(f"a URL parameter name must be a letter then letters, digits or '_' "
+                              f"(at most 40), got {name!r}")
+    return name
+
+
+class AudienceManager:
+    """Creates, finds and admits into audiences (``client.audience``)."""
+
+    def __init__(self, client: BoardOwner) -> None:
+        self._client = client
+
+    def create_audience(self, name: str, *, platform: str = "prolific") -> Audience:
+        """A new, empty audience (named as you like; names need not be unique).
+
+        :param platform: the crowd platform whose worker id study links read, ``"prolific"``
+            (``PROLIFIC_PID``, keeping ``STUDY_ID`` and ``SESSION_ID``) or ``"mturk"``
+            (``workerId``, keeping ``assignmentId`` and ``hitId``).
+        """
+        name = check_name(name, "audience name")
+        if platform not in PLATFORMS:
+            raise ValidationError(f"platform must be one of {', '.join(PLATFORMS)}, got {platform!r}")
+        worker, extras = PLATFORMS[platform]
+        row = {"id": new_leaderboard_id(), "name": name, "created_at": time.time(), "platform": platform,
+               "worker_param": worker, "extra_params": list(extras)}
+        self._client.store.require(create=True)
+        with self._client.store.write() as conn:
+            while sql.get_audience(conn, row["id"]) is not None:
+                row["id"] = new_leaderboard_id()
+            sql.insert_audience(conn, row)
+        return self.get_audience_by_id(row["id"])
+
+    def get_audience_by_id(self, audience_id: str) -> Audience:
+        """The audience with this id.
+
+        :raises AudienceNotFound: none has it.
+        """
+        row = sql.get_audience(self._client.store.conn, str(audience_id))
+        if row is None:
+            raise AudienceNotFound(f"no audience with id {audience_id!r} (`rater audience list` shows them)")
+        return Audience.from_row(self._client, row)
+
+    def find_audiences(self, name: str = "", amount: int = 10) -> list[Audience]:
+        """Audiences whose name contains ``name`` (case-insensitive), newest first."""
+        amount = check_count(amount, "amount")
+        return [Audience.from_row(self._client, r) for r in sql.find_audiences(self._client.store.conn, str(name), amount)]
+
+    def list_audiences(self) -> list[Audience]:
+        """Every audience, oldest first."""
+        return [self.get_audience_by_id(i) for i in sql.audience_ids(self._client.store.conn)]
+
+    def audience(self, name_or_id: str) -> Audience:
+        """The audience of this id, else the one audience of exactly this name (for the CLI).
+
+        :raises AudienceNotFound: none, or several share the name (their ids are listed).
+        """
+        conn = self._client.store.conn
+        row = sql.get_audience(conn, str(name_or_id))
+        if row is not None:
+            return Audience.from_row(self._client, row)
+        named = [r for r in sql.find_audiences(conn, str(name_or_id), 1000) if r["name"] == name_or_id]
+        if len(named) == 1:
+            return Audience.from_row(self._client, named[0])
+        if named:
+            raise AudienceNotFound(f"{len(named)} audiences are named {name_or_id!r} (ids "
+                                   f"{', '.join(r['id'] for r in named)}): give the id")
+        raise AudienceNotFound(f"no audience with id or name {name_or_id!r} (`rater audience list` shows them)")
+
+    def member_raters(self, audience: object) -> set[str]:
+        """The rater ids of an audience's members (revoked ones too: their votes were admitted).
+
+        :raises AudienceNotFound: no such audience.
+        """
+        audience_id = self.get_audience_by_id(audience_id_of(audience)).id
+        return {m["rater"] for m in sql.members(self._client.store.conn, audience_id)}
+
+    def board_audiences(self, board_id: str) -> list[str]:
+        """The ids of the audiences a board is restricted to; empty when it is open to everyone."""
+        return sql.board_audiences(self._client.store.conn, str(board_id))
+
+    # -- links ----------------------------------------------------------------------------------
+
+    def _admission(self, member: dict[str, Any], audience: dict[str, Any], now: float) -> Admission:
+        if member["revoked_at"] is not None:
+            raise LinkRefused("This link was revoked: it no longer lets anyone rate. Ask the "
+                              "organiser for a new one if you think this is a mistake.")
+        if member["expires_at"] is not None and member["expires_at"] <= now:
+            day = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(member["expires_at"]))
+            raise LinkRefused(f"This link expired on {day}: ask the organiser for a new one.")
+        board = member["leaderboard_id"]
+        if board is None or audience["id"] not in sql.board_audiences(self._client.store.conn, board):
+            raise LinkRefused("This link's leaderboard is no longer open to its audience: ask the organiser.")
+        return Admission(audience["id"], audience["name"], member["id"], member["rater"], board,
+                         member["quota"], member["completion_url"], member["completion_code"])
+
+    def admit_invite(self, token: object) -> Admission:
+        """Who the invite token lets in.
+
+        :raises LinkRefused: unknown, expired or revoked token, or its board no longer open to
+            its audience.
+        """
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+            raise LinkRefused("This link is not valid: check that you opened the whole link you were sent.")
+        digest = _digest(token)
+        conn = self._client.store.conn
+        member = sql.member_by_token(conn, digest)
+        if member is None or not hmac.compare_digest(member["token_hash"], digest):
+            raise LinkRefused("This link is not valid (no such invitation): check that you opened "
+                              "the whole link you were sent.")
+        audience = sql.get_audience(conn, member["audience_id"])
+        assert audience is not None  # a member's audience cannot be deleted under it (foreign key)
+        return self._admission(member, audience, time.time())
+
+    def admit_worker(self, audience_id: object, secret: object, params: dict[str, str]) -> Admission:
+        """Admit a crowd worker from a study link: ``params`` are the link's other query
+        parameters (the worker id under the audience's ``worker_param``). The first visit makes
+        them a member, under ``<platform>:<worker id>``; later visits find them again.
+
+        :raises LinkRefused: unknown audience, wrong or outdated study secret, no or a malformed
+            worker id, or a revoked worker.
+        """
+        conn = self._client.store.conn
+        audience = sql.get_audience(conn, str(audience_id)) if isinstance(audience_id, str) else None
+        stored = audience["study_hash"] if audience else None
+        given = _digest(secret) if isinstance(secret, str) else ""
+        if audience is None or stored is None or not hmac.compare_digest(stored, given):
+            raise LinkRefused("This study link is not valid (or was replaced by a newer one): "
+                              "ask the study's organiser.")
+        worker = params.get(audience["worker_param"], "")
+        if not isinstance(worker, str) or not _WORKER_ID.fullmatch(worker):
+            raise LinkRefused(f"This study link has no usable worker id ({audience['worker_param']}): "
+                              "open it from the study page of your platform.")
+        kept = {p: params[p] for p in audience["extra_params"] if isinstance(params.get(p), str)}
+        bad = [p for p, v in kept.items() if not _WORKER_ID.fullmatch(v)]
+        if bad:
+            raise LinkRefused(f"This study link's {bad[0]} is malformed: open it from your platform's study page.")
+        rater = f"{audience['platform']}:{worker}"
+        now = time.time()
+        with self._client.store.write() as wconn:
+            member = sql.get_member(wconn, audience["id"], rater)
+            if member is None:
+                sql.add_member(wconn, {"audience_id": audience["id"], "rater": rater, "source": "study",
+                                       "token_hash": None, "leaderboard_id": audience["study_board"],
+                                       "quota": audience["study_quota"],
+                                       "completion_url": audience["study_completion_url"], "expires_at": None,
+                                       "params": kept, "created_at": now})
+                member = sql.get_member(wconn, audience["id"], rater)
+        assert member is not None
+        return self._admission(member, audience, now)
+
+    def revoke(self, token_or_rater: str) -> list[str]:
+        """Revoke an invite link (by its token) or a rater (by pseudonym or ``prolific:<id>``, in
+        every audience they belong to): their link stops working at once; their votes stay
+        (exclude them with :meth:`Leaderboard.exclude_rater`). Returns the raters revoked.
+
+        :raises NotFoundError: no member has this token or rater id.
+        """
+        value = str(token_or_rater)
+        with self._client.store.write() as conn:
+            found = sql.member_by_token(conn, _digest(value))
+            targets = [found] if found else [m for a in sql.audience_ids(conn)
+                                             if (m := sql.get_member(conn, a, value)) is not None]
+            if not targets:
+                raise NotFoundError(f"no invite token or audience member {value!r} "
+                                    "(`rater audience report NAME` lists the members)")
+            for member in targets:
+                sql.revoke(conn, member["id"], time.time())
+        return [m["rater"] for m in targets]
+
+    def votes_cast(self, admission: Admission) -> int:
+        """Votes the admitted rater has cast on their board."""
+        return sql.rater_votes(self._client.store.conn, admission.leaderboard_id, admission.rater)
+
+    def complete(self, admission: Admission) -> str:
+        """The rater's completion code: made (random) and stored on the first call, the same after."""
+        while True:
+            try:
+                with self._client.store.write() as conn:
+                    return sql.set_completion(conn, admission.member_id, secrets.token_hex(5).upper(), time.time())
+            except sqlite3.IntegrityError:  # the code another rater has (one chance in a trillion)
+                continue

@@ -1,0 +1,132 @@
+"""The rating app with audiences, driven by Streamlit's AppTest through the query string: an
+invite link admits and identifies its rater (in place of the passcode), a typed name is refused
+on an audience board, the quota ends in a stored completion code, refused links show why and
+nothing else, and a Prolific study link admits the worker under their PID."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_support import APP, SECRET, button, click, labels, make_board, open_app, page_text, start
+from rater import Client, Leaderboard
+from rater.app.session import escape_markdown
+
+ANSWERS = ("A is better", "B is better")
+
+
+def _linked(monkeypatch: pytest.MonkeyPatch, db: Path, params: dict[str, str], passcode: str | None = None) -> AppTest:
+    monkeypatch.setenv("RATER_DB", str(db))
+    monkeypatch.setenv("RATER_HOST", "127.0.0.1")
+    if passcode:
+        monkeypatch.setenv("RATER_PASSCODE", passcode)
+    else:
+        monkeypatch.delenv("RATER_PASSCODE", raising=False)
+    monkeypatch.delenv("RATER_ADMIN_PASSCODE", raising=False)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def _rating(at: AppTest) -> bool:
+    return any(label in labels(at) for label in ANSWERS)
+
+
+@pytest.fixture
+def board(client: Client, png: Callable[..., Path]) -> Leaderboard:
+    lb = make_board(client, png, models=3, prompts=2, repeat_share=0.0)
+    audience = client.audience.create_audience("Experts")
+    audience.attach(lb)
+    return lb
+
+
+def _audience(client: Client):
+    [found] = client.audience.find_audiences("Experts")
+    return found
+
+
+def test_invite_link_admits_without_passcode_and_identifies(client, board, monkeypatch) -> None:
+    [invite] = _audience(client).invite(board, count=1)
+    at = _linked(monkeypatch, client.db_path, _query(invite.url), passcode="s3cret")
+    assert not at.exception, at.exception
+    assert not [t for t in at.text_input if t.label == "Passcode"]  # the link replaces it
+    assert _rating(at)
+    assert f"Rating as **{escape_markdown(invite.rater)}**" in at.sidebar.markdown[0].value
+    assert "Change name or leaderboard" not in labels(at)
+    click(at, "A is better")
+    [(rater, count)] = client.store.conn.execute(
+        "SELECT rater, count(*) FROM votes GROUP BY rater").fetchall()
+    assert (rater, count) == (invite.rater, 1)  # the vote carries the link's identity
+    assert SECRET not in page_text(at)
+
+
+def test_typed_name_is_refused_on_an_audience_board(client, board, png, monkeypatch) -> None:
+    at = open_app(monkeypatch, client.db_path, board.id, rater="mallory")
+    assert "open only to invited raters" in page_text(at)
+    assert not _rating(at)
+    at = open_app(monkeypatch, client.db_path, board.id)
+    start(at, "mallory")
+    assert "open only to invited raters" in page_text(at) and not _rating(at)
+    assert client.store.conn.execute("SELECT count(*) FROM matchups").fetchone()[0] == 0
+    other = make_board(client, png, models=2, prompts=1)  # no audience: the typed name still works
+    at = open_app(monkeypatch, client.db_path, other.id, rater="bob")
+    assert _rating(at)
+
+
+def test_quota_ends_with_a_stored_completion_code(client, board, monkeypatch) -> None:
+    [invite] = _audience(client).invite(board, count=1, quota=2, completion_url="https://example.org/done?cc=X1")
+    at = _linked(monkeypatch, client.db_path, _query(invite.url))
+    click(at, "A is better")
+    assert _rating(at)
+    click(at, "B is better")
+    assert not _rating(at)
+    [code] = [c.value for c in at.code]
+    stored = client.store.conn.execute("SELECT completion_code FROM audience_raters WHERE rater = ?",
+                                       (invite.rater,)).fetchone()[0]
+    assert code == stored and len(code) == 10
+    [link] = at.get("link_button")
+    assert link.proto.url == "https://example.org/done?cc=X1"
+    again = _linked(monkeypatch, client.db_path, _query(invite.url))  # coming back: the same code
+    assert [c.value for c in again.code] == [code] and not _rating(again)
+    assert client.store.conn.execute("SELECT count(*) FROM votes").fetchone()[0] == 2
+
+
+def test_revoked_expired_and_unknown_links_show_why_and_nothing_else(client, board, monkeypatch) -> None:
+    audience = _audience(client)
+    [revoked, expired] = audience.invite(board, count=2)
+    at = _linked(monkeypatch, client.db_path, _query(revoked.url))
+    assert _rating(at)
+    client.audience.revoke(_query(revoked.url)["invite"])
+    at.run()  # the same session, next click: refused now
+    assert "revoked" in at.error[0].value and not _rating(at)
+    with client.store.write() as conn:
+        conn.execute("UPDATE audience_raters SET expires_at = 1e9 WHERE rater = ?", (expired.rater,))
+    for params, message in ((_query(expired.url), "expired"), ({"invite": "x" * 32}, "not valid"),
+                            ({"invite": "<script>"}, "not valid")):
+        at = _linked(monkeypatch, client.db_path, params, passcode="s3cret")
+        assert message in at.error[0].value
+        assert not _rating(at) and not at.text_input  # no rating screen, no passcode form either
+    served = client.store.conn.execute("SELECT DISTINCT rater FROM matchups").fetchall()
+    assert served == [(revoked.rater,)]  # nothing was stored for the refused links
+
+
+def test_prolific_study_link_admits_under_the_pid(client, board, monkeypatch) -> None:
+    link = _audience(client).open_study(board, quota=1)
+    params = {**_query(link), "PROLIFIC_PID": "5f1a2b3c4d5e6f7a8b9c0d1e", "STUDY_ID": "st1", "SESSION_ID": "se1"}
+    at = _linked(monkeypatch, client.db_path, params, passcode="s3cret")
+    assert _rating(at)
+    assert escape_markdown("prolific:5f1a2b3c4d5e6f7a8b9c0d1e") in at.sidebar.markdown[0].value
+    click(at, "A is better")
+    assert len(at.code) == 1 and not _rating(at)  # quota 1: done
+    assert client.store.conn.execute("SELECT rater FROM votes").fetchall() == [("prolific:5f1a2b3c4d5e6f7a8b9c0d1e",)]
+    forged = _linked(monkeypatch, client.db_path, {**params, "study": "guessed", "PROLIFIC_PID": "other"})
+    assert "not valid" in forged.error[0].value and not _rating(forged)

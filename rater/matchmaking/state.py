@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -350,6 +351,7 @@ class BoardState:
 _STATES: dict[tuple[str, str], BoardState] = {}
 _STATES_LOCK = threading.Lock()
 _SEEDS: list[np.random.SeedSequence | None] = [None]
+_FILE_KEYS: weakref.WeakKeyDictionary[Store, str] = weakref.WeakKeyDictionary()
 
 
 def seed_states(seed: int | None) -> None:
@@ -358,9 +360,17 @@ def seed_states(seed: int | None) -> None:
         _SEEDS[0] = None if seed is None else np.random.SeedSequence(seed)
 
 
+def _file_key(store: Store) -> str:
+    """The store's database file as the registry names it (resolved once per store)."""
+    key = _FILE_KEYS.get(store)
+    if key is None:
+        key = _FILE_KEYS[store] = str(store.path.resolve())
+    return key
+
+
 def state_for(store: Store, leaderboard_id: str) -> BoardState:
     """The registry's state for this board (created empty on first use; call ``refresh``)."""
-    key = (str(store.path.resolve()), leaderboard_id)
+    key = (_file_key(store), leaderboard_id)
     with _STATES_LOCK:
         state = _STATES.get(key)
         if state is None:
@@ -376,6 +386,6 @@ def forget_states(store: Store | None = None) -> None:
         if store is None:
             _STATES.clear()
             return
-        path = str(store.path.resolve())
+        path = _file_key(store)
         for key in [k for k in _STATES if k[0] == path]:
             del _STATES[key]

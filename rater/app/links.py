@@ -18,7 +18,7 @@ from rater.errors import LinkRefused
 
 from .markdown_text import escape_markdown
 
-__all__ = ["admission", "completion_screen", "gate", "linked_done", "refuse_unlinked"]
+__all__ = ["admission", "completion_screen", "gate", "linked_done", "recheck", "refuse_unlinked"]
 
 ADMISSION_KEY = "admission"
 LINK_KEY = "link_params"
@@ -39,10 +39,7 @@ def gate(db: Client) -> bool | None:
     if not params:
         return None
     try:
-        if params.get("invite") is not None:
-            found = db.audience.admit_invite(params.get("invite"))
-        else:
-            found = db.audience.admit_worker(params.get("audience"), params.get("study"), params)
+        found = _admit(db, params)
     except LinkRefused as exc:
         st.session_state.pop(ADMISSION_KEY, None)
         st.title("Rater")
@@ -50,6 +47,27 @@ def gate(db: Client) -> bool | None:
         return False
     st.session_state[ADMISSION_KEY] = found
     return True
+
+
+def _admit(db: Client, params: dict[str, str]) -> Admission:
+    if params.get("invite") is not None:
+        return db.audience.admit_invite(params.get("invite"))
+    return db.audience.admit_worker(params.get("audience"), params.get("study"), params)
+
+
+def recheck(db: Client) -> None:
+    """For the rating fragment, which reruns alone on each answer (without :func:`gate`): a
+    full rerun as soon as the link stops admitting (revoked, expired) or its rater reaches the
+    quota, so that the page shows the refusal or the completion screen instead of a pair."""
+    found = admission()
+    if found is None:
+        return
+    try:
+        found = _admit(db, st.session_state.get(LINK_KEY) or {})
+    except LinkRefused:
+        st.rerun()
+    if found.quota is not None and db.audience.votes_cast(found) >= found.quota:
+        st.rerun()
 
 
 def admission() -> Admission | None:

@@ -195,6 +195,7 @@ def _pair_screen(session: RatingSession) -> None:
     # Made on every run, even with nothing to prefetch: a fragment's rerun may only write to
     # a container outside it (the sidebar) when its last full run did.
     hidden = st.sidebar.container(key="prefetch")  # display: none (see streamlit_app.py)
+    links.recheck(common.client())  # a link revoked, or its quota reached, since the page was drawn
     error = st.session_state.pop(ERROR_KEY, None)
     if error:
         st.error(escape_markdown(error))

@@ -1,0 +1,74 @@
+"""One full invite-link session in real Chromium against ``rater serve`` on a network host with
+passcodes: open the personal link (no passcode asked), vote up to the quota, get the completion
+code (the one stored) and the link to the study's completion page. The token never appears in
+the server's output; the static site built afterwards names no worker id, pseudonym or token."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from app_support import make_board
+from test_app_serve import free_port, start_server, stop_server, wait_healthy
+from test_serve_browser import CHROMIUM, browser, pair_ready  # noqa: F401  (the fixture)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"),
+]
+
+DONE_URL = "https://example.org/complete?cc=STUDY1"
+
+
+def test_invite_link_session_to_completion_code(client, png, browser, tmp_path: Path) -> None:  # noqa: F811
+    lb = make_board(client, png, models=3, prompts=3, repeat_share=0.0)
+    audience = client.audience.create_audience("Experts")
+    audience.attach(lb)
+    port = free_port()
+    [invite] = audience.invite(lb, count=1, quota=3, completion_url=DONE_URL,
+                               base_url=f"http://127.0.0.1:{port}/")
+    token = parse_qs(urlsplit(invite.url).query)["invite"][0]
+    proc = start_server(client.db_path, port, "--host", "0.0.0.0",
+                        env={"RATER_PASSCODE": "let-me-in", "RATER_ADMIN_PASSCODE": "owner-code"})
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/", proc)
+        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        page.goto(invite.url)
+        key = None
+        for k in range(1, 4):
+            key, _ = pair_ready(page, key)
+            assert page.get_by_label("Passcode").count() == 0 and page.get_by_label("Your name").count() == 0
+            page.get_by_role("button", name="A is better").click()
+            if k < 3:
+                page.get_by_text(f"Your votes this session: {k}").wait_for(timeout=20_000)
+        page.get_by_text("Your completion code:").wait_for(timeout=20_000)
+        shown = page.locator('[data-testid="stCode"]').inner_text().strip()
+        finish = page.get_by_role("link", name="Finish on the study's page")
+        assert finish.get_attribute("href") == DONE_URL
+        assert page.locator('[class*="st-key-left-"]').count() == 0  # no more pairs
+    finally:
+        out = stop_server(proc)
+    assert token not in out
+    conn = sqlite3.connect(client.db_path)
+    code, votes = conn.execute(
+        "SELECT completion_code, (SELECT count(*) FROM votes WHERE rater = ?) FROM audience_raters WHERE rater = ?",
+        (invite.rater, invite.rater)).fetchone()
+    assert (shown, votes) == (code, 3)
+
+    from site_builder import build_site
+
+    secret = parse_qs(urlsplit(audience.open_study(lb)).query)["study"][0]
+    worker = client.audience.admit_worker(audience.id, secret, {"PROLIFIC_PID": "PIDSECRET123"})
+    matchup = lb.next_matchup(worker.rater)
+    lb.record_vote(matchup.id, "right", worker.rater)
+    site = tmp_path / "site"
+    build_site(client.db_path, site, progress=None)
+    for path in site.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".csv", ".json", ".txt", ".svg", ".xml"):
+            text = path.read_text(errors="replace")
+            for leak in ("PIDSECRET123", invite.rater, token, audience.id):
+                assert leak not in text, (path, leak)

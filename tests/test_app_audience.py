@@ -130,3 +130,24 @@ def test_prolific_study_link_admits_under_the_pid(client, board, monkeypatch) ->
     assert client.store.conn.execute("SELECT rater FROM votes").fetchall() == [("prolific:5f1a2b3c4d5e6f7a8b9c0d1e",)]
     forged = _linked(monkeypatch, client.db_path, {**params, "study": "guessed", "PROLIFIC_PID": "other"})
     assert "not valid" in forged.error[0].value and not _rating(forged)
+
+
+def test_standings_page_offers_each_audience_of_a_board(client, board, monkeypatch) -> None:
+    crowd = client.audience.create_audience("Crowd")
+    crowd.attach(board)
+    [expert] = _audience(client).invite(board, count=1)
+    [worker] = crowd.invite(board, count=1)
+    for rater, n in ((expert.rater, 2), (worker.rater, 3)):
+        for _ in range(n):
+            matchup = board.next_matchup(rater, continue_when_settled=True)
+            board.record_vote(matchup.id, "left", rater)
+    at = open_app(monkeypatch, client.db_path, board.id)  # on the loopback: the owner
+    at.switch_page("views/standings.py").run()
+    assert not at.exception, at.exception
+    def counted() -> int:
+        return int(at.dataframe[0].value["total_matches"].sum()) // 2
+    assert counted() == 5
+    [picker] = [s for s in at.selectbox if s.label == "Votes of"]
+    assert picker.options[0] == "every audience" and set(picker.options[1:]) == {"Experts", "Crowd"}
+    picker.set_value(crowd.id).run()
+    assert counted() == 3

@@ -95,3 +95,21 @@ def test_study_link_and_bad_input(client: Client, png: Callable[..., Path]) -> N
     ok(db, "audience", "create", "Prompt experts")
     fails(db, "audience", "report", "Prompt experts", message="2 audiences are named 'Prompt experts'")
     assert client.store.conn.execute("SELECT count(*) FROM audience_raters WHERE source = 'invite'").fetchone()[0] == 0
+
+
+def test_standings_of_one_audience(client: Client, png: Callable[..., Path]) -> None:
+    db, board, audience_id = _setup(client, png)
+    ok(db, "audience", "attach", audience_id, board.id)
+    other = client.audience.create_audience("Crowd")
+    other.attach(board)
+    [expert] = client.audience.get_audience_by_id(audience_id).invite(board, count=1)
+    [crowd] = other.invite(board, count=1)
+    for rater, n in ((expert.rater, 3), (crowd.rater, 5)):
+        for _ in range(n):
+            matchup = board.next_matchup(rater, continue_when_settled=True)
+            board.record_vote(matchup.id, "left", rater)
+    def votes(*extra: str) -> int:
+        table = list(csv.DictReader(io.StringIO(ok(db, "standings", board.id, "--format", "csv", *extra))))
+        return sum(int(r["total_matches"]) for r in table) // 2
+    assert (votes(), votes("--audience", "Prompt experts"), votes("--audience", other.id)) == (8, 3, 5)
+    fails(db, "standings", board.id, "--audience", "nosuch", message="no audience with id or name 'nosuch'")

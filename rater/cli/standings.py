@@ -48,9 +48,10 @@ def _weights(pairs: tuple[str, ...]) -> dict[str, float] | None:
               help="Overall standings over these leaderboards only (repeatable; default: all).")
 @click.option("--weight", "weights", multiple=True, metavar="LEADERBOARD_ID=W",
               help="A leaderboard's weight in the overall standings (repeatable; default: equal).")
+@click.option("--audience", help="Only the votes of this audience's members (its name or id; a leaderboard's standings).")
 @friendly_errors
 def standings(target_id: str, fmt: str, tags: tuple[str, ...], overall: bool, boards: tuple[str, ...],
-              weights: tuple[str, ...]) -> None:
+              weights: tuple[str, ...], audience: str | None) -> None:
     """Print the standings of a leaderboard, or the overall standings of a benchmark: rank
     range, score with 95% interval, votes.
 
@@ -69,6 +70,7 @@ def standings(target_id: str, fmt: str, tags: tuple[str, ...], overall: bool, bo
     \b
         rater standings k7gq2mxa --format csv --tag landscape
         rater standings t2i2026x --weight aesthet1=2 --weight align123=1
+        rater standings k7gq2mxa --audience "Prompt alignment experts"
     """
     client = open_client()
     mri = client.mri
@@ -78,8 +80,10 @@ def standings(target_id: str, fmt: str, tags: tuple[str, ...], overall: bool, bo
         except LeaderboardNotFound:
             pass
         else:
-            _board_standings(lb, fmt, tags)
+            _board_standings(lb, fmt, tags, None if audience is None else client.audience.audience(audience))
             return
+    if audience is not None:
+        raise click.ClickException("--audience applies to a leaderboard's standings: give a leaderboard id")
     try:
         bench = mri.get_benchmark_by_id(target_id)
     except BenchmarkNotFound:
@@ -94,8 +98,8 @@ def standings(target_id: str, fmt: str, tags: tuple[str, ...], overall: bool, bo
     _overall_standings(bench, fmt, tags, list(boards) or None, _weights(weights))
 
 
-def _board_standings(lb: Any, fmt: str, tags: tuple[str, ...]) -> None:
-    df = lb.get_standings(tags=list(tags) or None)[BOARD_COLUMNS]
+def _board_standings(lb: Any, fmt: str, tags: tuple[str, ...], audience: Any = None) -> None:
+    df = lb.get_standings(tags=list(tags) or None, audience=audience)[BOARD_COLUMNS]
     if fmt == "csv":  # names that look like formulas are neutralised (rater.results.csv_cells)
         df.assign(name=df["name"].map(safe_cell)).to_csv(sys.stdout, index=False,
                                                          quoting=csv.QUOTE_MINIMAL)

@@ -30,9 +30,10 @@ STANDINGS_COLUMNS = {
 
 
 @st.cache_data(show_spinner="Computing standings…", max_entries=32)
-def _standings(key: tuple[Any, ...], _board: Any) -> tuple[pd.DataFrame, int]:
-    """Standings, recomputed only when a vote or an exclusion changed them (``key``)."""
-    df = _board.get_standings()
+def _standings(key: tuple[Any, ...], _board: Any, audience: str | None = None) -> tuple[pd.DataFrame, int]:
+    """Standings (of one audience's votes, or everyone's), recomputed only when a vote or an
+    exclusion changed them (``key``)."""
+    df = _board.get_standings(audience=audience)
     return df, int(df.attrs.get("excluded_votes", 0))
 
 
@@ -49,8 +50,13 @@ def main() -> None:
                 "rated, so that every vote is about the pair on screen.")
         common.owner_gate(cfg)
         return
+    audiences = {a: db.audience.get_audience_by_id(a).name for a in db.audience.board_audiences(board.id)}
+    audience = None
+    if len(audiences) > 1:  # a choice only when there is one to make
+        audience = st.selectbox("Votes of", [None, *audiences], key="audience-picker",
+                                format_func=lambda a: "every audience" if a is None else audiences[a])
     try:
-        df, excluded = _standings(standings_key(board), board)
+        df, excluded = _standings(standings_key(board), board, audience)
     except LeaderboardError as exc:
         st.error(escape_markdown(f"Cannot compute standings: {exc}"))
         return

@@ -46,7 +46,8 @@ from .errors import (
     VoteError,
 )
 from rater.api.leaderboard import CARD_FIELDS, Leaderboard, ModelCard, ModelInfo
-from rater.api.audience import Admission, Audience, AudienceManager, Invite
+from rater.api.audience import Admission, Audience, Invite
+from rater.api.audience_manager import AudienceManager
 from rater.api.benchmark import Benchmark
 from rater.api.settings import BenchmarkNotFound, Tag, VoteAggregation
 from rater.api.participant import Job, Participant

@@ -280,3 +280,19 @@ def test_migration_keeps_rows_and_boards_stay_open(tmp_path: Path) -> None:
         for lb in client.mri.list_leaderboards():
             assert client.audience.board_audiences(lb.id) == []
             assert _vote(lb, "typed name", 1) == 1
+
+
+def test_votes_imported_from_another_host_are_not_refused(client: Client, board: Leaderboard,
+                                                          tmp_path: Path) -> None:
+    """Votes merged from another host were admitted there: the store's audience check leaves
+    imports alone (staged rows), so restricting a board here never makes an import fail."""
+    client.backup(tmp_path / "other" / "lb.db")
+    _vote(board, "field-rater", 4)
+    board.export_votes(tmp_path / "votes.jsonl")
+    with Client(tmp_path / "other" / "lb.db") as other:
+        copy = other.mri.get_leaderboard_by_id(board.id)
+        other.audience.create_audience("Experts").attach(copy)
+        other.import_votes(tmp_path / "votes.jsonl")
+        assert copy.summary()["votes"] == 4
+        with pytest.raises(VoteError):
+            copy.next_matchup("field-rater")  # here they are not a member: nothing served

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from rater.errors import LeaderboardNotFound, ValidationError
 from .ids import new_leaderboard_id
 from .settings import check_tag_lists
-from .audience import AudienceManager
+from .audience_manager import AudienceManager
 from .benchmark_manager import BenchmarkManager
 from .leaderboard import Leaderboard
 from rater.intake.media import (

@@ -157,15 +157,17 @@ class AudienceManager:
             raise LinkRefused(f"This study link's {bad[0]} is malformed: open it from your platform's study page.")
         rater = f"{audience['platform']}:{worker}"
         now = time.time()
-        with self._client.store.write() as wconn:
-            member = sql.get_member(wconn, audience["id"], rater)
-            if member is None:
-                sql.add_member(wconn, {"audience_id": audience["id"], "rater": rater, "source": "study",
-                                       "token_hash": None, "leaderboard_id": audience["study_board"],
-                                       "quota": audience["study_quota"],
-                                       "completion_url": audience["study_completion_url"], "expires_at": None,
-                                       "params": kept, "created_at": now})
-                member = sql.get_member(wconn, audience["id"], rater)
+        member = sql.get_member(conn, audience["id"], rater)  # later visits (every click) only read
+        if member is None:
+            with self._client.store.write() as wconn:
+                member = sql.get_member(wconn, audience["id"], rater)  # two tabs at once: one row
+                if member is None:
+                    sql.add_member(wconn, {"audience_id": audience["id"], "rater": rater, "source": "study",
+                                           "token_hash": None, "leaderboard_id": audience["study_board"],
+                                           "quota": audience["study_quota"],
+                                           "completion_url": audience["study_completion_url"],
+                                           "expires_at": None, "params": kept, "created_at": now})
+                    member = sql.get_member(wconn, audience["id"], rater)
         assert member is not None
         return self._admission(member, audience, now)
 

@@ -47,6 +47,7 @@ def test_create_attach_invite_revoke_report(client: Client, png: Callable[..., P
     fails(db, "audience", "invite", "Prompt experts", "--board", board.id, "--count", "2",
           message="attach it first")
     assert "leaderboards: none" in ok(db, "audience", "list")
+    assert "no members yet" in run(db, "audience", "report", audience_id).stderr
     assert "now restricted" in ok(db, "audience", "attach", "Prompt experts", board.id)
     assert "already" in ok(db, "audience", "attach", audience_id, board.id)
     result = run(db, "audience", "invite", "Prompt experts", "--board", board.id, "--count", "3",

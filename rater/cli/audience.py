@@ -188,10 +188,14 @@ def report(name: str, fmt: str) -> None:
     """
     from rater.results.audience_report import report_csv
 
-    rows = open_client().audience.audience(name).report()
+    found = open_client().audience.audience(name)
+    rows = found.report()
     if fmt == "csv":
         click.echo(report_csv(rows), nl=False)
         return
+    if not rows:
+        click.echo(f"audience {found.id} has no members yet: `rater audience invite` or `study` makes links",
+                   err=True)
     for r in rows:
         agreement = "-" if r.agreement is None else f"{100 * r.agreement:.0f}%"
         click.echo(f"{r.rater}  votes {r.votes}  active {r.active_minutes} min  agreement {agreement}"

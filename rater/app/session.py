@@ -236,7 +236,10 @@ def rater_rows(stats: Sequence[RaterStats]) -> list[dict[str, Any]]:
             "Agreement %": _percent(s.agreement),
             "Left rate %": _percent(s.left_rate),
             "Median seconds": None if s.median_seconds is None else round(s.median_seconds, 1),
+            "Gold votes": s.gold_votes,
+            "Gold accuracy %": _percent(s.gold_accuracy),
             "Excluded": s.excluded,
+            "Reason": s.reason,
         }
         for s in stats
     ]

@@ -6,7 +6,9 @@ stopping rule), stores it as served and returns it; :func:`record_vote` stores t
 judgement; :func:`board_status` says whether the board is settled and which models are still
 being placed.
 
-Quality-control repeats: a share ``board.repeat_share`` of the pairs served repeats a pair the
+Gold pairs (known-answer pairs, :mod:`rater.matchmaking.gold`) are served first to raters who
+must qualify, then as a share ``gold_share`` of the pairs; their votes judge the rater and count
+nowhere else. Quality-control repeats: a share ``board.repeat_share`` of the pairs served repeats a pair the
 same rater already voted on, sides swapped, stored with ``repeat_of`` set to the original
 matchup. Their votes are kept for rater-agreement statistics but are not new information, so
 neither the matchmaker nor the standings count them.
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from rater.errors import MatchupNotFound, ValidationError, VoteError
+from rater.matchmaking import gold
 from rater.matchmaking.pick import Plan, pick_information, pick_uniform
 from rater.matchmaking.select import MIN_PLACED_VOTES, Analysis, analyse
 from rater.matchmaking.state import BoardState, MediaItem, RaterView, state_for
@@ -96,6 +99,7 @@ class Matchup:
     right: MatchupSide
     rater: str
     is_repeat: bool
+    is_gold: bool = False  # never shown to raters: a gold pair looks like any other
 
 
 @dataclass(frozen=True)
@@ -177,26 +181,31 @@ def next_matchup(
         if analysis.settled and not continue_when_settled:
             return None
         history = state.rater_view(conn, rater)
-        row = None
-        if board.repeat_share > 0 and state.rng.random() < board.repeat_share:
+        row = gold.gold_row(store, board.id, rater, state.rng)
+        if row is None and board.repeat_share > 0 and state.rng.random() < board.repeat_share:
             row = _repeat_row(state, conn, board.id, rater)
         if row is None:
             plan = _plan(state, history, analysis, chosen, board.max_pair_votes)
             if plan is None:
                 return None
             row = _plan_row(state, plan, board.id, rater)
-        a, b = state.model_index[row["left_model"]], state.model_index[row["right_model"]]
         inflight = (rater, min(row["left_media"], row["right_media"]),
                     max(row["left_media"], row["right_media"]))
         state.inflight.add(inflight)
-        if row["repeat_of"] is None:
-            state.pending[row["id"]] = (a, b, row["served_at"])
-        matchup = _matchup(state, row, a, b)
+        if "gold_pair" in row:
+            matchup = _gold_matchup(state, row)
+        else:
+            a, b = state.model_index[row["left_model"]], state.model_index[row["right_model"]]
+            if row["repeat_of"] is None:
+                state.pending[row["id"]] = (a, b, row["served_at"])
+            matchup = _matchup(state, row, a, b)
     try:
         # Not synced on its own: a served matchup lost in a power cut is harmless, and the vote
         # on it (a durable commit, syncing the same log) makes it durable before it is counted.
         with store.write(durable=False) as wconn:
             votes.insert_matchup(wconn, row)
+            if row.get("qualifying"):
+                gold.mark_qualifying(wconn, board.id, rater)
     except BaseException:
         with state.lock:
             state.pending.pop(row["id"], None)
@@ -271,6 +280,22 @@ def _matchup(state: BoardState, row: dict[str, Any], a: int, b: int) -> Matchup:
     )
 
 
+def _gold_matchup(state: BoardState, row: dict[str, Any]) -> Matchup:
+    """A gold pair's matchup, shown exactly like any other (its media are not in the state:
+    their hidden participants are rated nowhere)."""
+    q = state.prompt_index[row["prompt_id"]]
+
+    def side(key: str) -> MatchupSide:
+        path = blob_path(state.media_dir, row[f"{key}_sha256"], row[f"{key}_ext"])
+        return MatchupSide(path, row[f"{key}_kind"], "", row[f"{key}_media"], row[f"{key}_sha256"])
+
+    return Matchup(
+        id=row["id"], leaderboard_id=row["leaderboard_id"], prompt=state.prompt_texts[q],
+        prompt_asset=state.prompt_assets[q], left=side("left"), right=side("right"),
+        rater=row["rater"], is_repeat=False, is_gold=True,
+    )
+
+
 def record_vote(store: Store, leaderboard_id: str, matchup_id: str, choice: str, rater_id: str) -> VoteReceipt:
     """Store a rater's judgement of a matchup served to them; return once it is on disk.
 
@@ -300,6 +325,9 @@ def record_vote(store: Store, leaderboard_id: str, matchup_id: str, choice: str,
         )
     with store.write() as conn:
         counted = votes.insert_vote(conn, matchup_id, rater, choice, time.time())
+        if counted and (served["gold_pair"] is not None or served["repeat_of"] is not None):
+            gold.judge_after_vote(conn, leaderboard_id, rater, gold=served["gold_pair"] is not None,
+                                  repeat=served["repeat_of"] is not None)
         standing = choice if counted else (votes.get_vote(conn, matchup_id) or {}).get("choice", choice)
     return VoteReceipt(matchup_id, standing, counted)
 

@@ -204,6 +204,7 @@ class BoardState:
         self.model_games = np.zeros(n)
         self.prompt_games = np.zeros((n, n_prompts))
         self.votes_counted = 0
+        self.rater_votes: dict[str, int] = {}  # each rater's votes that count unless excluded
         self._rating: RatingState | None = None
         self._posterior: Posterior | LocalPosterior | None = None
         self._unfitted = 0  # counted votes not in the last fit
@@ -244,9 +245,11 @@ class BoardState:
         excluded = votes.excluded_raters(conn, self.leaderboard_id)
         last_vote = self.seen[0]
         if excluded != self.excluded:
-            self.excluded = excluded
-            self._reset_counts()
-            last_vote = 0
+            changed, self.excluded = excluded ^ self.excluded, excluded
+            # a rater with no counted-or-countable votes changes nothing (one who qualifies)
+            if any(self.rater_votes.get(r) for r in changed):
+                self._reset_counts()
+                last_vote = 0
         if probe[0] != last_vote:
             self._apply(matchups.new_vote_rows(conn, self.leaderboard_id, last_vote, probe[0]))
         self.seen = probe
@@ -257,7 +260,10 @@ class BoardState:
         for row in rows:
             self.pending.pop(row[1], None)
         index = self.model_index  # votes of participants not rated here count nowhere
-        keep = [r for r in rows if not r[7] and r[6] not in self.excluded and r[2] in index and r[3] in index]
+        countable = [r for r in rows if not r[7] and r[2] in index and r[3] in index]
+        for r in countable:
+            self.rater_votes[r[6]] = self.rater_votes.get(r[6], 0) + 1
+        keep = [r for r in countable if r[6] not in self.excluded]
         if not keep:
             return
         index = self.model_index

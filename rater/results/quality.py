@@ -12,20 +12,24 @@ Three figures per rater, all from stored matchups and votes:
   served, or from the rater's previous vote on the board if that came later (the rating app
   prepares the next pair before the current one is voted on).
 
+- **gold accuracy**: the share of votes on gold pairs (known-answer pairs) that picked the
+  better side; with ``reason``, why a rater is excluded (by the owner, a failed qualification,
+  accuracy or agreement below the board's threshold: :mod:`rater.matchmaking.gold`).
+
 Excluding a rater keeps their votes stored and leaves them out of standings; including them again
 restores them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from rater.errors import NotFoundError
-from rater.store import votes
+from rater.store import gold, votes
 
 if TYPE_CHECKING:
     from rater.store import Store
@@ -44,6 +48,10 @@ class RaterStats:
     :param left_rate: share of non-tie votes for the left side; None without non-tie votes.
     :param median_seconds: median seconds from pair shown to vote; None without votes.
     :param excluded: whether the rater's votes are left out of standings.
+    :param gold_votes: votes on gold pairs; ``gold_correct``: those that picked the better side.
+    :param gold_accuracy: their share; None without gold votes.
+    :param reason: why the rater is excluded (or still qualifying); None when included.
+    :param qualified: True/False once the board's qualification is decided; else None.
     """
 
     name: str
@@ -53,6 +61,11 @@ class RaterStats:
     left_rate: float | None
     median_seconds: float | None
     excluded: bool
+    gold_votes: int = 0
+    gold_correct: int = 0
+    gold_accuracy: float | None = None
+    reason: str | None = None
+    qualified: bool | None = None
 
 
 def _empty(name: str, excluded: bool) -> RaterStats:
@@ -94,11 +107,21 @@ def rater_stats(store: Store, leaderboard_id: str) -> list[RaterStats]:
                 agreement=_number(r["agreement"]), left_rate=_number(r["left_rate"]),
                 median_seconds=_number(r["median_seconds"]), excluded=name in excluded,
             )
+    tallies, records = gold.gold_tallies(conn, leaderboard_id), gold.gold_rows(conn, leaderboard_id)
+    for name, s in stats.items():
+        cast, right = tallies.get(name, (0, 0))
+        record = records.get(name, {})
+        qualified = record.get("qualified")
+        stats[name] = replace(s, gold_votes=cast, gold_correct=right,
+                              gold_accuracy=right / cast if cast else None,
+                              reason=record.get("reason") if s.excluded else None,
+                              qualified=None if qualified is None else bool(qualified))
     return sorted(stats.values(), key=lambda s: (-s.votes, s.name))
 
 
 def set_rater_excluded(store: Store, leaderboard_id: str, rater_id: str, excluded: bool) -> None:
-    """Leave a rater's votes out of standings (``excluded=True``) or count them again.
+    """Leave a rater's votes out of standings (``excluded=True``) or count them again; the
+    owner's decision stands (no automatic rule of :mod:`rater.matchmaking.gold` overrides it).
 
     :raises NotFoundError: nobody of that name was served a pair on this board.
     """
@@ -110,3 +133,5 @@ def set_rater_excluded(store: Store, leaderboard_id: str, rater_id: str, exclude
                 f"no rater named {rater_id!r} on leaderboard {leaderboard_id} (raters: {shown})"
             )
         votes.set_rater_excluded(conn, leaderboard_id, rater_id, bool(excluded))
+        gold.set_rater_judgement(conn, leaderboard_id, rater_id, excluded=bool(excluded),
+                                 reason="excluded by the owner" if excluded else None, by_owner=True)

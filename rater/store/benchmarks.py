@@ -121,8 +121,9 @@ def insert_participant(conn: sqlite3.Connection, benchmark_id: str, name: str, n
 
 def participants(conn: sqlite3.Connection, benchmark_id: str, *, deleted: bool = False) -> list[dict[str, Any]]:
     """The benchmark's participants in the order they were added: ``id, name, status,
-    created_at, media`` (deleted ones only with ``deleted``)."""
-    where = "" if deleted else " AND o.status <> 'deleted'"
+    created_at, media`` (deleted ones only with ``deleted``; the hidden gold participants of
+    :mod:`rater.store.gold` never)."""
+    where = " AND o.gold = 0" + ("" if deleted else " AND o.status <> 'deleted'")
     return _rows(conn.execute(
         "SELECT o.id, o.name, o.status, o.created_at, count(m.id) AS media FROM models o "
         f"LEFT JOIN media m ON m.model_id = o.id WHERE o.benchmark_id = ?{where} "
@@ -182,7 +183,7 @@ def participants_with_blobs(conn: sqlite3.Connection, benchmark_id: str, sha256s
     found: dict[str, list[str]] = {}
     rows = conn.execute(
         "SELECT DISTINCT m.sha256, o.name FROM media m JOIN models o ON o.id = m.model_id "
-        "WHERE o.benchmark_id = ? AND o.status <> 'deleted' AND o.name != ? "
+        "WHERE o.benchmark_id = ? AND o.status <> 'deleted' AND o.gold = 0 AND o.name != ? "
         "AND m.sha256 IN (SELECT value FROM json_each(?)) ORDER BY m.sha256, o.name",
         (benchmark_id, except_model, json.dumps(sorted(sha256s))),
     )

@@ -90,13 +90,14 @@ def exported_matchups(conn: sqlite3.Connection, leaderboard_id: str) -> list[dic
     """The board's voted matchups plus every matchup they repeat (transitively), originals first.
 
     Unvoted matchups stay home: another host importing one could serve it to the same rater and
-    collect a vote that conflicts with the one this host may still collect.
+    collect a vote that conflicts with the one this host may still collect. So do gold pairs'
+    matchups (their media belong to hidden participants, and their votes count nowhere).
     """
     rows = _rows(
         conn.execute(
             "WITH RECURSIVE wanted(id) AS ("
             " SELECT v.matchup_id FROM votes v JOIN matchups mu ON mu.id = v.matchup_id"
-            f" WHERE mu.leaderboard_id = ? AND {visible('v')}"
+            f" WHERE mu.leaderboard_id = ? AND mu.gold_pair IS NULL AND {visible('v')}"
             " UNION SELECT mu.repeat_of FROM matchups mu JOIN wanted w ON w.id = mu.id"
             " WHERE mu.repeat_of IS NOT NULL) "
             + _MATCHUP_EXPORT
@@ -134,7 +135,7 @@ def exported_votes(conn: sqlite3.Connection, leaderboard_id: str) -> list[dict[s
         conn.execute(
             "SELECT v.id, v.matchup_id, v.rater, v.choice, v.voted_at, coalesce(v.origin, ?) AS origin "
             "FROM votes v JOIN matchups mu ON mu.id = v.matchup_id "
-            f"WHERE mu.leaderboard_id = ? AND {visible('v')} ORDER BY v.id",
+            f"WHERE mu.leaderboard_id = ? AND mu.gold_pair IS NULL AND {visible('v')} ORDER BY v.id",
             (host_id(conn), leaderboard_id),
         )
     )

@@ -480,10 +480,64 @@ def _migrate_to_8(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# --- version 9: gold pairs, qualification, automatic exclusion of raters ------------------------
+# A gold pair is a known-answer pair on one leaderboard: two media of one prompt of its
+# benchmark, ``better_media`` the right answer. Its media always belong to the benchmark's two
+# hidden participants (``models.gold = 1``: one holds the better sides, one the worse, so the
+# two sides of a matchup are of two models as the schema demands); they are never rated
+# anywhere (no run, status 'created') and listed nowhere, so a vote on a gold matchup is left
+# out of standings, matchmaking counts and matrices by the rule that already leaves out votes
+# involving participants not rated on the board. A matchup served from a gold pair names it
+# (``matchups.gold_pair``); a removed pair (``removed_at``) is served no more, its votes stay.
+# Per board: raters new to it first answer ``qualification_pairs`` gold pairs and must get
+# ``qualification_required`` right (0: no qualification); afterwards a ``gold_share`` of the
+# pairs served are gold pairs; a rater whose gold accuracy or repeat agreement falls below
+# ``min_gold_accuracy`` / ``min_repeat_agreement`` (0: not checked) after at least
+# ``min_quality_votes`` such votes is excluded, ``raters.reason`` saying why. ``raters.qualified``
+# is NULL until the qualification is decided (1 passed, 0 failed); ``raters.by_owner`` is set
+# once the owner excluded or included the rater by hand: no automatic rule overrides that.
+_SCHEMA_V9 = [
+    "ALTER TABLE models ADD COLUMN gold INTEGER NOT NULL DEFAULT 0 CHECK (gold IN (0, 1))",
+    "CREATE TABLE gold_pairs ("
+    " id             INTEGER PRIMARY KEY,"
+    " leaderboard_id TEXT NOT NULL REFERENCES leaderboards(id) ON DELETE CASCADE,"
+    " prompt_id      INTEGER NOT NULL REFERENCES prompts(id),"
+    " better_media   INTEGER NOT NULL REFERENCES media(id),"
+    " worse_media    INTEGER NOT NULL REFERENCES media(id),"
+    " created_at     REAL NOT NULL,"
+    " removed_at     REAL,"
+    " CHECK (better_media <> worse_media))",
+    "CREATE UNIQUE INDEX gold_pairs_once ON gold_pairs (leaderboard_id, better_media, worse_media)"
+    " WHERE removed_at IS NULL",
+    "ALTER TABLE matchups ADD COLUMN gold_pair INTEGER REFERENCES gold_pairs(id)",
+    "CREATE INDEX matchups_by_gold ON matchups (leaderboard_id, rater, gold_pair) WHERE gold_pair IS NOT NULL",
+    "ALTER TABLE leaderboards ADD COLUMN qualification_pairs INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (qualification_pairs >= 0)",
+    "ALTER TABLE leaderboards ADD COLUMN qualification_required INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (qualification_required >= 0 AND qualification_required <= qualification_pairs)",
+    "ALTER TABLE leaderboards ADD COLUMN gold_share REAL NOT NULL DEFAULT 0.05 "
+    "CHECK (gold_share >= 0 AND gold_share <= 0.5)",
+    "ALTER TABLE leaderboards ADD COLUMN min_gold_accuracy REAL NOT NULL DEFAULT 0.7 "
+    "CHECK (min_gold_accuracy >= 0 AND min_gold_accuracy <= 1)",
+    "ALTER TABLE leaderboards ADD COLUMN min_repeat_agreement REAL NOT NULL DEFAULT 0 "
+    "CHECK (min_repeat_agreement >= 0 AND min_repeat_agreement <= 1)",
+    "ALTER TABLE leaderboards ADD COLUMN min_quality_votes INTEGER NOT NULL DEFAULT 5 "
+    "CHECK (min_quality_votes >= 1)",
+    "ALTER TABLE raters ADD COLUMN reason TEXT",
+    "ALTER TABLE raters ADD COLUMN qualified INTEGER CHECK (qualified IS NULL OR qualified IN (0, 1))",
+    "ALTER TABLE raters ADD COLUMN by_owner INTEGER NOT NULL DEFAULT 0 CHECK (by_owner IN (0, 1))",
+]
+
+
+def _migrate_to_9(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V9:
+        conn.execute(statement)
+
+
 #: Ordered migration steps: ``MIGRATIONS[k]`` takes a database from version ``k`` to ``k + 1``.
 #: Append new steps; never edit a released one.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5, _migrate_to_6,
-    _migrate_to_7, _migrate_to_8,
+    _migrate_to_7, _migrate_to_8, _migrate_to_9,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

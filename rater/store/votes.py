@@ -23,6 +23,7 @@ __all__ = [
     "last_vote_id",
     "rater_known",
     "rater_names",
+    "rater_repeat_tally",
     "rater_vote_rows",
     "set_rater_excluded",
     "shown",
@@ -79,7 +80,7 @@ def shown(alias: str) -> str:
 #: A matchup with everything needed to show it: prompt text, both media and their models.
 MATCHUP_SELECT = (
     "SELECT mu.id, mu.leaderboard_id, mu.prompt_id, p.text AS prompt, mu.rater, mu.served_at, "
-    "mu.repeat_of, mu.left_media, lo.name AS left_model, lm.sha256 AS left_sha256, "
+    "mu.repeat_of, mu.gold_pair, mu.left_media, lo.name AS left_model, lm.sha256 AS left_sha256, "
     "lb.ext AS left_ext, lb.kind AS left_kind, mu.right_media, ro.name AS right_model, "
     "rm.sha256 AS right_sha256, rb.ext AS right_ext, rb.kind AS right_kind, "
     "p.asset_sha256 AS prompt_asset_sha256, ab.ext AS prompt_asset_ext, "
@@ -110,7 +111,8 @@ def ensure_rater(conn: sqlite3.Connection, leaderboard_id: str, rater: str) -> N
 
 def insert_matchup(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
     """Store a matchup as served: ``id, leaderboard_id, prompt_id, left_media, left_model,
-    right_media, right_model, rater, served_at, repeat_of``.
+    right_media, right_model, rater, served_at, repeat_of`` and optionally ``gold_pair`` (the
+    gold pair it shows).
 
     A quality-control repeat (``repeat_of`` set) must repeat an earlier matchup of the same
     rater on the same board and media pair with sides swapped: the schema's trigger refuses
@@ -122,9 +124,9 @@ def insert_matchup(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
     ensure_rater(conn, row["leaderboard_id"], row["rater"])
     conn.execute(
         "INSERT INTO matchups (id, leaderboard_id, prompt_id, left_media, left_model, right_media,"
-        " right_model, rater, served_at, repeat_of) VALUES (:id, :leaderboard_id, :prompt_id, "
-        ":left_media, :left_model, :right_media, :right_model, :rater, :served_at, :repeat_of)",
-        row,
+        " right_model, rater, served_at, repeat_of, gold_pair) VALUES (:id, :leaderboard_id, :prompt_id, "
+        ":left_media, :left_model, :right_media, :right_model, :rater, :served_at, :repeat_of, :gold_pair)",
+        {"gold_pair": None, **row},
     )
 
 
@@ -251,6 +253,16 @@ def rater_known(conn: sqlite3.Connection, leaderboard_id: str, rater: str) -> bo
     ).fetchone()[0] == 1
 
 
+# Whether a repeat's vote (``v`` on matchup ``mu``) agrees with its original's (``ov`` on ``o``):
+# NULL without an original vote; the same media picked, or both ties.
+_AGREES = (
+    "CASE WHEN ov.id IS NULL THEN NULL "
+    "WHEN v.choice = 'tie' OR ov.choice = 'tie' THEN v.choice = ov.choice "
+    "ELSE (CASE v.choice WHEN 'left' THEN mu.left_media ELSE mu.right_media END) "
+    "= (CASE ov.choice WHEN 'left' THEN o.left_media ELSE o.right_media END) END"
+)
+
+
 def rater_vote_rows(conn: sqlite3.Connection, leaderboard_id: str) -> list[tuple[Any, ...]]:
     """Every vote on the board (repeats included, in no particular order) as tuples ``(rater,
     vote_id, voted_at, served_at, choice, agrees)``. ``agrees`` is None unless the vote is on a
@@ -258,11 +270,7 @@ def rater_vote_rows(conn: sqlite3.Connection, leaderboard_id: str) -> list[tuple
     media (sides are compared by media, so a swapped repeat agrees with the opposite side) or
     both were ties, else 0."""
     return conn.execute(
-        "SELECT v.rater, v.id, v.voted_at, mu.served_at, v.choice, "
-        "CASE WHEN ov.id IS NULL THEN NULL "
-        "WHEN v.choice = 'tie' OR ov.choice = 'tie' THEN v.choice = ov.choice "
-        "ELSE (CASE v.choice WHEN 'left' THEN mu.left_media ELSE mu.right_media END) "
-        "= (CASE ov.choice WHEN 'left' THEN o.left_media ELSE o.right_media END) END "
+        f"SELECT v.rater, v.id, v.voted_at, mu.served_at, v.choice, {_AGREES} "
         # CROSS JOIN: votes as the outer loop, one key lookup per vote (see vote_columns).
         "FROM votes v CROSS JOIN matchups mu ON mu.id = v.matchup_id "
         "LEFT JOIN matchups o ON o.id = mu.repeat_of "
@@ -270,6 +278,19 @@ def rater_vote_rows(conn: sqlite3.Connection, leaderboard_id: str) -> list[tuple
         f"WHERE mu.leaderboard_id = ? AND {visible('v')}",
         (leaderboard_id,),
     ).fetchall()
+
+
+def rater_repeat_tally(conn: sqlite3.Connection, leaderboard_id: str, rater: str) -> tuple[int, int]:
+    """``(repeats whose original was voted on, agreeing ones)`` of one rater on the board
+    (agreement as in :func:`rater_vote_rows`), from the rater's own matchups (an index range)."""
+    row = conn.execute(
+        f"SELECT count(ov.id), coalesce(sum({_AGREES}), 0) FROM matchups mu "
+        f"JOIN votes v ON v.matchup_id = mu.id AND {visible('v')} JOIN matchups o ON o.id = mu.repeat_of "
+        f"JOIN votes ov ON ov.matchup_id = o.id AND {visible('ov')} "
+        "WHERE mu.leaderboard_id = ? AND mu.rater = ? AND mu.repeat_of IS NOT NULL",
+        (leaderboard_id, rater),
+    ).fetchone()
+    return int(row[0]), int(row[1])
 
 
 def insert_voted_matchups(

@@ -16,6 +16,8 @@ RATER_COLUMNS = {
     "Agreement %": st.column_config.NumberColumn(format="%.0f%%", help="Same judgement on repeats"),
     "Left rate %": st.column_config.NumberColumn(format="%.0f%%", help="Decided votes for A"),
     "Median seconds": st.column_config.NumberColumn(format="%.1f s"),
+    "Gold accuracy %": st.column_config.NumberColumn(format="%.0f%%", help="Known-answer pairs judged right"),
+    "Reason": st.column_config.TextColumn(help="Why the rater is excluded"),
 }
 
 
@@ -71,7 +73,9 @@ def main() -> None:
         "Agreement: share of repeated pairs (shown again with the sides swapped) judged the same "
         "way as the first time. Left rate: share of decided votes for the left side (A); far "
         "from 50% suggests position bias. Seconds: median time a pair was on screen before the "
-        "vote. Excluded raters' votes stay stored but are left out of the standings."
+        "vote. Gold accuracy: share of gold (known-answer) pairs judged right. Excluded raters' "
+        "votes stay stored but are left out of the standings; the reason says who or which rule "
+        "excluded them (including a rater again overrides the rules for that rater)."
     )
     error = st.session_state.pop("raters_error", None)
     if error:

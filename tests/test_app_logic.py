@@ -134,13 +134,15 @@ def test_board_from_query(client, png) -> None:
 
 
 def test_tables() -> None:
-    rows = rater_rows([RaterStats("ana", 10, 2, 0.5, 0.625, 3.25, True),
+    rows = rater_rows([RaterStats("ana", 10, 2, 0.5, 0.625, 3.25, True, 4, 1, 0.25, "gold accuracy 25%"),
                        RaterStats("ben", 0, 0, None, None, None, False)])
     assert rows == [
         {"Rater": "ana", "Votes": 10, "Repeats": 2, "Agreement %": 50.0, "Left rate %": 62.5,
-         "Median seconds": 3.2, "Excluded": True},
+         "Median seconds": 3.2, "Gold votes": 4, "Gold accuracy %": 25.0, "Excluded": True,
+         "Reason": "gold accuracy 25%"},
         {"Rater": "ben", "Votes": 0, "Repeats": 0, "Agreement %": None, "Left rate %": None,
-         "Median seconds": None, "Excluded": False},
+         "Median seconds": None, "Gold votes": 0, "Gold accuracy %": None, "Excluded": False,
+         "Reason": None},
     ]
     df = pd.DataFrame({"rank": [1], "name": ["m"], "score": [1012.4], "ci_low": [990.6],
                        "ci_high": [1030.2], "rank_low": [1], "rank_high": [2], "tied_group": [0],

@@ -127,10 +127,10 @@ def test_a_gold_pair_is_never_served_twice_to_one_rater(client, png):
     lb.set_quality_rules(gold_share=0.5)
     pairs = with_gold(lb, png, 2)
     served = []
-    for _ in range(40):
+    for _ in range(60):  # None: no ordinary pair left and no gold pair drawn this time
         pair = lb.next_matchup("alice", continue_when_settled=True)
         if pair is None:
-            break
+            continue
         if pair.is_gold:
             served.append(frozenset((pair.left.sha256, pair.right.sha256)))
         lb.record_vote(pair.id, "left", "alice")
@@ -156,7 +156,7 @@ def test_exported_votes_leave_gold_matchups_home(client, png, tmp_path):
 # -- automatic exclusion ----------------------------------------------------------------------
 
 def test_low_gold_accuracy_excludes_a_rater_reversibly(client, png):
-    lb = board(client, png)
+    lb = board(client, png, models=6)  # 45 ordinary pairs: plenty between the gold ones
     lb.set_quality_rules(gold_share=0.5, min_gold_accuracy=0.7, min_quality_votes=3)
     with_gold(lb, png, 6)
     wrong = 0

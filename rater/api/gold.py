@@ -25,7 +25,9 @@ from rater.matchmaking.gold import QualityRules, quality_rules
 from rater.store import Store, catalog
 from rater.store import gold as gold_sql
 
-__all__ = ["GoldPair", "add_gold_pairs", "gold_pairs", "remove_gold_pair", "set_quality_rules"]
+from .owner import BoardOwner
+
+__all__ = ["GoldMethods", "GoldPair", "add_gold_pairs", "gold_pairs", "remove_gold_pair", "set_quality_rules"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -205,3 +207,51 @@ def set_quality_rules(store: Store, leaderboard_id: str, given: dict[str, Any]) 
         if not gold_sql.set_quality_rules(conn, leaderboard_id, rules):
             raise LeaderboardNotFound(f"no leaderboard with id {leaderboard_id!r} (it was deleted)")
         return quality_rules(conn, leaderboard_id)
+
+
+class GoldMethods:
+    """``Leaderboard``'s gold-pair and quality-rule methods (a mixin: ``id`` and ``_client``
+    are the leaderboard's)."""
+
+    id: str
+    _client: BoardOwner
+
+    def add_gold_pair(self, better: str | os.PathLike[str], worse: str | os.PathLike[str],
+                      identifier: str | None = None) -> GoldPair:
+        """Add a known-answer pair: ``better`` must win. Each side is a media file (stored like
+        any medium) or the sha256 of a stored one; ``identifier`` names the prompt (optional
+        when a stored copy of either medium, or the benchmark's only prompt, tells it).
+        Served like any pair, its votes count only in raters' gold figures."""
+        return self.add_gold_pairs([(better, worse, identifier)])[0]
+
+    def add_gold_pairs(self, pairs: Sequence[tuple[Any, Any, Any]], *,
+                       sources: Sequence[str] | None = None) -> list[GoldPair]:
+        """Add several gold pairs ``(better, worse, identifier or None)``, all or nothing."""
+        ids = add_gold_pairs(self._client.store, self.id, pairs, sources=sources,
+                             max_bytes=self._client.max_media_bytes, max_pixels=self._client.max_pixels)
+        return [p for p in self.gold_pairs() if p.id in ids]
+
+    def gold_pairs(self) -> list[GoldPair]:
+        """The board's gold pairs (removed ones aside), oldest first, with their votes."""
+        return gold_pairs(self._client.store, self.id)
+
+    def remove_gold_pair(self, pair_id: int) -> None:
+        """Serve a gold pair no more (its votes stay in the raters' gold figures)."""
+        remove_gold_pair(self._client.store, self.id, pair_id)
+
+    def quality_rules(self) -> QualityRules:
+        """Qualification, gold share and exclusion thresholds (see :mod:`rater.matchmaking.gold`)."""
+        return quality_rules(self._client.store.conn, self.id)
+
+    def set_quality_rules(self, *, qualification_pairs: int | None = None,
+                          qualification_required: int | None = None, gold_share: float | None = None,
+                          min_gold_accuracy: float | None = None, min_repeat_agreement: float | None = None,
+                          min_quality_votes: int | None = None) -> QualityRules:
+        """Change the rules given (k = ``qualification_required`` of n = ``qualification_pairs``
+        gold pairs right before a new rater's votes count, 0 = none; ``gold_share`` of pairs
+        served afterwards; exclusion below ``min_gold_accuracy`` / ``min_repeat_agreement``
+        after ``min_quality_votes`` such votes, 0 = not checked); returns them."""
+        return set_quality_rules(self._client.store, self.id, {
+            "qualification_pairs": qualification_pairs, "qualification_required": qualification_required,
+            "gold_share": gold_share, "min_gold_accuracy": min_gold_accuracy,
+            "min_repeat_agreement": min_repeat_agreement, "min_quality_votes": min_quality_votes})

@@ -22,6 +22,7 @@ from rater.intake.model_card import CARD_FIELDS, ModelCard, check_card
 from rater.intake.validation import check_count, check_flag, check_name
 from rater.store import cards, catalog, votes
 
+from .gold import GoldMethods
 from .owner import BoardOwner
 from .settings import VoteAggregation
 
@@ -36,9 +37,6 @@ if TYPE_CHECKING:
     from rater.store import Store
     from rater.matchmaking.service import BoardStatus, Matchup, VoteReceipt
     from rater.results.quality import RaterStats
-    from rater.matchmaking.gold import QualityRules
-
-    from .gold import GoldPair
 
 __all__ = ["CARD_FIELDS", "Leaderboard", "ModelCard", "ModelInfo"]
 
@@ -65,7 +63,7 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
-class Leaderboard:
+class Leaderboard(GoldMethods):
     """One leaderboard. Get it from ``client.mri``; do not construct it yourself."""
 
     id: str
@@ -372,58 +370,6 @@ class Leaderboard:
         from rater.results import standings
 
         return standings.get_win_loss_matrix(self._client.store, self.id, self.inverse_ranking)
-
-    # -- gold pairs and quality rules (rater.api.gold, rater.matchmaking.gold) -----------------
-
-    def add_gold_pair(self, better: str | os.PathLike[str], worse: str | os.PathLike[str],
-                      identifier: str | None = None) -> GoldPair:
-        """Add a known-answer pair: ``better`` must win. Each side is a media file (stored like
-        any medium) or the sha256 of a stored one; ``identifier`` names the prompt (optional
-        when a stored copy of either medium, or the benchmark's only prompt, tells it).
-        Served like any pair, its votes count only in raters' gold figures."""
-        return self.add_gold_pairs([(better, worse, identifier)])[0]
-
-    def add_gold_pairs(self, pairs: Sequence[tuple[Any, Any, Any]], *,
-                       sources: Sequence[str] | None = None) -> list[GoldPair]:
-        """Add several gold pairs ``(better, worse, identifier or None)``, all or nothing."""
-        from . import gold
-
-        ids = gold.add_gold_pairs(self._client.store, self.id, pairs, sources=sources,
-                                  max_bytes=self._client.max_media_bytes, max_pixels=self._client.max_pixels)
-        return [p for p in self.gold_pairs() if p.id in ids]
-
-    def gold_pairs(self) -> list[GoldPair]:
-        """The board's gold pairs (removed ones aside), oldest first, with their votes."""
-        from . import gold
-
-        return gold.gold_pairs(self._client.store, self.id)
-
-    def remove_gold_pair(self, pair_id: int) -> None:
-        """Serve a gold pair no more (its votes stay in the raters' gold figures)."""
-        from . import gold
-
-        gold.remove_gold_pair(self._client.store, self.id, pair_id)
-
-    def quality_rules(self) -> QualityRules:
-        """Qualification, gold share and exclusion thresholds (see :mod:`rater.matchmaking.gold`)."""
-        from rater.matchmaking.gold import quality_rules
-
-        return quality_rules(self._client.store.conn, self.id)
-
-    def set_quality_rules(self, *, qualification_pairs: int | None = None,
-                          qualification_required: int | None = None, gold_share: float | None = None,
-                          min_gold_accuracy: float | None = None, min_repeat_agreement: float | None = None,
-                          min_quality_votes: int | None = None) -> QualityRules:
-        """Change the rules given (k = ``qualification_required`` of n = ``qualification_pairs``
-        gold pairs right before a new rater's votes count, 0 = none; ``gold_share`` of pairs
-        served afterwards; exclusion below ``min_gold_accuracy`` / ``min_repeat_agreement``
-        after ``min_quality_votes`` such votes, 0 = not checked); returns them."""
-        from . import gold
-
-        return gold.set_quality_rules(self._client.store, self.id, {
-            "qualification_pairs": qualification_pairs, "qualification_required": qualification_required,
-            "gold_share": gold_share, "min_gold_accuracy": min_gold_accuracy,
-            "min_repeat_agreement": min_repeat_agreement, "min_quality_votes": min_quality_votes})
 
     # -- raters and quality control ----------------------------------------------------------
 

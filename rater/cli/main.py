@@ -10,6 +10,7 @@ from rater.api.client import DEFAULT_DB_PATH
 from rater.cli.audience import audience
 from rater.cli.benchmarks import COMMANDS as BENCHMARK_COMMANDS
 from rater.cli.exchange import COMMANDS as EXCHANGE_COMMANDS
+from rater.cli.gold import gold
 from rater.cli.model_info import model_info
 from rater.cli.serve import COMMANDS as SERVE_COMMANDS
 from rater.cli.participants import participant
@@ -259,5 +260,5 @@ def gc(delete: bool) -> None:
 
 # Commands that live beside the modules they drive.
 for _command in (*SERVE_COMMANDS, simulate, *EXCHANGE_COMMANDS, model_info, standings, *BENCHMARK_COMMANDS,
-                 participant, audience):
+                 participant, audience, gold):
     cli.add_command(_command)

@@ -32,13 +32,12 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from rater.matchmaking.state import PENDING_SECONDS
 from rater.store import gold as gold_sql
 from rater.store import votes as votes_sql
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # this module stays light: the API imports it to read a board's rules
+    import numpy as np
+
     from rater.store import Store
 
 __all__ = ["QUALIFYING", "QualityRules", "gold_row", "judge_after_vote", "mark_qualifying", "quality_rules"]
@@ -145,6 +144,8 @@ def judge_after_vote(conn: sqlite3.Connection, leaderboard_id: str, rater: str, 
 
 def _decide_qualification(conn: sqlite3.Connection, leaderboard_id: str, rater: str, rules: QualityRules,
                           votes: int, right: int) -> None:
+    from rater.matchmaking.state import PENDING_SECONDS
+
     n, k = rules.qualification_pairs, rules.qualification_required
     left = len(gold_sql.unseen_gold_pairs(conn, leaderboard_id, rater)) + gold_sql.unvoted_gold_count(
         conn, leaderboard_id, rater, time.time() - PENDING_SECONDS)

@@ -316,3 +316,23 @@ def test_migration_to_gold_keeps_every_row(tmp_path, png):
     assert lb.quality_rules().gold_share == 0.05 and lb.gold_pairs() == []
     stats = {s.name: s for s in lb.raters()}["alice"]
     assert stats.excluded and stats.gold_votes == 0
+
+
+# -- audiences ----------------------------------------------------------------------------------
+
+def test_an_audience_member_qualifies_and_the_report_shows_gold_figures(client, png):
+    lb = board(client, png)
+    with_gold(lb, png, 3)
+    lb.set_quality_rules(qualification_pairs=2, qualification_required=2, gold_share=0.0)
+    audience = client.audience.create_audience("Experts")
+    audience.attach(lb)
+    good, bad = audience.invite(lb, count=2)
+    for member, right, answers in ((good, True, 2), (bad, False, 1)):  # one wrong answer fails
+        for _ in range(answers):
+            pair = lb.next_matchup(member.rater)
+            assert pair.is_gold
+            answer(lb, pair, member.rater, right=right)
+    rows = {r.rater: r for r in audience.report()}
+    assert rows[good.rater].gold_accuracy == 1.0 and not rows[good.rater].excluded
+    assert rows[bad.rater].gold_accuracy == 0.0 and rows[bad.rater].excluded
+    assert rows[bad.rater].reason.startswith("failed the qualification: 0 of 1")

@@ -1,7 +1,8 @@
 """The payment report of an audience: one row per member, what an owner uploads to a crowd
 platform (or a spreadsheet) to approve payments.
 
-``votes``, ``median_seconds``, ``agreement`` and ``excluded`` are the member's
+``votes``, ``median_seconds``, ``agreement``, ``gold_accuracy`` (on gold pairs), ``excluded``
+and its ``reason`` are the member's
 :class:`rater.results.quality.RaterStats` on their board. ``active_minutes`` adds up the time
 each vote took (from the pair shown, or the previous vote, to the vote) with any one gap counted
 as at most :data:`IDLE_CAP_SECONDS`, so a rater who left the tab open over lunch is not paid
@@ -43,7 +44,9 @@ class ReportRow:
     active_minutes: float
     median_seconds: float | None
     agreement: float | None
+    gold_accuracy: float | None
     excluded: bool
+    reason: str
     completion_code: str
     completed_at: str
     revoked: bool
@@ -85,7 +88,8 @@ def audience_report(store: Store, members: Sequence[dict[str, Any]]) -> list[Rep
             active_minutes=minutes.get(board, {}).get(m["rater"], 0.0),
             median_seconds=None if s is None or s.median_seconds is None else round(s.median_seconds, 1),
             agreement=None if s is None or s.agreement is None else round(s.agreement, 3),
-            excluded=bool(s and s.excluded), completion_code=m["completion_code"] or "",
+            gold_accuracy=None if s is None or s.gold_accuracy is None else round(s.gold_accuracy, 3),
+            excluded=bool(s and s.excluded), reason=(s.reason or "") if s else "", completion_code=m["completion_code"] or "",
             completed_at=_when(m["completed_at"]), revoked=m["revoked_at"] is not None,
             platform_params=" ".join(f"{k}={v}" for k, v in sorted(m["params"].items())),
         ))

@@ -18,16 +18,18 @@ gets a reliability near 0 (their votes count for nothing) rather than being read
 Crowd-BT's ``eta < 1/2`` would.
 
 **Priors.** ``z``: OpenSkill's ``N(mu, sigma^2)`` per model, as in ``compute_standings``.
-``w_r``: spike and slab: with probability :data:`ranking.crowd.TRUSTED_SHARE` the rater is
-trusted, ``w ~ Beta(rater_prior + 1, 1)`` (within ~5% of 1 for the default 100), otherwise
-``w`` is uniform on ``[0, 1]``. So a rater stays trusted, and counts fully, until their votes
-show otherwise, and a rater who clearly lapses is not pulled back up. The prior is not centred
-on a population mean reliability because that mean is not identified: a crowd in which
-everyone lapses alike votes almost exactly like an honest crowd judging a narrower field
-(with a Beta prior at the pooled mean, an all-honest simulated crowd drifted to ``w ~ 0.9``
-and 10-30% wider scores). Reliabilities are therefore relative to the trusted raters, and an
-all-honest crowd gets the unweighted standings back. ``lambda_r``: a Beta prior centred at 1/2
-worth :data:`ranking.crowd.SIDE_PRIOR` pseudo-votes.
+``w_r``: spike and slab: with probability ``trusted_share`` the rater is trusted,
+``w ~ Beta(rater_prior + 1, 1)`` (within ~5% of 1 for the default 100), otherwise ``w`` is
+uniform on ``[0, 1]``; ``trusted_share`` is itself estimated (the share of raters in the spike,
+prior mean :data:`ranking.crowd.TRUSTED_SHARE`, see :func:`ranking.crowd.fit_crowd`). So a
+rater stays trusted, and counts fully, until their votes show otherwise, and a rater who
+clearly lapses is not pulled back up. The prior is not centred on a population mean
+reliability because that mean is not identified: a crowd in which everyone lapses alike votes
+almost exactly like an honest crowd judging a narrower field (with a Beta prior at the pooled
+mean, an all-honest simulated crowd drifted to ``w ~ 0.9`` and 10-30% wider scores).
+Reliabilities are therefore relative to the trusted raters, and an all-honest crowd gets the
+unweighted standings back. ``lambda_r``: a Beta prior centred at 1/2 worth
+:data:`ranking.crowd.SIDE_PRIOR` pseudo-votes.
 
 **Fit.** The posterior mode of all parameters at once by Fisher scoring
 (:mod:`ranking.crowd`), from a fit where every rater has one voice per model pair (so a
@@ -55,7 +57,16 @@ import pandas as pd
 from scipy import linalg
 from scipy.stats import norm
 
-from ranking.crowd import Keys, Posterior, aggregate, fit_posterior, one_voice_start, robust_covariance
+from ranking.crowd import (
+    Keys,
+    Posterior,
+    RaterPrior,
+    aggregate,
+    fit_crowd,
+    fit_posterior,
+    one_voice_start,
+    robust_covariance,
+)
 from ranking.errors import RankingError
 from ranking.openskill_models import OpenSkillModel, OpenSkillScale, resolve_scale
 from ranking.pairs import pair_table, resampling_units
@@ -70,7 +81,7 @@ __all__ = ["RATER_PRIOR", "compute_weighted_standings", "crowd_bootstrap"]
 RATER_PRIOR = 100.0
 
 
-def crowd_bootstrap(keys: Keys, post: Posterior, scale: OpenSkillScale, rater_prior: float,
+def crowd_bootstrap(keys: Keys, post: Posterior, scale: OpenSkillScale, rater_prior: RaterPrior,
                     n_clusters: int, n_bootstrap: int, seed: int) -> np.ndarray:
     """Centred strengths of ``n_bootstrap`` resampled data sets, ``(B, n)``, each refitted
     jointly (raters re-estimated too), warm-started at ``post``. Prompts get Poisson(1) weights
@@ -121,7 +132,8 @@ def compute_weighted_standings(
         (``interval_method`` e.g. "prompt sandwich (crowd)" or "prompt bootstrap (crowd)")
         plus ``rater_reliability`` (rater name -> ``w``) and ``rater_left_share`` (rater
         name -> share of their lapses that click the left side), for raters with used votes,
-        ``rater_prior`` and ``iterations`` (Fisher scoring steps).
+        ``rater_prior``, ``trusted_share`` (the estimated prior share of trusted raters) and
+        ``iterations`` (Fisher scoring steps).
 
     Example::
 
@@ -141,7 +153,7 @@ def compute_weighted_standings(
     z = low = high = sigma_z = np.zeros(m)
     reliability: dict[str, float] = {}
     left_share: dict[str, float] = {}
-    interval_method, iterations = "none", 0
+    interval_method, iterations, trusted = "none", 0, float("nan")
     if m:
         cluster = prompt_clusters(prep)
         table, pair_idx, s_lo = pair_table(prep.local[prep.a], prep.local[prep.b], prep.score, m)
@@ -149,13 +161,13 @@ def compute_weighted_standings(
         unclustered = np.full(len(cluster), -1)
         keys = aggregate(prep, cluster if units.by_prompt else unclustered)
         pooled = aggregate(prep, unclustered) if units.by_prompt else keys  # fewer keys to fit
-        post = fit_posterior(pooled, scale, float(rater_prior), one_voice_start(pooled, scale))
-        z, iterations = post.z - post.z.mean(), post.iterations
+        post, prior = fit_crowd(pooled, scale, float(rater_prior), one_voice_start(pooled, scale))
+        z, iterations, trusted = post.z - post.z.mean(), post.iterations, prior.trusted
         centre = np.eye(m) - 1.0 / m
         cov = linalg.cho_solve(linalg.cho_factor(post.schur), np.eye(m))
         sigma_z = np.sqrt(np.maximum(np.diag(centre @ cov @ centre), 0.0))
         if n_bootstrap:
-            reps = crowd_bootstrap(keys, post, scale, float(rater_prior), units.n_clusters,
+            reps = crowd_bootstrap(keys, post, scale, prior, units.n_clusters,
                                    int(n_bootstrap), seed)
             se = reps.std(axis=0, ddof=1) if n_bootstrap > 1 else np.zeros(m)  # 1: Fisher
         else:
@@ -180,6 +192,6 @@ def compute_weighted_standings(
         method=scale.method, link=scale.link, c=scale.c, score_per_unit=scale.score_per_unit,
         interval_method=interval_method, confidence=float(confidence), n_bootstrap=int(n_bootstrap),
         inverse=bool(inverse), rater_reliability=reliability, rater_left_share=left_share,
-        rater_prior=float(rater_prior), iterations=int(iterations),
+        rater_prior=float(rater_prior), trusted_share=trusted, iterations=int(iterations),
     )
     return frame

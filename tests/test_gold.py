@@ -336,3 +336,50 @@ def test_an_audience_member_qualifies_and_the_report_shows_gold_figures(client, 
     assert rows[good.rater].gold_accuracy == 1.0 and not rows[good.rater].excluded
     assert rows[bad.rater].gold_accuracy == 0.0 and rows[bad.rater].excluded
     assert rows[bad.rater].reason.startswith("failed the qualification: 0 of 1")
+
+
+def test_the_published_site_leaves_gold_votes_and_hidden_participants_out(client, png, tmp_path):
+    import csv
+    import json
+
+    from site_builder.build import build_site
+
+    lb = board(client, png)
+    lb.set_quality_rules(gold_share=0.5)
+    with_gold(lb, png, 3)
+    gold_votes = 0
+    for r in range(3):
+        for _ in range(8):
+            pair = lb.next_matchup(f"rater-{r}", continue_when_settled=True)
+            if pair is None:
+                break
+            gold_votes += pair.is_gold
+            lb.record_vote(pair.id, "left", f"rater-{r}")
+    assert gold_votes
+    site = tmp_path / "site"
+    build_site(client.db_path, site, settings=None, progress=None)
+    folder = site / "boards" / lb.id
+    with open(folder / "votes.csv", newline="", encoding="utf-8") as fh:
+        published = list(csv.DictReader(fh))
+    assert len(published) == lb.summary()["votes"]  # the ordinary votes only
+    document = json.loads((folder / "standings.json").read_text(encoding="utf-8"))
+    assert sorted(s["name"] for s in document["standings"]) == ["model-0", "model-1", "model-2"]
+    for page in site.rglob("*"):
+        if page.is_file() and page.suffix in (".html", ".csv", ".json"):
+            assert "\x1f" not in page.read_text(encoding="utf-8") and "gold:" not in page.read_text(encoding="utf-8")
+
+
+def test_stricter_rules_apply_to_votes_already_cast(client, png):
+    lb = board(client, png, models=6)
+    lb.set_quality_rules(gold_share=0.5, min_gold_accuracy=0.0)  # accuracy not checked yet
+    with_gold(lb, png, 3)
+    for _ in range(60):
+        pair = lb.next_matchup("lazy", continue_when_settled=True)
+        if pair is not None:
+            answer(lb, pair, "lazy", right=False) if pair.is_gold else lb.record_vote(pair.id, "left", "lazy")
+        if {s.name: s for s in lb.raters()}["lazy"].gold_votes == 3:
+            break
+    assert not {s.name: s for s in lb.raters()}["lazy"].excluded
+    lb.set_quality_rules(min_gold_accuracy=0.5, min_quality_votes=3)
+    stats = {s.name: s for s in lb.raters()}["lazy"]
+    assert stats.excluded and stats.reason == "gold accuracy 0% (0 of 3) below 50%"

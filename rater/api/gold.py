@@ -21,7 +21,7 @@ from rater.errors import LeaderboardNotFound, MediaError, NotFoundError, Validat
 from rater.intake.evaluate import resolve_prompts
 from rater.intake.media import MediaFile, blob_path, inspect_media, write_with_blobs
 from rater.intake.validation import check_count
-from rater.matchmaking.gold import QualityRules, quality_rules
+from rater.matchmaking.gold import QualityRules, judge_board, quality_rules
 from rater.store import Store, catalog
 from rater.store import gold as gold_sql
 
@@ -177,7 +177,7 @@ def _share(value: object, what: str, top: float) -> float:
 
 def set_quality_rules(store: Store, leaderboard_id: str, given: dict[str, Any]) -> QualityRules:
     """Change some of the board's quality rules (``None`` values are left as they are), checked
-    whole; returns the rules as they now are.
+    whole, then applies the thresholds to every included rater; returns the rules as they now are.
 
     :raises ValidationError: a value out of range, ``qualification_required`` above
         ``qualification_pairs``, a qualification asking for more gold pairs than the board has,
@@ -206,6 +206,7 @@ def set_quality_rules(store: Store, leaderboard_id: str, given: dict[str, Any]) 
                                   f"it has {now.gold_pairs}: add them first (rater gold add)")
         if not gold_sql.set_quality_rules(conn, leaderboard_id, rules):
             raise LeaderboardNotFound(f"no leaderboard with id {leaderboard_id!r} (it was deleted)")
+        judge_board(conn, leaderboard_id)  # stricter thresholds apply to the votes already cast
         return quality_rules(conn, leaderboard_id)
 
 

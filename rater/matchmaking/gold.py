@@ -14,7 +14,8 @@ Per board (:class:`QualityRules`, set with ``Leaderboard.set_quality_rules``):
   excluded, with the reason.
 - **gold share**: afterwards a ``gold_share`` of the pairs served are gold pairs the rater has
   not seen yet (never the same gold pair twice, like any pair).
-- **automatic exclusion**: after each gold vote (repeat vote), a rater whose share of right
+- **automatic exclusion**: after each gold vote (repeat vote), and for everyone when the owner
+  changes the rules, a rater whose share of right
   gold answers (agreement on quality-control repeats) is below ``min_gold_accuracy``
   (``min_repeat_agreement``; 0: not checked) with at least ``min_quality_votes`` such votes is
   excluded, with the reason. A tie on a gold pair is a wrong answer. The accuracy counts every
@@ -40,7 +41,7 @@ if TYPE_CHECKING:  # this module stays light: the API imports it to read a board
 
     from rater.store import Store
 
-__all__ = ["QUALIFYING", "QualityRules", "gold_row", "judge_after_vote", "mark_qualifying", "quality_rules"]
+__all__ = ["QUALIFYING", "QualityRules", "gold_row", "judge_after_vote", "judge_board", "mark_qualifying", "quality_rules"]
 
 #: The reason shown for a rater who is still answering the qualification's gold pairs.
 QUALIFYING = "qualifying: answering the gold pairs"
@@ -126,20 +127,37 @@ def judge_after_vote(conn: sqlite3.Connection, leaderboard_id: str, rater: str, 
     if record is None or record["by_owner"]:
         return
     rules = quality_rules(conn, leaderboard_id)
-    if gold:
+    if gold and _qualifying(rules, record):
         votes, right = gold_sql.rater_gold_tally(conn, leaderboard_id, rater)
-        if _qualifying(rules, record):
-            _decide_qualification(conn, leaderboard_id, rater, rules, votes, right)
-            return
-        if (not record["excluded"] and rules.min_gold_accuracy > 0 and votes >= rules.min_quality_votes
-                and right < rules.min_gold_accuracy * votes):
-            reason = (f"gold accuracy {_percent(right, votes)} below {rules.min_gold_accuracy:.0%}")
-            gold_sql.set_rater_judgement(conn, leaderboard_id, rater, excluded=True, reason=reason)
-    if repeat and not record["excluded"] and rules.min_repeat_agreement > 0:
+        _decide_qualification(conn, leaderboard_id, rater, rules, votes, right)
+    elif not record["excluded"]:
+        _check_thresholds(conn, leaderboard_id, rater, rules, gold=gold, repeat=repeat)
+
+
+def judge_board(conn: sqlite3.Connection, leaderboard_id: str) -> None:
+    """Apply the accuracy and agreement thresholds to every included rater of the board (after
+    the owner changed them); qualifications are decided only by gold votes."""
+    rules = quality_rules(conn, leaderboard_id)
+    for name, record in gold_sql.gold_rows(conn, leaderboard_id).items():
+        if not record["by_owner"] and not record["excluded"]:
+            _check_thresholds(conn, leaderboard_id, name, rules, gold=True, repeat=True)
+
+
+def _check_thresholds(conn: sqlite3.Connection, leaderboard_id: str, rater: str, rules: QualityRules, *,
+                      gold: bool, repeat: bool) -> None:
+    """Exclude an included rater below the gold accuracy (``gold``) or repeat agreement
+    (``repeat``) threshold after ``min_quality_votes`` such votes, with the reason."""
+    reason = None
+    if gold and rules.min_gold_accuracy > 0:
+        votes, right = gold_sql.rater_gold_tally(conn, leaderboard_id, rater)
+        if votes >= rules.min_quality_votes and right < rules.min_gold_accuracy * votes:
+            reason = f"gold accuracy {_percent(right, votes)} below {rules.min_gold_accuracy:.0%}"
+    if reason is None and repeat and rules.min_repeat_agreement > 0:
         repeats, agreeing = votes_sql.rater_repeat_tally(conn, leaderboard_id, rater)
         if repeats >= rules.min_quality_votes and agreeing < rules.min_repeat_agreement * repeats:
             reason = f"repeat agreement {_percent(agreeing, repeats)} below {rules.min_repeat_agreement:.0%}"
-            gold_sql.set_rater_judgement(conn, leaderboard_id, rater, excluded=True, reason=reason)
+    if reason is not None:
+        gold_sql.set_rater_judgement(conn, leaderboard_id, rater, excluded=True, reason=reason)
 
 
 def _decide_qualification(conn: sqlite3.Connection, leaderboard_id: str, rater: str, rules: QualityRules,

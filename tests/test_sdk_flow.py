@@ -148,10 +148,11 @@ def test_the_documented_benchmark_flow(bench: Benchmark, tmp_path: Path) -> None
     bench.update_prompt("new_style", tags=["abstract", "surreal"])
     assert bench.tags[-1] == ["abstract", "surreal"]
     assert a.missing_counts() == {"new_style": 1}
-    a.retry_missing(media=[_png(tmp_path / "late.png", (200, 1, 1))], identifiers=["new_style"])
-    assert a.missing_counts() == {}
-    with pytest.raises(ValidationError, match="already has media for 'scene_1'"):
-        a.retry_missing(media=[_png(tmp_path / "again.png", (201, 1, 1))], identifiers=["scene_1"])
+    assert a.missing_counts([*IDS, "scene_1"]) == {"scene_1": 1}  # two media intended for scene_1
+    everything = [*_outputs(tmp_path, "ModelA"), _png(tmp_path / "late.png", (200, 1, 1))]
+    added = a.retry_missing(everything, [*IDS, "new_style"])  # the full lists, as the SDK takes them
+    assert added.media_added == 1 and a.missing_counts() == {}
+    assert a.retry_missing(everything, [*IDS, "new_style"]).media_added == 0  # again: nothing to add
 
     # Changing a leaderboard's configuration in one call
     changed = outdoor.update(name="Realism v2", level_of_detail=5000, min_responses_per_matchup=5,

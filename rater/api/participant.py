@@ -10,9 +10,11 @@ standing, votes kept: :meth:`Participant.enable` brings it back exactly as it wa
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,29 +220,40 @@ class Participant:
             out.setdefault(r["identifier"], []).append(blob_path(self._client.store.media_dir, r["sha256"], r["ext"]))
         return out
 
-    def missing_counts(self) -> dict[str, int]:
-        """For each registered identifier the participant has no media for: how many are
-        missing (1 each; a prompt needs one medium to be rated). Empty when nothing is missing."""
-        have = set(self.media())
-        return {p["identifier"]: 1 for p in benchmarks.benchmark_prompts(self._client.store.conn, self.benchmark_id)
-                if p["identifier"] not in have}
+    def missing_counts(self, identifiers: Sequence[str] | None = None) -> Counter[str]:
+        """How many media each identifier is still short of, as the hosted SDK answers it:
+        ``identifiers`` is the full list intended for the participant (an identifier given
+        twice means two media), by default every registered identifier once. Identifiers
+        that are complete are absent, so an empty counter means nothing is outstanding."""
+        if identifiers is None:
+            identifiers = [p["identifier"] for p in benchmarks.benchmark_prompts(self._client.store.conn, self.benchmark_id)]
+        elif isinstance(identifiers, str) or not isinstance(identifiers, Sequence):
+            raise ValidationError("identifiers must be a list of identifiers")
+        intended = Counter(str(i) for i in identifiers)
+        intended.subtract(Counter(r["identifier"] for r in benchmarks.participant_media(self._client.store.conn, self.id)))
+        return Counter({k: v for k, v in intended.items() if v > 0})
 
-    def retry_missing(self, media: Sequence[str | os.PathLike[str]], identifiers: Sequence[str] | None = None,
-                      *, prompts: Sequence[str] | None = None, data_type: str = "media") -> EvaluationResult:
-        """Fill the prompts :meth:`missing_counts` reports: like :meth:`upload_media`, but
-        every item must be for a prompt the participant has no media for yet.
+    def retry_missing(self, media: Sequence[str | os.PathLike[str]], identifiers: Sequence[str], *,
+                      data_type: str = "media") -> EvaluationResult:
+        """Store what :meth:`missing_counts` reports as missing, from the full intended lists:
+        the items of identifiers that are short are uploaded, except files the participant
+        already has for that identifier (so calling it again adds nothing). All or nothing.
 
-        :raises ValidationError: an item is for a prompt that already has media.
+        :raises ValidationError: the lists differ in length (or as :meth:`upload_media`).
         """
-        missing = self.missing_counts()
-        rows = benchmarks.benchmark_prompts(self._client.store.conn, self.benchmark_id)
-        by_text = {p["text"]: p["identifier"] for p in rows}
-        wanted = list(identifiers) if identifiers is not None else [by_text.get(t, t) for t in (prompts or [])]
-        done = [w for w in wanted if isinstance(w, str) and w not in missing and w in {p["identifier"] for p in rows}]
-        if done:
-            raise ValidationError(f"participant already has media for {done[0]!r}; retry_missing only fills "
-                                  f"missing prompts ({len(missing)} missing)")
-        return self.upload_media(media, identifiers, prompts=prompts, data_type=data_type)
+        if isinstance(media, (str, os.PathLike)) or isinstance(identifiers, str):
+            raise ValidationError("media and identifiers must be lists")
+        items, idents = list(media), list(identifiers)
+        if len(items) != len(idents):
+            raise ValidationError(f"media and identifiers must have the same length: got {len(items)} and {len(idents)}")
+        short = self.missing_counts(idents)
+        with tempfile.TemporaryDirectory(prefix="rater-texts-") as folder:
+            paths = media_paths(items, data_type, Path(folder))
+            held = {(r["identifier"], r["sha256"]) for r in benchmarks.participant_media(self._client.store.conn, self.id)}
+            todo = [(m, i) for m, i in zip(paths, idents) if i in short and (i, _sha256(m)) not in held]
+            if not todo:
+                return EvaluationResult(self.name, 0, False, 0)
+            return self.upload_media([m for m, _ in todo], [i for _, i in todo])
 
     def get_elo(self) -> float | None:
         """Its score in the benchmark's overall standings (all leaderboards), or None before
@@ -251,3 +264,16 @@ class Participant:
             return None
         value = float(row["score"].iloc[0])
         return None if value != value else value
+
+
+def _sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file's bytes (how the store names a medium); "" when it cannot be read,
+    so that the upload that follows reports the problem."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()

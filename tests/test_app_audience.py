@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_support import APP, SECRET, button, click, labels, make_board, open_app, page_text, start
+from app_support import APP, SECRET, click, labels, make_board, open_app, page_text, start
 from rater import Client, Leaderboard
 from rater.app.session import escape_markdown
 
@@ -151,3 +151,17 @@ def test_standings_page_offers_each_audience_of_a_board(client, board, monkeypat
     assert picker.options[0] == "every audience" and set(picker.options[1:]) == {"Experts", "Crowd"}
     picker.set_value(crowd.id).run()
     assert counted() == 3
+
+
+def test_nothing_left_to_rate_also_ends_with_a_completion_code(client, png, monkeypatch) -> None:
+    small = make_board(client, png, models=2, prompts=1, repeat_share=0.0)  # one pair only
+    audience = client.audience.create_audience("Few")
+    audience.attach(small)
+    [invite] = audience.invite(small, count=1, quota=50)
+    at = _linked(monkeypatch, client.db_path, _query(invite.url))
+    assert not at.code  # not done yet
+    click(at, "A is better")
+    assert not _rating(at)
+    [code] = [c.value for c in at.code]
+    assert client.store.conn.execute("SELECT completion_code FROM audience_raters WHERE rater = ?",
+                                     (invite.rater,)).fetchone() == (code,)

@@ -151,7 +151,9 @@ def log_posterior(k: Keys, scale: OpenSkillScale, prior: RaterPrior, z: np.ndarr
     """Log-posterior (up to a constant) of strengths ``z`` and raters' ``w`` and ``lam``."""
     f = win_probability(z[k.a] - z[k.b], scale.link)
     p = np.clip(w[k.rater] * f + (1.0 - w[k.rater]) * lam[k.rater], 1e-300, 1.0 - 1e-16)
-    value = float(k.left @ np.log(p) + k.right @ np.log1p(-p)) - 0.5 * scale.prior_precision * float(z @ z)
+    # Elementwise sums, not dot products: threaded BLAS is slow on a busy machine (see fit.py).
+    value = float(np.sum(k.left * np.log(p) + k.right * np.log1p(-p)))
+    value -= 0.5 * scale.prior_precision * float(np.sum(z * z))
     value += float(_reliability_prior(w, prior)[0].sum())
     return value + SIDE_PRIOR / 2 * float(np.log(lam).sum() + np.log1p(-lam).sum())
 
@@ -192,20 +194,28 @@ def _inverse_2x2(h: np.ndarray) -> np.ndarray:
     return out
 
 
+def _apply(inv: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``J_r^-1 g_r`` for every rater: ``(R, 2, 2)`` times ``(R, 2)``."""
+    return inv[:, :, 0] * g[:, :1] + inv[:, :, 1] * g[:, 1:]
+
+
 def _schur(h_zz: np.ndarray, cross: np.ndarray, inv: np.ndarray) -> np.ndarray:
     """``H_zz - sum_r C_r J_r^-1 C_r^T``: the information on ``z`` once the raters are
     eliminated (one matrix product)."""
     m = h_zz.shape[0]
-    pushed = np.einsum("rmi,rij->mrj", cross, inv).reshape(m, -1)
-    return h_zz - pushed @ cross.transpose(1, 0, 2).reshape(m, -1).T
+    pushed = cross[:, :, :1] * inv[:, None, 0, :] + cross[:, :, 1:] * inv[:, None, 1, :]  # C_r J_r^-1
+    return h_zz - pushed.transpose(1, 0, 2).reshape(m, -1) @ cross.transpose(1, 0, 2).reshape(m, -1).T
 
 
-def _rater_values(k: Keys, scale: OpenSkillScale, prior: RaterPrior, z: np.ndarray, w: np.ndarray,
-                  lam: np.ndarray) -> np.ndarray:
-    """Each rater's share of the log-posterior (raters are independent given ``z``)."""
-    f = win_probability(z[k.a] - z[k.b], scale.link)
-    p = np.clip(w[k.rater] * f + (1.0 - w[k.rater]) * lam[k.rater], 1e-300, 1.0 - 1e-16)
-    value = np.bincount(k.rater, k.left * np.log(p) + k.right * np.log1p(-p), k.n_raters)
+def _rater_values(k: Keys, prior: RaterPrior, f: np.ndarray, w: np.ndarray, lam: np.ndarray,
+                  keys: np.ndarray | None = None) -> np.ndarray:
+    """Each rater's share of the log-posterior (raters are independent given the strengths),
+    ``f`` being each key's ``F(z_a - z_b)``; only from the ``keys`` selected, when given."""
+    r, left, right = k.rater, k.left, k.right
+    if keys is not None:
+        r, left, right, f = r[keys], left[keys], right[keys], f[keys]
+    p = np.clip(w[r] * f + (1.0 - w[r]) * lam[r], 1e-300, 1.0 - 1e-16)
+    value = np.bincount(r, left * np.log(p) + right * np.log1p(-p), k.n_raters)
     return value + _reliability_prior(w, prior)[0] + SIDE_PRIOR / 2 * (np.log(lam) + np.log1p(-lam))
 
 
@@ -213,17 +223,20 @@ def _rater_steps(k: Keys, scale: OpenSkillScale, prior: RaterPrior, z: np.ndarra
                  lam: np.ndarray, dr: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """Apply each rater's step ``dr``, halved for that rater until its own share of the
     log-posterior rises; return the new ``w``, ``lam`` and the total gain."""
-    old = _rater_values(k, scale, prior, z, w, lam)
+    f = win_probability(z[k.a] - z[k.b], scale.link)
+    old = _rater_values(k, prior, f, w, lam)
     step = np.ones(len(w))
-    new_w, new_lam, new = w, lam, old
-    for _ in range(40):
-        new_w = np.clip(w + step * dr[:, 0], _EPS, 1.0)
-        new_lam = np.clip(lam + step * dr[:, 1], _EPS, 1.0 - _EPS)
-        new = _rater_values(k, scale, prior, z, new_w, new_lam)
-        worse = new < old
+    new_w, new_lam = np.clip(w + dr[:, 0], _EPS, 1.0), np.clip(lam + dr[:, 1], _EPS, 1.0 - _EPS)
+    new = _rater_values(k, prior, f, new_w, new_lam)
+    slack = 1e-12 * (1.0 + np.abs(old))  # a rater already at its mode only loses rounding
+    for _ in range(20):
+        worse = new < old - slack
         if not worse.any():
             break
         step = np.where(worse, step / 2.0, step)
+        new_w = np.where(worse, np.clip(w + step * dr[:, 0], _EPS, 1.0), new_w)
+        new_lam = np.where(worse, np.clip(lam + step * dr[:, 1], _EPS, 1.0 - _EPS), new_lam)
+        new = np.where(worse, _rater_values(k, prior, f, new_w, new_lam, worse[k.rater]), new)
     keep = new >= old
     return (np.where(keep, new_w, w), np.where(keep, new_lam, lam),
             float(np.where(keep, new - old, 0.0).sum()))
@@ -237,19 +250,15 @@ def _climb(k: Keys, scale: OpenSkillScale, prior: RaterPrior, z: np.ndarray, w: 
     for iteration in range(1, (_RATER_STEPS if raters_only else _MAX_ITER) + 1):
         g_z, g_r, h_zz, h_rr, cross = _information(k, scale, prior, z, w, lam)
         inv = _inverse_2x2(h_rr)
-        if raters_only:
-            dz = np.zeros_like(z)
-        else:
-            schur = _schur(h_zz, cross, inv)
-            rhs = g_z - np.einsum("rmi,ri->m", cross, np.einsum("rij,rj->ri", inv, g_r))
-            dz = linalg.cho_solve(linalg.cho_factor(schur), rhs)
-        dr = np.einsum("rij,rj->ri", inv, g_r - np.einsum("rmi,m->ri", cross, dz))
         if raters_only:  # independent given z: each rater halves its own step
-            w, lam, gain = _rater_steps(k, scale, prior, z, w, lam, dr)
+            w, lam, gain = _rater_steps(k, scale, prior, z, w, lam, _apply(inv, g_r))
             value += gain
             if gain <= tol * max(1.0, abs(value)):
                 break
             continue
+        rhs = g_z - (cross * _apply(inv, g_r)[:, None, :]).sum(axis=(0, 2))
+        dz = linalg.cho_solve(linalg.cho_factor(_schur(h_zz, cross, inv)), rhs)
+        dr = _apply(inv, g_r - (cross * dz[None, :, None]).sum(axis=1))
         step, new = 1.0, value
         for _ in range(40):
             nz, nw = z + step * dz, np.clip(w + step * dr[:, 0], _EPS, 1.0)
@@ -282,7 +291,8 @@ def fit_posterior(k: Keys, scale: OpenSkillScale, prior: RaterPrior, z0: np.ndar
     if w0 is None:
         _, w_hi, lam_hi, s1 = _climb(k, scale, prior, z, np.ones(n_r), lam, True, tol)
         _, w_lo, lam_lo, s2 = _climb(k, scale, prior, z, np.full(n_r, 0.3), lam, True, tol)
-        better = _rater_values(k, scale, prior, z, w_hi, lam_hi) >= _rater_values(k, scale, prior, z, w_lo, lam_lo)
+        f = win_probability(z[k.a] - z[k.b], scale.link)
+        better = _rater_values(k, prior, f, w_hi, lam_hi) >= _rater_values(k, prior, f, w_lo, lam_lo)
         w, lam, steps = np.where(better, w_hi, w_lo), np.where(better, lam_hi, lam_lo), s1 + s2
     else:
         w = np.clip(np.nan_to_num(w0, nan=1.0), _EPS, 1.0)

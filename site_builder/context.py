@@ -190,8 +190,20 @@ def tag_table(data: BoardData, entries: list[dict[str, Any]]) -> dict[str, Any] 
         return None
     tags = [{"name": t, "href": tag_href(data, t),
              "votes": int(df.attrs.get("votes", 0))} for t, df in data.tag_standings.items()]
+    return _rank_table(data.tag_standings, tags, entries)
+
+
+def view_table(data: BoardData, entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Rank of every model in the standings counted other ways (unweighted beside weighted, per
+    audience): rows in the board's order, one column per way."""
+    if not data.views:
+        return None
+    return _rank_table(data.views, [{"name": v, "href": None} for v in data.views], entries)
+
+
+def _rank_table(tables: dict[str, Any], columns: list[dict[str, Any]], entries: list[dict[str, Any]]) -> dict[str, Any]:
     ranks: dict[str, dict[str, Any]] = {}
-    for tag, df in data.tag_standings.items():
+    for tag, df in tables.items():
         for row in df.to_dict("records"):
             rated = _num(row["score"]) is not None
             ranks.setdefault(row["name"], {})[tag] = {
@@ -199,9 +211,9 @@ def tag_table(data: BoardData, entries: list[dict[str, Any]]) -> dict[str, Any] 
                 "range": (int(row["rank_low"]), int(row["rank_high"])),
                 "score": _num(row["score"]),
             }
-    rows = [{"entry": e, "cells": [ranks.get(e["name"], {}).get(t["name"]) for t in tags]}
+    rows = [{"entry": e, "cells": [ranks.get(e["name"], {}).get(t["name"]) for t in columns]}
             for e in entries]
-    return {"tags": tags, "rows": rows}
+    return {"tags": columns, "rows": rows}
 
 
 def prompt_contexts(data: BoardData, media: SiteMedia,
@@ -301,6 +313,7 @@ def board_context(data: BoardData, media: SiteMedia,
         "excluded_votes": int(data.standings.attrs.get("excluded_votes", 0)),
         "vote_hash": data.vote_hash,
         "tag_table": tag_table(data, entries),
+        "view_table": view_table(data, entries),
         "cards": card_filters(entries),
     }
 

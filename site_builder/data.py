@@ -78,6 +78,7 @@ class BoardData:
     media: list[dict[str, Any]]  # rater.reader.media_rows, with a MediaItem under "item"
     prompt_rows: list[dict[str, Any]]  # rater.reader.prompt_rows, with "asset" MediaItem|None
     tag_standings: dict[str, pd.DataFrame] = field(default_factory=dict)
+    views: dict[str, pd.DataFrame] = field(default_factory=dict)  # label -> standings counted another way
     history: pd.DataFrame | None = None
     #: Each model's card (organisation, link, licence, release date, description), by name.
     cards: dict[str, ModelCard] = field(default_factory=dict)
@@ -104,6 +105,7 @@ def board_definition(board: Leaderboard) -> list[Any]:
             board.min_votes,
             *([str(board.vote_aggregation), board.min_responses_per_matchup]
               if board.vote_aggregation == "majority" else []),
+            *(["weighted"] if board.weighted_scoring else []),
             [str(p) if p else None for p in board.prompt_assets],
             [(m.name, m.media_count) for m in board.models()],
             [card.as_dict() for card in board.model_cards().values()]]
@@ -135,6 +137,19 @@ def _frame(matrix: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
     return matrix.reindex(index=list(names), columns=list(names))
 
 
+def other_views(client: Client, board: Leaderboard, counted: ranking.VoteArrays,
+                options: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Standings counted another way, shown beside the board's: one per audience when the board
+    is restricted to two or more (only that audience's votes)."""
+    views: dict[str, pd.DataFrame] = {}
+    audiences = client.audience.board_audiences(board.id)
+    if len(audiences) >= 2:
+        for audience_id in audiences:
+            name = client.audience.get_audience_by_id(audience_id).name
+            views[f"Votes of {name}"] = board.get_standings(audience=audience_id, weighted=False, **options)
+    return views
+
+
 def read_votes(client: Client, board: Leaderboard) -> ranking.VoteArrays:
     """Every vote of the board, as stored (see :func:`rater.results.reader.load_votes`)."""
     return load_votes(client.store, board.id)
@@ -158,6 +173,12 @@ def load_board(client: Client, board: Leaderboard, settings: Settings,
     counted = reader.board_votes(store, board) if majority else raw
     standings = mark_preliminary(ranking.compute_standings(counted, inverse=board.inverse_ranking,
                                                            **options), board.min_votes)
+    views = other_views(client, board, counted, options)
+    if board.weighted_scoring:  # the board counts raters by reliability; unweighted is shown beside
+        views = {"Unweighted": standings, **views}
+        standings = mark_preliminary(ranking.compute_weighted_standings(
+            counted, inverse=board.inverse_ranking, method=options["method"],
+            confidence=options["confidence"], seed=options["seed"]), board.min_votes)
 
     tag_standings: dict[str, pd.DataFrame] = {}
     tags = list(dict.fromkeys(t for group in board.tags for t in group))
@@ -209,6 +230,7 @@ def load_board(client: Client, board: Leaderboard, settings: Settings,
         media=media_rows,
         prompt_rows=prompt_rows,
         tag_standings=tag_standings,
+        views=views,
         history=history,
         warnings=warnings,
         cards=board.model_cards(),

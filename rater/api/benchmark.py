@@ -149,7 +149,7 @@ class Benchmark:
         included_tags: Sequence[str] | None = None, excluded_tags: Sequence[str] | None = None,
         skip_initial_run: bool = False, audience_id: object = None, *, strategy: str = "information",
         repeat_share: float = 0.05, max_pair_votes: int = 60, show_standings: bool = False,
-        publish_prompts: bool = True, min_votes: int | None = None,
+        publish_prompts: bool = True, min_votes: int | None = None, weighted_scoring: bool = False,
     ) -> Leaderboard:
         """Add a criterion: a leaderboard rating this benchmark's participants.
 
@@ -162,6 +162,8 @@ class Benchmark:
         :param excluded_tags: prompts carrying one of these are never served (wins over included).
         :param skip_initial_run: do not rate the participants already rated elsewhere on this
             board; only those run later are.
+        :param weighted_scoring: the board's standings weigh each rater by a reliability
+            estimated with the strengths (the unweighted ones are reported beside them).
         :param audience_id: an audience (:class:`rater.Audience` or its id) the board is restricted
             to: only its members rate it (by invite or study link). None: open to everyone with
             the passcode.
@@ -185,7 +187,8 @@ class Benchmark:
         if show_prompt_asset and not any(p["asset_sha256"] for p in self._prompts()):
             raise ValidationError("show_prompt_asset is on but the benchmark has no prompt assets")
         board.update(benchmark_id=self.id, vote_aggregation=aggregation.value, min_responses_per_matchup=responses,
-                     level_of_detail=level, response_budget=budget, **scope)
+                     level_of_detail=level, response_budget=budget,
+                     weighted_scoring=int(check_flag(weighted_scoring, "weighted_scoring")), **scope)
         check_flag(skip_initial_run, "skip_initial_run")
         with self._client.store.write() as conn:
             if benchmarks.get_benchmark(conn, self.id) is None:

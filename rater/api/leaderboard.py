@@ -89,6 +89,7 @@ class Leaderboard(GoldMethods):
     min_responses_per_matchup: int = 1
     level_of_detail: str | None = None
     response_budget: int | None = None
+    weighted_scoring: bool = False
     identifiers: list[str] = field(default_factory=list)
     _client: BoardOwner = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
@@ -124,6 +125,7 @@ class Leaderboard(GoldMethods):
             min_responses_per_matchup=int(row["min_responses_per_matchup"]),
             level_of_detail=row["level_of_detail"],
             response_budget=row["response_budget"],
+            weighted_scoring=bool(row.get("weighted_scoring", 0)),
             identifiers=[p["identifier"] for p in prompts],
             _client=client,
         )
@@ -143,7 +145,8 @@ class Leaderboard(GoldMethods):
     def update(self, *, show_standings: bool | None = None, publish_prompts: bool | None = None,
                min_votes: int | None = None, name: str | None = None,
                level_of_detail: str | int | None = None, min_responses_per_matchup: int | None = None,
-               vote_aggregation: VoteAggregation | str | None = None) -> Leaderboard:
+               vote_aggregation: VoteAggregation | str | None = None,
+               weighted_scoring: bool | None = None) -> Leaderboard:
         """Change the board's settings (those given; ``None`` leaves one as it is), all in one
         transaction; returns the board as it now is.
 
@@ -154,6 +157,8 @@ class Leaderboard(GoldMethods):
         :param min_responses_per_matchup: with majority aggregation, raters a pair needs.
         :param vote_aggregation: how votes count (:class:`rater.VoteAggregation`); standings
             are computed from the stored votes each time, so this changes them at once.
+        :param weighted_scoring: the board's standings weigh raters by estimated reliability
+            (the site and the app show the unweighted ones beside them).
 
         :param show_standings: whether raters see the live standings in the rating app (owners
             always do). Off by default, so that raters judge the pairs, not the table.
@@ -167,7 +172,8 @@ class Leaderboard(GoldMethods):
         """
         from .settings import resolve_level
 
-        settings = {"show_standings": show_standings, "publish_prompts": publish_prompts}
+        settings = {"show_standings": show_standings, "publish_prompts": publish_prompts,
+                    "weighted_scoring": weighted_scoring}
         given: dict[str, Any] = {k: int(check_flag(v, k)) for k, v in settings.items() if v is not None}
         if min_votes is not None:
             given["min_votes"] = check_count(min_votes, "min_votes")
@@ -185,8 +191,8 @@ class Leaderboard(GoldMethods):
                                       f"MAJORITY_VOTE, got {vote_aggregation!r}") from None
         if not given:
             raise ValidationError("nothing to change: give a setting (name, level_of_detail, "
-                                  "min_responses_per_matchup, vote_aggregation, show_standings, "
-                                  "publish_prompts or min_votes)")
+                                  "min_responses_per_matchup, vote_aggregation, weighted_scoring, "
+                                  "show_standings, publish_prompts or min_votes)")
         with self._client.store.write() as conn:
             found = catalog.update_leaderboard(conn, self.id, given)
         if not found:
@@ -339,17 +345,22 @@ class Leaderboard(GoldMethods):
 
     # -- standings ------------------------------------------------------------------------------
 
-    def get_standings(self, tags: Sequence[str] | None = None, audience: Any = None, **options: Any) -> pd.DataFrame:
+    def get_standings(self, tags: Sequence[str] | None = None, audience: Any = None, *,
+                      weighted: bool | None = None, **options: Any) -> pd.DataFrame:
         """Standings as a DataFrame: one row per model, best first.
 
         :param tags: only votes on prompts carrying any of these tags.
         :param audience: only votes of this audience's members (an :class:`rater.Audience` or its id).
+        :param weighted: weigh each rater's votes by a reliability estimated with the strengths
+            (:func:`ranking.compute_weighted_standings`); None: as the board's
+            ``weighted_scoring`` setting says (off unless the owner turned it on).
         See :func:`rater.results.standings.get_standings` for the columns and ``options``.
         """
         from rater.results import standings
 
         raters = None if audience is None else self._client.audience.member_raters(audience)
-        table = standings.get_standings(self._client.store, self, tags=tags, raters=raters, **options)
+        use = self.weighted_scoring if weighted is None else weighted
+        table = standings.get_standings(self._client.store, self, tags=tags, raters=raters, weighted=use, **options)
         found = self.model_cards()
         for column in CARD_FIELDS:
             table[column] = [getattr(found[n], column) if n in found else "" for n in table["name"]]

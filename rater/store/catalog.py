@@ -35,7 +35,7 @@ _LEADERBOARD_COLUMNS = (
     "id, benchmark_id, name, instruction, show_prompt, show_prompt_asset, inverse_ranking, strategy, "
     "repeat_share, max_pair_votes, created_at, show_standings, publish_prompts, min_votes, "
     "included_tags, excluded_tags, vote_aggregation, min_responses_per_matchup, level_of_detail, "
-    "response_budget"
+    "response_budget, weighted_scoring"
 )
 _JSON_COLUMNS = ("included_tags", "excluded_tags")
 
@@ -64,7 +64,7 @@ def insert_leaderboard(
     own identifier."""
     row = {"included_tags": [], "excluded_tags": [], "vote_aggregation": "all",
            "min_responses_per_matchup": 1, "level_of_detail": None, "response_budget": None,
-           "benchmark_id": board["id"], **board}
+           "weighted_scoring": 0, "benchmark_id": board["id"], **board}
     for column in _JSON_COLUMNS:
         row[column] = json.dumps(list(row[column]), ensure_ascii=False)
     if prompts is not None:
@@ -100,7 +100,7 @@ def benchmark_leaderboards(conn: sqlite3.Connection, benchmark_id: str) -> list[
 
 #: Leaderboard settings :func:`update_leaderboard` may change.
 UPDATABLE = ("name", "show_standings", "publish_prompts", "min_votes", "level_of_detail", "response_budget",
-             "min_responses_per_matchup", "vote_aggregation")
+             "min_responses_per_matchup", "vote_aggregation", "weighted_scoring")
 
 
 def update_leaderboard(conn: sqlite3.Connection, leaderboard_id: str, settings: dict[str, Any]) -> bool:

@@ -534,10 +534,19 @@ def _migrate_to_9(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# --- version 10: a board's standings may weigh raters by reliability ---------------------------
+# With ``weighted_scoring`` on, a board's standings count each rater's votes by a reliability
+# estimated jointly with the strengths (``ranking.compute_weighted_standings``); the site and
+# the app report the unweighted standings beside them. Off for every existing board.
+def _migrate_to_10(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE leaderboards ADD COLUMN weighted_scoring INTEGER NOT NULL DEFAULT 0 "
+                 "CHECK (weighted_scoring IN (0, 1))")
+
+
 #: Ordered migration steps: ``MIGRATIONS[k]`` takes a database from version ``k`` to ``k + 1``.
 #: Append new steps; never edit a released one.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _migrate_to_1, _migrate_to_2, _migrate_to_3, _migrate_to_4, _migrate_to_5, _migrate_to_6,
-    _migrate_to_7, _migrate_to_8, _migrate_to_9,
+    _migrate_to_7, _migrate_to_8, _migrate_to_9, _migrate_to_10,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -144,9 +144,9 @@ def other_views(client: Client, board: Leaderboard, counted: ranking.VoteArrays,
     views: dict[str, pd.DataFrame] = {}
     audiences = client.audience.board_audiences(board.id)
     if len(audiences) >= 2:
-        for audience_id in audiences:
-            name = client.audience.get_audience_by_id(audience_id).name
-            views[f"Votes of {name}"] = board.get_standings(audience=audience_id, weighted=False, **options)
+        found = sorted((client.audience.get_audience_by_id(a) for a in audiences), key=lambda a: a.name.casefold())
+        for audience in found:
+            views[f"Votes of {audience.name}"] = board.get_standings(audience=audience.id, weighted=False, **options)
     return views
 
 

@@ -79,9 +79,35 @@ def test_a_board_of_two_audiences_shows_each_audiences_standings(tmp_path: Path)
     _vote(lb, c, flip_rater=c[0])
     build_site(tmp_path / "lb.db", tmp_path / "site", settings=SETTINGS, progress=None)
     heads, rows = _views(tmp_path / "site", lb.id)
-    assert heads == ["Votes of Experts <b>", "Votes of Crowd"]  # escaped text, not markup
+    assert heads == ["Votes of Crowd", "Votes of Experts <b>"]  # by name; escaped text, not markup
     page = (tmp_path / "site" / "boards" / lb.id / "index.html").read_text(encoding="utf-8")
     assert "Experts <b>" not in page and "Experts &lt;b&gt;" in page
     by_experts = lb.get_standings(audience=experts)
     for name, rank in zip(by_experts["name"], by_experts["rank"]):
-        assert rows[name][0].startswith(str(int(rank)))
+        assert rows[name][1].startswith(str(int(rank)))
+
+
+def test_the_cli_turns_weighted_scoring_on_and_prints_either_table(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from rater.cli.main import cli
+
+    client, lb = _board(tmp_path)
+    _vote(lb, ["ann", "bob", "cy"], flip_rater="cy")
+    db = ["--db", str(tmp_path / "lb.db")]
+    runner = CliRunner()
+    on = runner.invoke(cli, [*db, "update", lb.id, "--weighted-scoring"])
+    assert on.exit_code == 0 and "weigh raters by estimated reliability" in on.output
+    assert client.mri.get_leaderboard_by_id(lb.id).weighted_scoring
+    weighted = runner.invoke(cli, [*db, "standings", lb.id, "--format", "json"])
+    plain = runner.invoke(cli, [*db, "standings", lb.id, "--format", "json", "--unweighted"])
+    import json
+
+    assert weighted.exit_code == plain.exit_code == 0
+    for result, flag in ((weighted, True), (plain, False)):
+        expected = lb.get_standings(weighted=flag)
+        shown = json.loads(result.output)["standings"]
+        assert [r["name"] for r in shown] == list(expected["name"])
+        assert [round(r["score"], 6) for r in shown] == [round(float(x), 6) for x in expected["score"]]
+    refused = runner.invoke(cli, [*db, "standings", "nope", "--weighted"])
+    assert refused.exit_code == 1

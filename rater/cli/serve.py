@@ -80,9 +80,12 @@ def serve(port: int, host: str, passcode_file: Path | None, admin_passcode_file:
               help="Whether the static site publishes the prompt texts (apart from what raters see).")
 @click.option("--min-votes", type=int, default=None,
               help="Votes a model needs to be ranked with the others; below that it is preliminary.")
+@click.option("--weighted-scoring/--unweighted-scoring", default=None,
+              help="Whether the standings weigh each rater's votes by an estimated reliability "
+                   "(the site shows the unweighted standings beside them).")
 @friendly_errors
 def update(leaderboard_id: str, show_standings: bool | None, publish_prompts: bool | None,
-           min_votes: int | None) -> None:
+           min_votes: int | None, weighted_scoring: bool | None) -> None:
     """Change a leaderboard's settings.
 
     Raters do not see the live standings unless the board shows them (they would learn which
@@ -96,11 +99,13 @@ def update(leaderboard_id: str, show_standings: bool | None, publish_prompts: bo
     \b
         rater update k7gq2mxa --show-standings --no-publish-prompts --min-votes 30
     """
-    if show_standings is None and publish_prompts is None and min_votes is None:
+    if show_standings is None and publish_prompts is None and min_votes is None and weighted_scoring is None:
         raise click.UsageError("nothing to change: give --show-standings/--hide-standings, "
-                               "--publish-prompts/--no-publish-prompts or --min-votes")
+                               "--publish-prompts/--no-publish-prompts, --min-votes or "
+                               "--weighted-scoring/--unweighted-scoring")
     lb = open_client().mri.get_leaderboard_by_id(leaderboard_id).update(
-        show_standings=show_standings, publish_prompts=publish_prompts, min_votes=min_votes)
+        show_standings=show_standings, publish_prompts=publish_prompts, min_votes=min_votes,
+        weighted_scoring=weighted_scoring)
     if show_standings is not None:
         click.echo(f"{lb.id}: raters {'see' if lb.show_standings else 'do not see'} the standings")
     if publish_prompts is not None:
@@ -108,6 +113,8 @@ def update(leaderboard_id: str, show_standings: bool | None, publish_prompts: bo
                    "the prompt texts")
     if min_votes is not None:
         click.echo(f"{lb.id}: models with fewer than {lb.min_votes} votes are preliminary")
+    if weighted_scoring is not None:
+        click.echo(f"{lb.id}: the standings {'weigh raters by estimated reliability' if lb.weighted_scoring else 'count every vote alike'}")
 
 
 COMMANDS = (serve, update)

@@ -49,9 +49,12 @@ def _weights(pairs: tuple[str, ...]) -> dict[str, float] | None:
 @click.option("--weight", "weights", multiple=True, metavar="LEADERBOARD_ID=W",
               help="A leaderboard's weight in the overall standings (repeatable; default: equal).")
 @click.option("--audience", help="Only the votes of this audience's members (its name or id; a leaderboard's standings).")
+@click.option("--weighted/--unweighted", default=None,
+              help="Weigh each rater's votes by an estimated reliability, or count every vote alike "
+                   "(default: as the leaderboard's setting, `rater update --weighted-scoring`).")
 @friendly_errors
 def standings(target_id: str, fmt: str, tags: tuple[str, ...], overall: bool, boards: tuple[str, ...],
-              weights: tuple[str, ...], audience: str | None) -> None:
+              weights: tuple[str, ...], audience: str | None, weighted: bool | None) -> None:
     """Print the standings of a leaderboard, or the overall standings of a benchmark: rank
     range, score with 95% interval, votes.
 
@@ -80,10 +83,11 @@ def standings(target_id: str, fmt: str, tags: tuple[str, ...], overall: bool, bo
         except LeaderboardNotFound:
             pass
         else:
-            _board_standings(lb, fmt, tags, None if audience is None else client.audience.audience(audience))
+            _board_standings(lb, fmt, tags, None if audience is None else client.audience.audience(audience),
+                             weighted)
             return
-    if audience is not None:
-        raise click.ClickException("--audience applies to a leaderboard's standings: give a leaderboard id")
+    if audience is not None or weighted is not None:
+        raise click.ClickException("--audience and --weighted apply to a leaderboard's standings: give a leaderboard id")
     try:
         bench = mri.get_benchmark_by_id(target_id)
     except BenchmarkNotFound:
@@ -98,8 +102,9 @@ def standings(target_id: str, fmt: str, tags: tuple[str, ...], overall: bool, bo
     _overall_standings(bench, fmt, tags, list(boards) or None, _weights(weights))
 
 
-def _board_standings(lb: Any, fmt: str, tags: tuple[str, ...], audience: Any = None) -> None:
-    df = lb.get_standings(tags=list(tags) or None, audience=audience)[BOARD_COLUMNS]
+def _board_standings(lb: Any, fmt: str, tags: tuple[str, ...], audience: Any = None,
+                     weighted: bool | None = None) -> None:
+    df = lb.get_standings(tags=list(tags) or None, audience=audience, weighted=weighted)[BOARD_COLUMNS]
     if fmt == "csv":  # names that look like formulas are neutralised (rater.results.csv_cells)
         df.assign(name=df["name"].map(safe_cell)).to_csv(sys.stdout, index=False,
                                                          quoting=csv.QUOTE_MINIMAL)

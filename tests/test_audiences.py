@@ -296,3 +296,28 @@ def test_votes_imported_from_another_host_are_not_refused(client: Client, board:
         assert copy.summary()["votes"] == 4
         with pytest.raises(VoteError):
             copy.next_matchup("field-rater")  # here they are not a member: nothing served
+
+
+def test_add_compare_example_makes_a_qualification_pair_on_every_attached_board(client, png) -> None:
+    from app_support import make_board
+
+    one = make_board(client, png, models=2, prompts=2)
+    two = make_board(client, png, models=2, prompts=2)
+    audience = client.audience.create_audience("Prompt alignment experts")
+    with pytest.raises(ValidationError, match="attached to no leaderboard yet"):
+        audience.add_compare_example("Which follows the prompt?", [png(800), png(801)], png(800))
+    audience.attach(one)
+    audience.attach(two)
+    good, broken = png(810), png(811)
+    with pytest.raises(ValidationError, match="truth must be one of"):
+        audience.add_compare_example("Which follows the prompt?", [good, broken], png(812))
+    pairs = audience.add_compare_example("Which follows the prompt?", datapoint=[good, broken], truth=good,
+                                         context=one.prompts[0])
+    assert len(pairs) == 2
+    assert [len(b.gold_pairs()) for b in (one, two)] == [1, 1]
+    assert one.gold_pairs()[0].better == pairs[0].better
+    # a context one board cannot place refuses the whole call: the first board keeps nothing new
+    with pytest.raises(ValidationError):
+        audience.add_compare_example("Which follows the prompt?", [png(820), png(821)], png(820),
+                                     context="no such prompt")
+    assert [len(b.gold_pairs()) for b in (one, two)] == [1, 1]

@@ -20,6 +20,7 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -139,6 +140,44 @@ class Audience:
         board_id = self._board(board)
         with self._client.store.write() as conn:
             return sql.detach(conn, board_id, self.id)
+
+    def add_compare_example(self, instruction: str, datapoint: Sequence[Any], truth: Any,
+                            context: str | None = None) -> list[Any]:
+        """A qualification pair, as the hosted SDK's audiences take it: ``datapoint`` is the two
+        media (files, or sha256 of stored media), ``truth`` the right one, ``context`` the prompt
+        text (or identifier) they belong to. It becomes a gold pair on every leaderboard this
+        audience is attached to (see :meth:`rater.Leaderboard.add_gold_pair`), shown with that
+        board's instruction; ``instruction`` must name the same question and is only checked to
+        be given. All or nothing across the boards; returns the gold pairs made.
+
+        :raises ValidationError: no board is attached yet, ``datapoint`` is not two items,
+            ``truth`` is not one of them, or a board refuses the pair.
+        """
+        from rater.intake.validation import check_text
+
+        check_text(instruction, "instruction", max_length=2000)
+        if isinstance(datapoint, (str, bytes)) or not isinstance(datapoint, Sequence) or len(datapoint) != 2:
+            raise ValidationError("datapoint must be the two media of the pair")
+        if truth not in datapoint:
+            raise ValidationError("truth must be one of the two datapoint media")
+        worse = datapoint[1] if truth == datapoint[0] else datapoint[0]
+        boards = [self._client.mri.get_leaderboard_by_id(b) for b in self.leaderboard_ids]
+        if not boards:
+            raise ValidationError(f"audience {self.name!r} is attached to no leaderboard yet: attach one first, "
+                                  "then add its qualification pairs")
+        made: list[Any] = []
+        try:
+            for board in boards:
+                ident = None
+                if context is not None:
+                    by_text = {t: i for t, i in zip(board.prompts, board.identifiers)}
+                    ident = by_text.get(context, context)
+                made.append((board, board.add_gold_pair(truth, worse, ident)))
+        except Exception:
+            for board, pair in made:  # undo the boards already given the pair
+                board.remove_gold_pair(pair.id)
+            raise
+        return [pair for _, pair in made]
 
     def invite(self, board: object, count: int, *, quota: int | None = None, expires_days: float | None = None,
                completion_url: str = "", base_url: str = DEFAULT_BASE_URL) -> list[Invite]:

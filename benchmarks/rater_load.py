@@ -16,6 +16,7 @@ Targets: 300 raters with p99 <= 1 s and <= 10 ms server CPU per vote, on one cor
     python benchmarks/rater_load.py [--raters 25,50,100,200,300] [--duration 40] [--workers 1]
     python benchmarks/rater_load.py --raters 300 --workers 1,2     # votes/s for 1 and 2 processes
     python benchmarks/rater_load.py --raters 100 --duration 1800    # the RSS soak
+    python benchmarks/rater_load.py --raters 100 --floor 100        # beside Streamlit alone
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ws_rater import WsRater  # noqa: E402
 
 from rater import Client  # noqa: E402
+from rater.app.serve import APP_PATH  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TICK = os.sysconf("SC_CLK_TCK")
@@ -75,11 +77,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(db: Path, port: int, workers: int, cores: set[int] | None) -> subprocess.Popen:
+def start_server(db: Path, port: int, workers: int, cores: set[int] | None,
+                 floor: bool = False) -> subprocess.Popen:
+    """``rater serve`` on ``db`` (or, with ``floor``, ``benchmarks/rater_floor_app.py``: the same
+    page's Streamlit work without ours, on the PNGs beside ``db``), once it answers."""
     env = {k: v for k, v in os.environ.items() if k not in ("RATER_PASSCODE", "RATER_ADMIN_PASSCODE")}
     command = [sys.executable, "-m", "rater", "--db", str(db), "serve", "--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
+    if floor:
+        from rater.app.serve import streamlit_command
+
+        command = streamlit_command(port)
+        command[command.index(str(APP_PATH))] = str(ROOT / "benchmarks" / "rater_floor_app.py")
+        env["RATER_FLOOR_MEDIA"] = str(db.parent / "src")
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                             preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
     deadline = time.monotonic() + 120
@@ -224,6 +235,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=40.0, help="measured seconds per K")
     parser.add_argument("--think", type=float, default=4.0, help="mean seconds between votes")
     parser.add_argument("--browser-clicks", type=int, default=10, help="0 skips the Chromium row")
+    parser.add_argument("--floor", type=int, default=0, metavar="K",
+                        help="also K raters on the same page without our work (Streamlit alone)")
     args = parser.parse_args()
     ks = [int(k) for k in args.raters.split(",")]
     worker_counts = [int(w) for w in args.workers.split(",")]
@@ -251,6 +264,19 @@ def main() -> None:
                     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
                 rows.append((workers, pinned, row))
                 print(f"  K={k} workers={workers}: done", file=sys.stderr, flush=True)
+        if args.floor:
+            port = free_port()
+            server = start_server(db, port, 1, {0} if two else None, floor=True)
+            if two:
+                os.sched_setaffinity(0, {1})
+            try:
+                floor = asyncio.run(drive(f"http://127.0.0.1:{port}/", board_id, args.floor,
+                                          args.duration, args.think, process_tree(server.pid)))
+            finally:
+                stop_server(server)
+                os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+            floor["lost"] = 0
+            rows.append(("floor", two, floor))
         browser = browser_k1(args.browser_clicks)
     load = os.getloadavg()[0]
     print(f"rater load: {os.cpu_count()} cores (load average {load:.1f}: shared with other work), "
@@ -259,6 +285,8 @@ def main() -> None:
           f"{'RSS MB':>7} {'RSS +MB':>7} {'errors':>6} {'lost':>4}  cores")
     for workers, pinned, r in rows:
         where = "server core 0, generator core 1" if pinned else "not pinned (shared)"
+        if workers == "floor":
+            where += "; Streamlit alone: the same page without the database (rater_floor_app.py)"
         print(f"{workers:>5} {r['raters']:>4} {r['votes_s']:>8.1f} {r['p50']:>7.0f} {r['p99']:>7.0f} "
               f"{r['cpu_ms']:>11.1f} {r['rss']:>7.0f} {r['rss_growth']:>7.1f} {r['errors']:>6} "
               f"{r['lost']:>4}  {where}")

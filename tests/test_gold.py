@@ -303,9 +303,10 @@ def test_migration_to_gold_keeps_every_row(tmp_path, png):
     for table, column in [("matchups", "gold_pair"), ("models", "gold"), ("raters", "reason"),
                           ("raters", "qualified"), ("raters", "by_owner"),
                           *(("leaderboards", c) for c in ("qualification_required", "qualification_pairs",
-                            "gold_share", "min_gold_accuracy", "min_repeat_agreement", "min_quality_votes"))]:
+                            "gold_share", "min_gold_accuracy", "min_repeat_agreement", "min_quality_votes",
+                            "weighted_scoring"))]:  # steps 9 (gold) and 10 (weighted scoring)
         conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    conn.execute("PRAGMA user_version = 8")
     conn.commit()
     conn.close()
     assert len(schema.MIGRATIONS) == SCHEMA_VERSION

@@ -172,3 +172,16 @@ def test_two_processes_opening_an_old_file_migrate_it_once(v1_copy: Path) -> Non
     finally:
         first.close()
         second.close()
+
+
+def test_step_10_adds_weighted_scoring_off_keeping_every_row(tmp_path: Path) -> None:
+    """Schema step 10: every existing board keeps counting votes alike (weighted_scoring 0)."""
+    target = tmp_path / "lb.db"
+    shutil.copyfile(FIXTURES / "schema_v6.db", target)
+    with Client(target) as client:
+        boards = client.mri.list_leaderboards()
+        assert boards and not any(b.weighted_scoring for b in boards)
+        on = boards[0].update(weighted_scoring=True)
+        assert on.weighted_scoring and client.mri.get_leaderboard_by_id(on.id).weighted_scoring
+        with pytest.raises(Exception, match="weighted_scoring must be True or False"):
+            boards[0].update(weighted_scoring="yes")

@@ -10,14 +10,13 @@ import pytest
 from rater import ValidationError, VoteError
 from rater.matchmaking.service import BoardStatus, Matchup, MatchupSide, ModelStatus, VoteReceipt
 from rater.results.quality import RaterStats
+from rater.app.media_files import media_format, media_kind
 from rater.app.session import (
     RatingSession,
     board_from_query,
     button_labels,
     check_rater_name,
     escape_markdown,
-    media_format,
-    media_kind,
     nothing_left_message,
     passcode_ok,
     progress_lines,

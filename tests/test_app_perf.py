@@ -12,7 +12,7 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from rater.app import session as app_session
+from rater.app import media_files
 from rater.app.views import common
 from rater.intake.media import preview_path
 from rater.matchmaking.select import _held
@@ -62,17 +62,17 @@ def test_shown_file_looks_at_a_medium_once(png, monkeypatch, tmp_path) -> None:
 
     monkeypatch.setattr(PIL.Image, "open", counting_open)
     small = png(1)
-    assert app_session.shown_file(small) == small and opened
+    assert media_files.shown_file(small) == small and opened
     opened.clear()
-    assert app_session.shown_file(small) == small and not opened  # remembered
+    assert media_files.shown_file(small) == small and not opened  # remembered
     big = tmp_path / "big.png"
     PIL.Image.new("RGB", (4000, 3000), (200, 10, 10)).save(big)
-    preview = app_session.shown_file(big)
+    preview = media_files.shown_file(big)
     assert preview == preview_path(big) and preview.is_file()
     preview.unlink()  # e.g. removed by `rater gc`: made again, not served missing
-    assert app_session.shown_file(big) == preview and preview.is_file()
+    assert media_files.shown_file(big) == preview and preview.is_file()
     missing = tmp_path / "missing.png"
-    assert app_session.shown_file(missing) == missing and missing not in app_session._shown
+    assert media_files.shown_file(missing) == missing and missing not in media_files._shown
 
 
 def test_one_client_per_database_for_all_threads(client, monkeypatch, tmp_path) -> None:

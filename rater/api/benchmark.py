@@ -217,10 +217,11 @@ class Benchmark:
 
         :raises NotFoundError: none has it.
         """
-        for p in benchmarks.participants(self._client.store.conn, self.id):
+        rows = benchmarks.participants(self._client.store.conn, self.id)
+        for p in rows:
             if p["name"] == name:
                 return Participant(self._client, self.id, p["id"])
-        names = ", ".join(repr(p["name"]) for p in benchmarks.participants(self._client.store.conn, self.id)[:10])
+        names = ", ".join(repr(p["name"]) for p in rows[:10])
         raise NotFoundError(f"benchmark {self.id!r} has no participant {name!r} (participants: {names or 'none'})")
 
     def add_model(self, name: str, media: Sequence[str | os.PathLike[str]], identifiers: Sequence[str] | None = None,

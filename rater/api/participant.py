@@ -94,9 +94,9 @@ class Participant:
         self.id = int(participant_id)
 
     def _row(self) -> dict[str, Any]:
-        for row in benchmarks.participants(self._client.store.conn, self.benchmark_id, deleted=True):
-            if row["id"] == self.id:
-                return row
+        row = benchmarks.participant_row(self._client.store.conn, self.benchmark_id, self.id)
+        if row is not None:
+            return row
         raise NotFoundError(f"benchmark {self.benchmark_id!r} has no participant {self.id}")
 
     @property

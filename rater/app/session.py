@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import mimetypes
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rater.errors import LeaderboardNotFound, MediaError, ValidationError
-from rater.intake.media import display_file
 from .markdown_text import escape_markdown
 from rater.store import votes
 from rater.intake.validation import check_name
@@ -46,16 +44,12 @@ __all__ = [
     "button_labels",
     "check_rater_name",
     "escape_markdown",
-    "image_output_format",
-    "media_format",
-    "media_kind",
     "missing_media",
     "nothing_left_message",
     "passcode_ok",
     "pick_board",
     "progress_lines",
     "rater_rows",
-    "shown_file",
     "standings_key",
     "standings_rows",
 ]
@@ -125,58 +119,6 @@ def button_labels(board: Leaderboard) -> ButtonLabels:
     """
     word = "worse" if board.inverse_ranking else "better"
     return ButtonLabels(left=f"A is {word}", right=f"B is {word}")
-
-
-def media_format(path: Path | str) -> str:
-    """The MIME type Streamlit needs for a stored video or audio file."""
-    mime, _ = mimetypes.guess_type(str(path))
-    ext = Path(path).suffix.lower()
-    return mime or {".webm": "video/webm", ".mkv": "video/x-matroska", ".flac": "audio/flac",
-                    ".m4a": "audio/mp4", ".ogg": "audio/ogg"}.get(ext, "application/octet-stream")
-
-
-def image_output_format(path: Path | str) -> str:
-    """The ``output_format`` for ``st.image`` that serves the stored bytes unchanged.
-
-    With the default ``"auto"``, Streamlit re-encodes an opaque PNG as JPEG (quality 90): raters
-    would judge compression artefacts that are not the model's. PNG and JPEG are passed through
-    as they are (unless wider than Streamlit's maximum content width); GIF keeps ``"auto"``
-    (which keeps GIF); WebP and BMP become lossless PNG.
-    """
-    ext = Path(path).suffix.lower()
-    if ext in (".jpg", ".jpeg"):
-        return "JPEG"
-    if ext == ".gif":
-        return "auto"
-    return "PNG"
-
-
-#: How many stored media :func:`shown_file` remembers (a few hundred bytes each).
-SHOWN_FILES_KEPT = 20_000
-_shown: dict[Path, Path] = {}
-
-
-def shown_file(path: Path) -> Path:
-    """The file to show for a stored medium (:func:`rater.intake.media.display_file`: its
-    preview when it is a large image, else itself), remembered per process: deciding it opens
-    the image, and the rating page shows each medium on many reruns. A remembered file that is
-    gone (a preview removed by ``rater gc``) is decided again; a missing one is not remembered.
-    """
-    found = _shown.get(path)
-    if found is not None and found.is_file():
-        return found
-    found = display_file(path)
-    if found.is_file():
-        if len(_shown) >= SHOWN_FILES_KEPT:
-            _shown.clear()
-        _shown[path] = found
-    return found
-
-
-def media_kind(path: Path | str) -> str:
-    """``"image"``, ``"video"``, ``"audio"`` or ``"text"`` from a stored file's extension."""
-    top = media_format(path).split("/")[0]
-    return top if top in ("image", "video", "audio", "text") else "image"
 
 
 def nothing_left_message(status: BoardStatus, keep_going: bool = False) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "insert_participant",
     "insert_participant_media",
     "participant_media",
+    "participant_row",
     "participants",
     "participants_with_blobs",
     "rename_participant",
@@ -128,6 +129,15 @@ def participants(conn: sqlite3.Connection, benchmark_id: str, *, deleted: bool =
         "SELECT o.id, o.name, o.status, o.created_at, count(m.id) AS media FROM models o "
         f"LEFT JOIN media m ON m.model_id = o.id WHERE o.benchmark_id = ?{where} "
         "GROUP BY o.id ORDER BY o.created_at, o.id", (benchmark_id,)))
+
+
+def participant_row(conn: sqlite3.Connection, benchmark_id: str, model_id: int) -> dict[str, Any] | None:
+    """One participant of the benchmark (deleted ones too, gold ones never), as :func:`participants` lists them."""
+    rows = _rows(conn.execute(
+        "SELECT o.id, o.name, o.status, o.created_at, count(m.id) AS media FROM models o "
+        "LEFT JOIN media m ON m.model_id = o.id WHERE o.benchmark_id = ? AND o.id = ? AND o.gold = 0 GROUP BY o.id",
+        (benchmark_id, model_id)))
+    return rows[0] if rows else None
 
 
 def set_participant_status(conn: sqlite3.Connection, model_id: int, status: str) -> bool:

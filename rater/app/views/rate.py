@@ -26,13 +26,10 @@ from rater.app.session import (
     button_labels,
     check_rater_name,
     escape_markdown,
-    image_output_format,
-    media_format,
-    media_kind,
     nothing_left_message,
     progress_lines,
-    shown_file,
 )
+from rater.app.media_files import image_output_format, media_format, media_kind, shown_file
 
 RATER_KEY = "rater"
 SESSIONS_KEY = "rating_sessions"

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/venv.sh
 
-python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+python -m pip install --quiet --disable-pip-version-check -e '.[test,postgresql]'
 
 apt_install() {  # Debian packages, only called for ones that are missing
     local sudo=""
@@ -18,6 +18,11 @@ apt_install() {  # Debian packages, only called for ones that are missing
 command -v chromium >/dev/null 2>&1 || apt_install chromium
 # `rater serve --workers` puts Debian's nginx in front of the app processes (its tests need it).
 { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || apt_install nginx
+
+# The store's tests run on PostgreSQL too: Debian's server, started by the tests themselves as a
+# throwaway cluster (tests/postgres_server.py). Required: an unavailable server fails the run.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
+export RATER_REQUIRE_POSTGRES=1
 
 # The Nu HTML Checker for the site tests: the vnu-jar package from the npm registry.
 if command -v npm >/dev/null 2>&1 && [ ! -f tests/.vnu/node_modules/vnu-jar/build/dist/vnu.jar ]; then

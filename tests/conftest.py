@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
 import struct
 import wave
 from collections.abc import Callable
@@ -42,10 +44,60 @@ def make_wav(path: Path, freq: float = 440.0, seconds: float = 0.1, rate: int = 
     return path
 
 
+#: Set by scripts/test.sh: the PostgreSQL half must run, so an unavailable server fails the run.
+REQUIRE_POSTGRES = os.environ.get("RATER_REQUIRE_POSTGRES") == "1"
+BACKENDS = ("sqlite", "postgresql")
+_DATABASE_NUMBERS = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_backends: run the test's `client` and `db_location` on SQLite and on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_backends`` run once per backend (the ``backend`` fixture)."""
+    if "backend" in metafunc.fixturenames:
+        marked = metafunc.definition.get_closest_marker("both_backends") is not None
+        metafunc.parametrize("backend", BACKENDS if marked else BACKENDS[:1], indirect=True)
+
+
 @pytest.fixture
-def client(tmp_path: Path) -> Client:
-    """A Client on a fresh database file in tmp_path."""
-    c = Client(tmp_path / "db" / "leaderboards.db", create=True)
+def backend(request: pytest.FixtureRequest) -> str:
+    """``"sqlite"``, or ``"postgresql"`` for the second run of a ``both_backends`` test."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL cluster for the whole run (tests/postgres_server.py)."""
+    from postgres_server import PostgresServer, why_unavailable
+
+    reason = why_unavailable()
+    if reason:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required for this run: {reason}")
+        pytest.skip(reason)
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture
+def db_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where a fresh, not yet created database goes: a file path in tmp_path on SQLite, an
+    empty server database's URL on PostgreSQL (with its own media cache in tmp_path)."""
+    if backend == "sqlite":
+        return str(tmp_path / "db" / "leaderboards.db")
+    server = request.getfixturevalue("pg_server")
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "media-cache"))
+    return server.create_database(f"t{os.getpid()}_{next(_DATABASE_NUMBERS)}")
+
+
+@pytest.fixture
+def client(db_location: str) -> Client:
+    """A Client on a fresh database (a file in tmp_path; on PostgreSQL too in both_backends tests)."""
+    c = Client(db_location, create=True)
     yield c
     c.close()
 

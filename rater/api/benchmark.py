@@ -57,7 +57,7 @@ class Benchmark:
     def load(cls, client: BoardOwner, benchmark_id: str) -> Benchmark:
         row = benchmarks.get_benchmark(client.store.conn, str(benchmark_id))
         if row is None:
-            raise BenchmarkNotFound(f"no benchmark with id {benchmark_id!r} in {client.store.path} "
+            raise BenchmarkNotFound(f"no benchmark with id {benchmark_id!r} in {client.store.location} "
                                     "(`rater benchmark list` shows the ids)")
         return cls(client, row)
 

@@ -35,7 +35,7 @@ from rater.intake.media import (
     check_limit,
     write_with_blobs,
 )
-from rater.store import Store, catalog
+from rater.store import Store, catalog, open_store
 from rater.store.schema import DEFAULT_MIN_VOTES
 from rater.intake.validation import check_count, check_flag, check_name, check_text
 
@@ -164,7 +164,7 @@ class LeaderboardManager(BenchmarkManager):
         row = catalog.get_leaderboard(self._store.conn, str(leaderboard_id))
         if row is None:
             raise LeaderboardNotFound(
-                f"no leaderboard with id {leaderboard_id!r} in {self._store.path} "
+                f"no leaderboard with id {leaderboard_id!r} in {self._store.location} "
                 "(`rater list` shows the ids)"
             )
         return Leaderboard.from_row(self._client, row)
@@ -207,7 +207,7 @@ class Client:
         check_limit(max_media_bytes, "max_media_bytes", "bytes")
         check_limit(max_pixels, "max_pixels", "pixels")
         path = db_path if db_path is not None else os.environ.get("RATER_DB", DEFAULT_DB_PATH)
-        self.store = Store(Path(path), create=check_flag(create, "create"))
+        self.store = open_store(path, create=check_flag(create, "create"))
         self.max_media_bytes = max_media_bytes
         self.max_pixels = max_pixels
         self.mri = LeaderboardManager(self)
@@ -215,9 +215,9 @@ class Client:
         self.audience = AudienceManager(self)
 
     @property
-    def db_path(self) -> Path:
-        """The database file."""
-        return self.store.path
+    def db_path(self) -> Path | str:
+        """The database file (a server database's URL, without its password)."""
+        return self.store.path if self.store.path is not None else self.store.location
 
     def backup(self, dest: str | os.PathLike[str], *, media: bool = True, overwrite: bool = False) -> BackupResult:
         """Copy the database to ``dest`` while raters may keep voting (one consistent moment,
@@ -255,4 +255,4 @@ class Client:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Client({str(self.store.path)!r})"
+        return f"Client({self.store.location!r})"

@@ -61,9 +61,9 @@ def short(items: list[str]) -> str:
 def merge(store: Store, parsed: ParsedFile, board_id: str, path: Any) -> Merged:
     """Check ``parsed`` against the board and add what is new, all or nothing (see the module
     docstring). Raises an :class:`ExchangeError` subclass naming the problem."""
-    with exchange.import_turn(store.path) as ours:
+    with exchange.import_turn(store.conn, store.path) as ours:
         if not ours:
-            raise ExchangeError(f"another import into {store.path} is running: try again when it "
+            raise ExchangeError(f"another import into {store.location} is running: try again when it "
                                 "has finished; nothing was imported")
         with store.write() as conn:
             abandoned = exchange.pending_batches(conn)

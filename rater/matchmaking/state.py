@@ -3,8 +3,9 @@
 Selecting a pair must stay fast on a board with a million votes, so nothing is recomputed from
 scratch per request: one :class:`BoardState` per ``(database file, leaderboard id)`` holds the
 board's models, media and pair counts, and each request first reads only what is new (models,
-media and votes with an id above the last one seen; votes may come from other threads or other
-processes). The states live in a process-wide registry; each has its own lock, which callers
+media with an id above the last one seen, votes past the feed position last seen, see
+:func:`rater.store.matchups.vote_position`; votes may come from other threads, processes or,
+on PostgreSQL, hosts). The states live in a process-wide registry; each has its own lock, which callers
 hold while they read or change it.
 """
 
@@ -370,7 +371,7 @@ def _file_key(store: Store) -> str:
     """The store's database file as the registry names it (resolved once per store)."""
     key = _FILE_KEYS.get(store)
     if key is None:
-        key = _FILE_KEYS[store] = str(store.path.resolve())
+        key = _FILE_KEYS[store] = store.key
     return key
 
 

@@ -116,12 +116,12 @@ def add_member(conn: sqlite3.Connection, row: dict[str, Any]) -> int:
     completion_url, params, created_at``; returns its id."""
     cur = conn.execute(
         "INSERT INTO audience_raters (audience_id, rater, source, token_hash, leaderboard_id, quota,"
-        " expires_at, completion_url, params, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " expires_at, completion_url, params, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (row["audience_id"], row["rater"], row["source"], row["token_hash"], row["leaderboard_id"],
          row["quota"], row["expires_at"], row["completion_url"], json.dumps(row["params"]),
          row["created_at"]),
     )
-    return int(cur.lastrowid or 0)
+    return int(cur.fetchone()[0])
 
 
 def _select_members(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
+from .dialect import json_values
 
 __all__ = [
     "PARTICIPANT_STATUSES",
@@ -76,14 +77,14 @@ def get_benchmark(conn: sqlite3.Connection, benchmark_id: str) -> dict[str, Any]
 
 def benchmark_ids(conn: sqlite3.Connection) -> list[str]:
     """Every benchmark id, oldest first."""
-    return [r[0] for r in conn.execute("SELECT id FROM benchmarks ORDER BY created_at, rowid")]
+    return [r[0] for r in conn.execute("SELECT id FROM benchmarks ORDER BY created_at, id")]
 
 
 def find_benchmarks(conn: sqlite3.Connection, name: str) -> list[dict[str, Any]]:
     """Benchmarks whose name contains ``name`` (case-insensitive, folded in Python: SQLite's
     LIKE folds ASCII only), newest first."""
     needle = name.casefold()
-    rows = _rows(conn.execute("SELECT id, name, created_at FROM benchmarks ORDER BY created_at DESC, rowid DESC"))
+    rows = _rows(conn.execute("SELECT id, name, created_at FROM benchmarks ORDER BY created_at DESC, id DESC"))
     return [r for r in rows if needle in r["name"].casefold()]
 
 
@@ -115,9 +116,9 @@ def insert_participant(conn: sqlite3.Connection, benchmark_id: str, name: str, n
                        status: str = "created") -> int:
     """Add a participant (the name must be free among the benchmark's participants that are
     not deleted: the unique index ``models_by_name`` refuses a second one); return its id."""
-    cur = conn.execute("INSERT INTO models (benchmark_id, name, created_at, status) VALUES (?, ?, ?, ?)",
+    cur = conn.execute("INSERT INTO models (benchmark_id, name, created_at, status) VALUES (?, ?, ?, ?) RETURNING id",
                        (benchmark_id, name, now, status))
-    return int(cur.lastrowid or 0)
+    return int(cur.fetchone()[0])
 
 
 def participants(conn: sqlite3.Connection, benchmark_id: str, *, deleted: bool = False) -> list[dict[str, Any]]:
@@ -167,9 +168,9 @@ def add_run(conn: sqlite3.Connection, leaderboard_id: str, model_id: int, now: f
     if budget is None:
         row = conn.execute("SELECT response_budget FROM leaderboards WHERE id = ?", (leaderboard_id,)).fetchone()
         budget = row[0] if row else None
-    cur = conn.execute("INSERT INTO runs (leaderboard_id, model_id, started_at, budget) VALUES (?, ?, ?, ?)",
+    cur = conn.execute("INSERT INTO runs (leaderboard_id, model_id, started_at, budget) VALUES (?, ?, ?, ?) RETURNING id",
                        (leaderboard_id, model_id, now, budget))
-    return int(cur.lastrowid or 0)
+    return int(cur.fetchone()[0])
 
 
 def run_rows(conn: sqlite3.Connection, leaderboard_id: str) -> list[dict[str, Any]]:
@@ -194,7 +195,7 @@ def participants_with_blobs(conn: sqlite3.Connection, benchmark_id: str, sha256s
     rows = conn.execute(
         "SELECT DISTINCT m.sha256, o.name FROM media m JOIN models o ON o.id = m.model_id "
         "WHERE o.benchmark_id = ? AND o.status <> 'deleted' AND o.gold = 0 AND o.name != ? "
-        "AND m.sha256 IN (SELECT value FROM json_each(?)) ORDER BY m.sha256, o.name",
+        f"AND m.sha256 IN (SELECT value FROM {json_values(conn, '?')}) ORDER BY m.sha256, o.name",
         (benchmark_id, except_model, json.dumps(sorted(sha256s))),
     )
     for sha, name in rows:
@@ -207,8 +208,8 @@ def insert_participant_media(conn: sqlite3.Connection, benchmark_id: str, model_
     """Attach a stored blob to a participant and prompt of the benchmark; return the media id."""
     cur = conn.execute(
         "INSERT INTO media (benchmark_id, model_id, prompt_id, sha256, original_name, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)", (benchmark_id, model_id, prompt_id, sha256, original_name, now))
-    return int(cur.lastrowid or 0)
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id", (benchmark_id, model_id, prompt_id, sha256, original_name, now))
+    return int(cur.fetchone()[0])
 
 
 def run_boards(conn: sqlite3.Connection, model_id: int) -> set[str]:

@@ -10,11 +10,23 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from .dialect import is_postgres
+
 __all__ = ["all_blobs", "delete_blobs", "referencing_columns", "used_blobs"]
 
 
 def referencing_columns(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """``(table, column)`` of every foreign key onto ``blobs``."""
+    """``(table, column)`` of every foreign key onto ``blobs`` (but ``blob_data``, PostgreSQL's
+    bytes of each blob, which goes with its row)."""
+    if is_postgres(conn):
+        return [(str(t), str(c)) for t, c in conn.execute(
+            "SELECT k.table_name, k.column_name FROM information_schema.referential_constraints r "
+            "JOIN information_schema.key_column_usage k ON k.constraint_name = r.constraint_name "
+            "AND k.constraint_schema = r.constraint_schema "
+            "JOIN information_schema.constraint_column_usage u ON u.constraint_name = r.unique_constraint_name "
+            "AND u.constraint_schema = r.unique_constraint_schema "
+            "WHERE u.table_name = 'blobs' AND k.table_schema = current_schema() AND k.table_name <> 'blob_data' "
+            "ORDER BY 1, 2")]
     tables = [r[0] for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     )]

@@ -95,7 +95,7 @@ def benchmark_leaderboards(conn: sqlite3.Connection, benchmark_id: str) -> list[
     """The benchmark's leaderboard rows, oldest first."""
     return _boards(conn.execute(
         f"SELECT {_LEADERBOARD_COLUMNS} FROM leaderboards WHERE benchmark_id = ? "
-        "ORDER BY created_at, rowid", (benchmark_id,)))
+        "ORDER BY created_at, id", (benchmark_id,)))
 
 
 #: Leaderboard settings :func:`update_leaderboard` may change.
@@ -116,7 +116,7 @@ def update_leaderboard(conn: sqlite3.Connection, leaderboard_id: str, settings: 
 
 def leaderboard_ids(conn: sqlite3.Connection) -> list[str]:
     """Every leaderboard id, oldest first."""
-    return [r[0] for r in conn.execute("SELECT id FROM leaderboards ORDER BY created_at, rowid")]
+    return [r[0] for r in conn.execute("SELECT id FROM leaderboards ORDER BY created_at, id")]
 
 
 def find_leaderboards(conn: sqlite3.Connection, name: str, amount: int) -> list[dict[str, Any]]:
@@ -124,7 +124,7 @@ def find_leaderboards(conn: sqlite3.Connection, name: str, amount: int) -> list[
     needle = name.casefold()
     rows = _boards(
         conn.execute(
-            f"SELECT {_LEADERBOARD_COLUMNS} FROM leaderboards ORDER BY created_at DESC, rowid DESC"
+            f"SELECT {_LEADERBOARD_COLUMNS} FROM leaderboards ORDER BY created_at DESC, id DESC"
         )
     )
     # casefold in Python: SQLite's LIKE folds ASCII only.
@@ -180,10 +180,10 @@ def get_or_create_model(
     ).fetchone()
     if row is None:
         cur = conn.execute(
-            "INSERT INTO models (benchmark_id, name, created_at, status) VALUES (?, ?, ?, 'rating')",
+            "INSERT INTO models (benchmark_id, name, created_at, status) VALUES (?, ?, ?, 'rating') RETURNING id",
             (bench, name, now),
         )
-        model_id = int(cur.lastrowid or 0)
+        model_id = int(cur.fetchone()[0])
     else:
         model_id = int(row[0])
         if row[1] == "created":
@@ -239,10 +239,10 @@ def insert_media(
     """Attach a stored blob to a model and prompt (of the board's benchmark); return the media id."""
     cur = conn.execute(
         "INSERT INTO media (benchmark_id, model_id, prompt_id, sha256, original_name, created_at)"
-        " VALUES ((SELECT benchmark_id FROM leaderboards WHERE id = ?), ?, ?, ?, ?, ?)",
+        " VALUES ((SELECT benchmark_id FROM leaderboards WHERE id = ?), ?, ?, ?, ?, ?) RETURNING id",
         (leaderboard_id, model_id, prompt_id, sha256, original_name, now),
     )
-    return int(cur.lastrowid or 0)
+    return int(cur.fetchone()[0])
 
 
 def list_models(conn: sqlite3.Connection, leaderboard_id: str) -> list[dict[str, Any]]:

@@ -69,18 +69,24 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
 
 
 @contextlib.contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def transaction(conn: sqlite3.Connection, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
     """Run the block in one write transaction: all of it is committed, or none of it.
 
     ``BEGIN IMMEDIATE`` takes the write lock up front, so concurrent writers queue (see
     :func:`_begin_immediate`) instead of failing with "database is locked" when a read upgrades
     to a write. When the block or the ``COMMIT`` fails, the transaction is rolled back, so the
-    connection is never left inside a half-done transaction.
+    connection is never left inside a half-done transaction. A PostgreSQL connection takes its
+    database's write lock instead (:meth:`rater.store.postgres.PgConnection.begin_write`, where
+    ``durable`` applies; SQLite's commits are made unsynced by the store instead).
     """
     if conn.in_transaction:  # nested: the outer block owns commit and rollback
         yield conn
         return
-    _begin_immediate(conn)
+    begin_write = getattr(conn, "begin_write", None)
+    if begin_write is not None:
+        begin_write(durable=durable)
+    else:
+        _begin_immediate(conn)
     try:
         yield conn
         conn.execute("COMMIT")

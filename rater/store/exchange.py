@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .dialect import is_postgres
 from .votes import visible
 
 try:
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 _CHUNK = 500  # ids per IN (...) list, far below SQLite's variable limit
+#: The PostgreSQL advisory lock an import holds for its whole run ("rater" + 2; see import_turn).
+IMPORT_LOCK_KEY = 0x7261746572_02
 
 
 def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
@@ -64,7 +67,7 @@ def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     if conn.in_transaction:
         yield conn
         return
-    conn.execute("BEGIN DEFERRED")
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if is_postgres(conn) else "BEGIN DEFERRED")
     try:
         yield conn
     finally:
@@ -101,7 +104,7 @@ def exported_matchups(conn: sqlite3.Connection, leaderboard_id: str) -> list[dic
             " UNION SELECT mu.repeat_of FROM matchups mu JOIN wanted w ON w.id = mu.id"
             " WHERE mu.repeat_of IS NOT NULL) "
             + _MATCHUP_EXPORT
-            + "WHERE mu.id IN (SELECT id FROM wanted) ORDER BY mu.served_at, mu.rowid",
+            + "WHERE mu.id IN (SELECT id FROM wanted) ORDER BY mu.served_at, mu.id",
             (leaderboard_id,),
         )
     )
@@ -190,7 +193,7 @@ def benchmarks_named(conn: sqlite3.Connection, benchmark_id: str, name: str) -> 
     """The benchmark with this id if there is one, else the ids of those with this name."""
     found = conn.execute("SELECT id FROM benchmarks WHERE id = ?", (benchmark_id,)).fetchall()
     if not found:
-        found = conn.execute("SELECT id FROM benchmarks WHERE name = ? ORDER BY created_at, rowid",
+        found = conn.execute("SELECT id FROM benchmarks WHERE name = ? ORDER BY created_at, id",
                              (name,)).fetchall()
     return [r[0] for r in found]
 
@@ -203,9 +206,19 @@ def benchmarks_named(conn: sqlite3.Connection, benchmark_id: str, name: str) -> 
 
 
 @contextlib.contextmanager
-def import_turn(db_path: Path) -> Iterator[bool]:
-    """Hold the database's import turn (an ``flock`` on ``<db>-import-lock``) for the block;
-    yields False, holding nothing, when another import holds it."""
+def import_turn(conn: sqlite3.Connection, db_path: Path | None) -> Iterator[bool]:
+    """Hold the database's import turn (an ``flock`` on ``<db>-import-lock``; on PostgreSQL a
+    session advisory lock of ``conn``, so on every host) for the block; yields False, holding
+    nothing, when another import holds it."""
+    if is_postgres(conn):
+        if not conn.execute("SELECT pg_try_advisory_lock(?)", (IMPORT_LOCK_KEY,)).fetchone()[0]:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(?)", (IMPORT_LOCK_KEY,))
+        return
     if fcntl is None:  # pragma: no cover - not on POSIX
         yield True
         return
@@ -232,6 +245,14 @@ def staging(conn: sqlite3.Connection) -> Iterator[None]:
     loses at most some pending rows, which nothing shows. An automatic checkpoint would run
     inside a commit, while other writers wait for the lock.
     """
+    if is_postgres(conn):  # the server checkpoints on its own; only the flush wait is skipped
+        before = conn.execute("SHOW synchronous_commit").fetchone()[0]
+        conn.execute("SET synchronous_commit = off")
+        try:
+            yield
+        finally:
+            conn.execute(f"SET synchronous_commit = {'on' if before == 'on' else 'off'}")
+        return
     synchronous = int(conn.execute("PRAGMA synchronous").fetchone()[0])
     pages = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -245,8 +266,10 @@ def staging(conn: sqlite3.Connection) -> Iterator[None]:
 
 def checkpoint(conn: sqlite3.Connection) -> None:
     """Copy committed WAL frames into the database without blocking writers (``PASSIVE``), so
-    the WAL stays small and no other writer's commit has a big checkpoint to do."""
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    the WAL stays small and no other writer's commit has a big checkpoint to do (SQLite only:
+    a PostgreSQL server checkpoints by itself)."""
+    if not is_postgres(conn):
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
 
 def pending_batches(conn: sqlite3.Connection) -> list[int]:
@@ -256,8 +279,8 @@ def pending_batches(conn: sqlite3.Connection) -> list[int]:
 
 def begin_batch(conn: sqlite3.Connection) -> int:
     """Open a pending batch and return its id."""
-    return int(conn.execute("INSERT INTO import_batches (started_at) VALUES (?)",
-                            (time.time(),)).lastrowid)
+    return int(conn.execute("INSERT INTO import_batches (started_at) VALUES (?) RETURNING id",
+                            (time.time(),)).fetchone()[0])
 
 
 def stage_matchups(conn: sqlite3.Connection, batch: int, rows: list[tuple[Any, ...]]) -> None:
@@ -297,10 +320,11 @@ def discard_some(conn: sqlite3.Connection, batch: int, limit: int) -> int:
     """Delete up to ``limit`` rows of the pending ``batch`` (votes first, then matchups, newest
     first so a repeat goes before its original); when none is left, the batch itself. Returns
     the number of rows deleted: call again (each in its own short transaction) until 0."""
-    for table in ("votes", "matchups"):
+    row = "ctid" if is_postgres(conn) else "rowid"  # the row's physical address
+    for table, order in (("votes", "id"), ("matchups", "served_at")):
         deleted = conn.execute(
-            f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE batch = ? "
-            "ORDER BY rowid DESC LIMIT ?)",
+            f"DELETE FROM {table} WHERE {row} IN (SELECT {row} FROM {table} WHERE batch = ? "
+            f"ORDER BY {order} DESC LIMIT ?)",
             (batch, limit),
         ).rowcount
         if deleted:

@@ -11,7 +11,12 @@ from pathlib import Path
 
 from ..errors import DatabaseError, DatabaseNotFound
 
-__all__ = ["check_header", "file_identity", "is_read_only", "missing_database"]
+__all__ = ["blob_file", "check_header", "file_identity", "is_read_only", "missing_database"]
+
+
+def blob_file(media_dir: Path, sha256: str, ext: str) -> Path:
+    """Where a stored medium lives: ``<media_dir>/<sha[:2]>/<sha256>.<ext>`` (content-addressed)."""
+    return media_dir / sha256[:2] / f"{sha256}.{ext}"
 
 
 def missing_database(path: Path | str) -> DatabaseNotFound:

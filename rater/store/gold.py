@@ -52,8 +52,8 @@ def _gold_participant(conn: sqlite3.Connection, benchmark_id: str, side: str, no
     if row is not None:
         return int(row[0])
     cur = conn.execute("INSERT INTO models (benchmark_id, name, created_at, status, gold) "
-                       "VALUES (?, ?, ?, 'created', 1)", (benchmark_id, name, now))
-    return int(cur.lastrowid or 0)
+                       "VALUES (?, ?, ?, 'created', 1) RETURNING id", (benchmark_id, name, now))
+    return int(cur.fetchone()[0])
 
 
 def gold_media(conn: sqlite3.Connection, benchmark_id: str, side: str, prompt_id: int, sha256: str,
@@ -67,8 +67,8 @@ def gold_media(conn: sqlite3.Connection, benchmark_id: str, side: str, prompt_id
         return int(row[0])
     cur = conn.execute(
         "INSERT INTO media (benchmark_id, model_id, prompt_id, sha256, original_name, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)", (benchmark_id, model_id, prompt_id, sha256, original_name, now))
-    return int(cur.lastrowid or 0)
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id", (benchmark_id, model_id, prompt_id, sha256, original_name, now))
+    return int(cur.fetchone()[0])
 
 
 def add_gold_pair(conn: sqlite3.Connection, leaderboard_id: str, prompt_id: int, better: int, worse: int,
@@ -76,8 +76,9 @@ def add_gold_pair(conn: sqlite3.Connection, leaderboard_id: str, prompt_id: int,
     """Add a gold pair of two media ids; None when the board already has this pair (active)."""
     cur = conn.execute(
         "INSERT INTO gold_pairs (leaderboard_id, prompt_id, better_media, worse_media, created_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", (leaderboard_id, prompt_id, better, worse, now))
-    return int(cur.lastrowid) if cur.rowcount == 1 else None
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id", (leaderboard_id, prompt_id, better, worse, now))
+    row = cur.fetchone()
+    return None if row is None else int(row[0])
 
 
 _PAIR_SELECT = (

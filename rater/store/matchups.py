@@ -1,6 +1,6 @@
 """SQL the matchmaker needs: incremental reads of models, media and votes, and rater history.
 
-Every read here is either keyed by an index or a rowid range (``id > ?``), so the matchmaker's
+Every read here is either keyed by an index or an id range (``id > ?``), so the matchmaker's
 in-memory state can be brought up to date in well under a millisecond however large the board
 is. ``CROSS JOIN`` pins SQLite's join order where the planner would otherwise scan a whole board.
 """
@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+from .dialect import is_postgres, now_epoch
 from .votes import visible
 
 __all__ = [
@@ -22,13 +23,14 @@ __all__ = [
     "new_vote_rows",
     "pair_served",
     "rater_repeat_candidates",
+    "vote_position",
 ]
 
 
 def change_probe(conn: sqlite3.Connection) -> tuple[int, int, int, int, int]:
-    """``(max vote id, max media id, max model id, imports committed, catalog version)`` over
+    """``(vote position, max media id, max model id, imports committed, catalog version)`` over
     the whole database: cheap lookups that tell whether anything may have changed since the
-    last look. An import's votes become visible all at once with ids below votes already seen,
+    last look (the vote position: see :func:`vote_position`). An import's votes become visible all at once with ids below votes already seen,
     and the catalog version moves when a participant is disabled, enabled, renamed, deleted or
     run, or a prompt is re-tagged, so a change in either of the last two means "read
     everything again"."""
@@ -37,7 +39,42 @@ def change_probe(conn: sqlite3.Connection) -> tuple[int, int, int, int, int]:
         "(SELECT max(id) FROM models), (SELECT count(*) FROM import_batches WHERE committed = 1), "
         "(SELECT n FROM catalog_version)"
     ).fetchone()
-    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), int(row[3]), int(row[4])
+    votes_at = vote_position(conn) if is_postgres(conn) else int(row[0] or 0)
+    return votes_at, int(row[1] or 0), int(row[2] or 0), int(row[3]), int(row[4])
+
+
+#: A PostgreSQL vote position packs ``(txid, id)`` as ``txid << ID_BITS | id``.
+ID_BITS = 40
+
+
+def vote_position(conn: sqlite3.Connection) -> int:
+    """Where the change feed of votes stands: every vote at or below it is committed and read
+    in order, and no vote will ever commit at or below it later.
+
+    On SQLite it is the highest vote id: writers take the database's lock in turn, so votes
+    commit in id order. PostgreSQL assigns ids when a row is inserted, not when it commits, so
+    a vote with a lower id can become visible after one with a higher id (a writer outside the
+    store's write lock, for one). There the feed is ordered by ``(txid, id)``, the writing
+    transaction and the id, and stops below the oldest transaction still running
+    (``pg_snapshot_xmin``): every transaction below that has ended, so nothing can appear
+    behind the position later. A vote of a transaction still running is read once it and all
+    older ones have ended.
+    """
+    if not is_postgres(conn):
+        return int(conn.execute("SELECT coalesce(max(id), 0) FROM votes").fetchone()[0])
+    row = conn.execute(
+        "SELECT CAST(txid AS text), id FROM votes WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) "
+        "ORDER BY txid DESC, id DESC LIMIT 1").fetchone()
+    return 0 if row is None else int(row[0]) << ID_BITS | int(row[1])
+
+
+def _position_range(conn: sqlite3.Connection, after: int, upto: int) -> tuple[str, tuple[Any, ...], str]:
+    """The WHERE clause, its parameters and the ORDER BY for votes in ``(after, upto]``."""
+    if not is_postgres(conn):
+        return "v.id > ? AND v.id <= ?", (after, upto), "v.id"
+    mask = (1 << ID_BITS) - 1
+    return ("(v.txid, v.id) > (CAST(? AS xid8), ?) AND (v.txid, v.id) <= (CAST(? AS xid8), ?)",
+            (str(after >> ID_BITS), after & mask, str(upto >> ID_BITS), upto & mask), "v.txid, v.id")
 
 
 def board_model_rows(
@@ -66,20 +103,22 @@ def media_rows(
 
 
 def new_vote_rows(
-    conn: sqlite3.Connection, leaderboard_id: str, after_id: int, upto_id: int
+    conn: sqlite3.Connection, leaderboard_id: str, after: int, upto: int
 ) -> list[tuple[Any, ...]]:
-    """Votes on the board with ``after_id < id <= upto_id`` in id order, as tuples
-    ``(vote_id, matchup_id, left_model, right_model, choice, prompt_id, rater, is_repeat)``.
+    """Votes on the board with a position (:func:`vote_position`) in ``(after, upto]``, in
+    feed order, as tuples ``(vote_id, matchup_id, left_model, right_model, choice, prompt_id,
+    rater, is_repeat)``.
 
-    Walks the votes by rowid and joins each to its matchup, so the cost is proportional to the
-    number of new votes (in the whole database), not to the size of the board.
+    Walks the votes by their position and joins each to its matchup, so the cost is
+    proportional to the number of new votes (in the whole database), not to the size of the board.
     """
+    where, params, order = _position_range(conn, after, upto)
     return conn.execute(
         "SELECT v.id, v.matchup_id, mu.left_model, mu.right_model, v.choice, mu.prompt_id, "
-        "v.rater, mu.repeat_of IS NOT NULL FROM votes v "
+        "v.rater, CASE WHEN mu.repeat_of IS NULL THEN 0 ELSE 1 END FROM votes v "
         "CROSS JOIN matchups mu ON mu.id = v.matchup_id "
-        f"WHERE v.id > ? AND v.id <= ? AND mu.leaderboard_id = ? AND {visible('v')} ORDER BY v.id",
-        (after_id, upto_id, leaderboard_id),
+        f"WHERE {where} AND mu.leaderboard_id = ? AND {visible('v')} ORDER BY {order}",
+        (*params, leaderboard_id),
     ).fetchall()
 
 
@@ -106,7 +145,7 @@ def rater_repeat_candidates(
         "mu.right_model, mu.served_at FROM matchups mu JOIN votes v ON v.matchup_id = mu.id "
         f"WHERE mu.leaderboard_id = ? AND mu.rater = ? AND mu.repeat_of IS NULL AND {visible('v')} "
         # served in the past (an imported one may be up to a day ahead): a repeat must be later
-        "AND mu.served_at < (julianday('now') - 2440587.5) * 86400.0 "
+        f"AND mu.served_at < {now_epoch(conn)} "
         "AND mu.id NOT IN (SELECT repeat_of FROM matchups WHERE leaderboard_id = ? "
         "AND rater = ? AND repeat_of IS NOT NULL) ORDER BY mu.served_at",
         (leaderboard_id, rater, leaderboard_id, rater),

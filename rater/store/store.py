@@ -22,7 +22,7 @@ from pathlib import Path
 from ..errors import DatabaseError, DatabaseGone
 from . import db as _db  # BUSY_TIMEOUT_SECONDS read at use, so one setting governs both modules
 from .db import _translate, connect, transaction
-from .files import file_identity
+from .files import blob_file, file_identity
 from .write_queue import WriteQueue
 
 __all__ = ["IDLE_CONNECTIONS", "Store"]
@@ -44,10 +44,18 @@ class Store:
         :class:`DatabaseNotFound`.
     """
 
+    #: Which SQL this store's connections speak (see :mod:`rater.store.dialect`).
+    dialect = "sqlite"
+
     def __init__(self, path: Path | str, *, create: bool = False) -> None:
-        self.path = Path(path)
+        self.path: Path | None = Path(path)
         self.media_dir = self.path.parent / "media"
         self._identity: tuple[int, int] | None = None  # the file we opened, once we have
+        self._init_connections()
+        if create or os.path.lexists(self.path):
+            self._open(create)  # open now so a bad file fails at construction
+
+    def _init_connections(self) -> None:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._queues: list[WriteQueue] = []
@@ -56,8 +64,22 @@ class Store:
         self._writer = threading.Lock()  # this process's writers, one at a time
         self._idle: list[tuple[sqlite3.Connection, WriteQueue | None]] = []  # handed back
         self._synchronous = "FULL"
-        if create or os.path.lexists(self.path):
-            self._open(create)  # open now so a bad file fails at construction
+
+    @property
+    def location(self) -> str:
+        """The database as messages name it: the file's path (a server URL has no password)."""
+        return str(self.path)
+
+    @property
+    def key(self) -> str:
+        """The same string for every store on the same database (caches are keyed by it)."""
+        assert self.path is not None
+        return str(self.path.resolve())
+
+    def media_file(self, sha256: str, ext: str) -> Path:
+        """The local file holding the stored medium ``sha256`` (content-addressed: see
+        :func:`rater.store.files.blob_file`)."""
+        return blob_file(self.media_dir, sha256, ext)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -100,7 +122,7 @@ class Store:
             idle = self._idle.pop() if self._idle else None
         if idle is None:
             return self._open(create)
-        self._refuse_other(file_identity(self.path))  # as a new connection would
+        self.check_identity()  # as a new connection would
         self._local.conn, self._local.queue = idle
         return idle[0]
 

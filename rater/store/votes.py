@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from ..errors import ValidationError
+from .dialect import is_postgres, string_agg
 
 __all__ = [
     "EARLIEST_TIME",
@@ -306,7 +307,7 @@ def insert_voted_matchups(
     :param votes: ``(matchup_id, rater, choice, voted_at)`` tuples.
     """
     conn.executemany(
-        "INSERT OR IGNORE INTO raters (leaderboard_id, name) VALUES (?, ?)",
+        "INSERT INTO raters (leaderboard_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
         sorted({(m[1], m[7]) for m in matchups}),
     )
     conn.executemany(
@@ -325,10 +326,11 @@ def change_marker(conn: sqlite3.Connection) -> tuple[int, int, str, int, int, in
     no scan of matchups) that changes whenever a vote is stored, a rater is excluded or
     included, a model or media is added on any board, an import's votes become visible, or a
     participant is disabled, enabled, renamed, deleted or run."""
+    separator = "chr(31)" if is_postgres(conn) else "char(31)"
     row = conn.execute(
         "SELECT (SELECT coalesce(max(id), 0) FROM votes), (SELECT count(*) FROM votes), "
-        "(SELECT coalesce(group_concat(leaderboard_id || char(31) || name, char(30)), '') FROM "
-        "(SELECT leaderboard_id, name FROM raters WHERE excluded = 1 ORDER BY 1, 2)), "
+        f"(SELECT coalesce({string_agg(conn, 'leaderboard_id || ' + separator + ' || name', 30)}, '') FROM "
+        "(SELECT leaderboard_id, name FROM raters WHERE excluded = 1 ORDER BY 1, 2) AS excluded_raters), "
         "(SELECT coalesce(max(id), 0) FROM models), (SELECT coalesce(max(id), 0) FROM media), "
         "(SELECT count(*) FROM import_batches WHERE committed = 1), (SELECT n FROM catalog_version)"
     ).fetchone()

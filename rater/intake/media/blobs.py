@@ -23,6 +23,7 @@ from pathlib import Path
 
 from rater.errors import LeaderboardError, MediaError
 from rater.store import Store, blobs
+from rater.store.files import blob_file
 from .previews import make_preview
 from .files import MediaFile
 
@@ -31,9 +32,7 @@ __all__ = ["blob_path", "remove_created", "store_blob", "write_with_blobs"]
 _CHUNK = 1 << 20
 
 
-def blob_path(media_dir: Path, sha256: str, ext: str) -> Path:
-    """Where the blob with this hash lives in the media store."""
-    return media_dir / sha256[:2] / f"{sha256}.{ext}"
+blob_path = blob_file  # where the blob with this hash lives in the media store
 
 
 def _copy_checked(source: Path, fd: int, sha256: str) -> None:

@@ -1,0 +1,121 @@
+"""The :class:`PostgresStore`: a :class:`~rater.store.store.Store` on a PostgreSQL server database.
+
+Everything above the store sees the same object: one connection per thread at a time (handed
+back for the next thread), ``write()`` transactions taken in turn with every other writer of the
+database (its advisory lock, on every host: see :mod:`rater.store.postgres`), ``durable=False``
+for writes whose loss in a crash is harmless. What a file store checks about its file (deleted,
+replaced, read-only) has no server counterpart; the server reports its own errors.
+
+Media bytes live in the database (``blob_data``), so every host can serve every medium; each
+host keeps them in a local cache folder as files, written on first use and rebuilt from the
+database whenever it is emptied (:meth:`PostgresStore.media_file`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import MediaError
+from .files import blob_file
+from .db import transaction
+from .postgres import connect_postgres, display_url
+from .store import Store, _guarded
+
+__all__ = ["MEDIA_CACHE_ENV", "PostgresStore", "default_media_cache"]
+
+#: The environment variable naming a host's media cache folder for a PostgreSQL database.
+MEDIA_CACHE_ENV = "RATER_MEDIA_CACHE"
+
+
+def default_media_cache(url: str) -> Path:
+    """``$RATER_MEDIA_CACHE``, else ``~/.cache/rater/media/<16 hex digits of the URL>`` (the URL
+    without its password, so changing a password keeps the cache)."""
+    chosen = os.environ.get(MEDIA_CACHE_ENV)
+    if chosen:
+        return Path(chosen)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "rater" / "media" / hashlib.sha256(display_url(url).encode()).hexdigest()[:16]
+
+
+class PostgresStore(Store):
+    """A PostgreSQL database (``postgresql://user@host:port/db``) behind the :class:`Store` interface.
+
+    :param url: the server database. It must exist on the server; with ``create`` an empty one
+        is given the rater schema.
+    :param media_cache: this host's folder of media files (default: :func:`default_media_cache`).
+    """
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, create: bool = False, media_cache: Path | None = None) -> None:
+        self.url = url
+        self.path = None
+        self.media_dir = media_cache or default_media_cache(url)
+        self._identity = None
+        self._init_connections()
+        self._open(create)  # a server or schema problem fails at construction
+
+    @property
+    def location(self) -> str:
+        return display_url(self.url)
+
+    @property
+    def key(self) -> str:
+        return display_url(self.url)
+
+    def check_identity(self) -> None:
+        """Nothing to check: the server keeps its database."""
+
+    def _open(self, create: bool) -> Any:
+        with self._opening:
+            conn = connect_postgres(self.url, create=create)
+            if self._synchronous != "FULL":
+                conn.execute("SET synchronous_commit = off")
+        self._local.conn = conn
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def write(self, *, durable: bool = True) -> contextlib.AbstractContextManager[Any]:
+        """A write transaction holding the database's write lock (see :meth:`Store.write`)."""
+        return _guarded(self.location, transaction(self.conn, durable=durable and self._synchronous == "FULL"))
+
+    def set_synchronous(self, level: str) -> None:
+        """``"FULL"``: each commit waits for the server's WAL flush; ``"NORMAL"`` or ``"OFF"``:
+        it does not (``synchronous_commit = off``), for measuring or throwaway databases."""
+        level = level.upper()
+        if level not in ("OFF", "NORMAL", "FULL"):
+            raise ValueError(f"synchronous must be OFF, NORMAL or FULL, got {level!r}")
+        self._synchronous = level
+        with self._lock:
+            for conn in self._all:
+                conn.execute(f"SET synchronous_commit = {'on' if level == 'FULL' else 'off'}")
+
+    def media_file(self, sha256: str, ext: str) -> Path:
+        """The medium as a file of this host's cache, copied out of the database on first use."""
+        path = blob_file(self.media_dir, sha256, ext)
+        if path.exists():
+            return path
+        row = self.conn.execute("SELECT data FROM blob_data WHERE sha256 = ?", (sha256,)).fetchone()
+        if row is None:
+            return path  # not stored: callers report a missing file as they do on SQLite
+        data = bytes(row[0])
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise MediaError(f"the stored bytes of medium {sha256} do not match its hash: the database is damaged")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cache-", suffix=f".{ext}")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)  # whole or not at all, even with two threads filling it at once
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return path
+

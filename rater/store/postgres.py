@@ -1,0 +1,236 @@
+"""Opening a PostgreSQL database: the connection the store's code speaks to, and its schema.
+
+:class:`PgConnection` wraps a psycopg 3 connection so that it looks like the
+:class:`sqlite3.Connection` the store's modules use: ``execute`` takes the same ``?``
+placeholders and returns a cursor with ``fetchone``/``fetchall``/``rowcount``/``description``,
+``in_transaction`` says whether a transaction is open, and errors arrive as the DB-API exception
+classes of the :mod:`sqlite3` module (a broken constraint, or a trigger's refusal, as
+:class:`sqlite3.IntegrityError`), so every ``except`` in the project works on both databases.
+Only the placeholders are rewritten; where the dialects differ, :mod:`rater.store.dialect`
+spells each.
+
+Writes are serialised as on SQLite: :meth:`PgConnection.begin_write` takes one advisory lock per
+database for the whole transaction, as SQLite's ``BEGIN IMMEDIATE`` takes the write lock, so
+every check-then-insert rule of the store (one vote per matchup, no pair twice to a rater) holds
+unchanged across processes and hosts.
+
+The schema is created at the current version in one step (:mod:`rater.store.schema_pg`); the
+version lives in ``rater_schema``. A database of something else, or of a newer version, is
+refused untouched; an empty one is given the schema only when the caller asks to create.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import DatabaseError, DatabaseNotFound, SchemaTooNewError
+
+__all__ = ["PgConnection", "WRITE_LOCK_KEY", "connect_postgres", "display_url"]
+
+#: The advisory lock every write transaction holds (an arbitrary 64-bit constant: "rater" + 1).
+WRITE_LOCK_KEY = 0x7261746572_01
+#: How long a writer waits for the lock, and a statement for a row lock, before giving up.
+LOCK_TIMEOUT_SECONDS = 30
+
+
+def display_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``: what messages and logs may show."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = (parts.username or "")
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[-1]}"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _placeholders(sql: str) -> str:
+    """``?`` outside quotes becomes ``%s``; a literal ``%`` becomes ``%%`` (psycopg's syntax)."""
+    out: list[str] = []
+    quote = ""
+    for ch in sql:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            out.append("%s")
+            continue
+        if ch == "%":
+            out.append("%%")
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _translated(exc: Exception, location: str) -> sqlite3.Error:
+    import psycopg
+
+    diag = getattr(exc, "diag", None)
+    message = (getattr(diag, "message_primary", None) or str(exc)).strip().splitlines()[0]
+    if isinstance(exc, (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)) or (
+        getattr(exc, "sqlstate", "") or "").startswith("23"):
+        return sqlite3.IntegrityError(message)
+    if isinstance(exc, psycopg.errors.LockNotAvailable):
+        return sqlite3.OperationalError(f"database is locked ({message})")
+    if isinstance(exc, psycopg.OperationalError):
+        return sqlite3.OperationalError(f"{location}: {message}")
+    return sqlite3.DatabaseError(message)
+
+
+class PgConnection:
+    """A psycopg connection that the store's SQLite-shaped code can use unchanged."""
+
+    dialect = "postgresql"
+
+    def __init__(self, raw: Any, location: str) -> None:
+        self.raw = raw
+        self.location = location
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        import psycopg
+
+        try:
+            if params is None:
+                return self.raw.execute(sql)
+            return self.raw.execute(_placeholders(sql), tuple(params))
+        except psycopg.Error as exc:
+            raise _translated(exc, self.location) from exc
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        import psycopg
+
+        cur = self.raw.cursor()
+        try:
+            cur.executemany(_placeholders(sql), [tuple(r) for r in rows])
+        except psycopg.Error as exc:
+            raise _translated(exc, self.location) from exc
+        return cur
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def begin_write(self, *, durable: bool = True) -> None:
+        """``BEGIN`` and take the database's write lock (waiting up to the lock timeout).
+
+        :param durable: False commits this transaction without waiting for the WAL flush
+            (``synchronous_commit = off`` for it only): for writes whose loss in a crash of
+            the server is harmless, never for an acknowledged vote.
+        """
+        self.execute("BEGIN")
+        try:
+            if not durable:
+                self.execute("SET LOCAL synchronous_commit = off")
+            self.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+        except BaseException:
+            self.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _numeric_loader() -> Any:
+    """PostgreSQL's sum of a bigint and its avg are ``numeric``: load them as int (when whole)
+    or float, the types SQLite gives, rather than :class:`decimal.Decimal`."""
+    from psycopg.types.numeric import NumericLoader
+
+    class Loader(NumericLoader):
+        def load(self, data: Any) -> Any:  # type: ignore[override]
+            value = super().load(data)
+            return int(value) if value == value.to_integral_value() else float(value)
+
+    return Loader
+
+
+def connect_postgres(url: str, *, create: bool = False) -> PgConnection:
+    """Open the PostgreSQL database at ``url``, with the rater schema (created if asked).
+
+    :raises DatabaseNotFound: the server has no such database, or it has no rater schema and
+        ``create`` is false.
+    :raises DatabaseError: the server cannot be reached, or the database holds something else
+        or a newer schema version.
+    """
+    shown = display_url(url)
+    try:
+        import psycopg
+    except ImportError:
+        raise DatabaseError(f"{shown}: PostgreSQL needs psycopg: pip install 'rater[postgresql]'") from None
+    try:
+        raw = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="rater")
+    except psycopg.Error as exc:
+        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        if "does not exist" in message and "database" in message:
+            raise DatabaseNotFound(f"no database at {shown}: the server has no such database; create "
+                                   "it first (createdb, or CREATE DATABASE), then `rater init`") from None
+        raise DatabaseError(f"cannot connect to {shown} ({message})") from None
+    conn = PgConnection(raw, shown)
+    try:
+        raw.adapters.register_loader("numeric", _numeric_loader())
+        conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+        _check_schema(conn, shown, create)
+    except BaseException:
+        raw.close()
+        raise
+    return conn
+
+
+def _version(conn: PgConnection) -> int | None:
+    if conn.execute("SELECT to_regclass('rater_schema')").fetchone()[0] is None:
+        return None
+    row = conn.execute("SELECT version FROM rater_schema").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _check_schema(conn: PgConnection, shown: str, create: bool) -> None:
+    from .schema import SCHEMA_VERSION
+
+    version = _version(conn)
+    if version is None:
+        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").fetchone()[0]
+        if tables:
+            raise DatabaseError(f"{shown} holds something else ({tables} tables, no rater schema): "
+                                "refusing to modify it")
+        if not create:
+            raise DatabaseNotFound(f"no rater database at {shown} yet (the server database is empty): "
+                                   "create one with `rater init` (`rater create` and `rater demo` create one too)")
+        _create_schema(conn, shown)
+        version = _version(conn)
+    if version is not None and version > SCHEMA_VERSION:
+        raise SchemaTooNewError(f"{shown} has schema version {version}, newer than this tool's "
+                                f"{SCHEMA_VERSION}: upgrade rater to open it (the database was left untouched)")
+    if version != SCHEMA_VERSION:
+        raise DatabaseError(f"{shown} has schema version {version}, which no release of rater wrote "
+                            f"on PostgreSQL (support starts at {SCHEMA_VERSION})")
+
+
+def _create_schema(conn: PgConnection, shown: str) -> None:
+    """The whole schema and its version row in one transaction, once even when several hosts
+    open the empty database at the same moment (the write lock, then a second look)."""
+    import secrets
+    import time
+
+    from .schema import SCHEMA_VERSION
+    from .schema_pg import SCHEMA_PG
+
+    conn.begin_write()
+    try:
+        if _version(conn) is None:
+            conn.raw.execute(SCHEMA_PG)
+            conn.execute("INSERT INTO rater_schema (singleton, version) VALUES (1, ?)", (SCHEMA_VERSION,))
+            conn.execute("INSERT INTO host (singleton, id, created_at) VALUES (1, ?, ?) ON CONFLICT DO NOTHING",
+                         (secrets.token_hex(16), time.time()))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+

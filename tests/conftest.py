@@ -58,7 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests marked ``both_backends`` run once per backend (the ``backend`` fixture)."""
     if "backend" in metafunc.fixturenames:
-        marked = metafunc.definition.get_closest_marker("both_backends") is not None
+        marked = (metafunc.definition.get_closest_marker("both_backends") is not None
+                  or os.environ.get("RATER_TEST_BOTH_BACKENDS") == "1")  # to try a file on both
         metafunc.parametrize("backend", BACKENDS if marked else BACKENDS[:1], indirect=True)
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from pathlib import Path
 
 from .dialect import is_postgres
 
-__all__ = ["all_blobs", "delete_blobs", "referencing_columns", "used_blobs"]
+__all__ = ["all_blobs", "delete_blobs", "keep_bytes", "referencing_columns", "used_blobs"]
 
 
 def referencing_columns(conn: sqlite3.Connection) -> list[tuple[str, str]]:
@@ -46,6 +47,19 @@ def used_blobs(conn: sqlite3.Connection) -> set[str]:
             f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'
         ))
     return used
+
+
+def keep_bytes(conn: sqlite3.Connection, sha256: str, path: Path) -> None:
+    """On PostgreSQL, store the bytes of the blob ``sha256`` (the file at ``path``) in the
+    database, so that every host can serve it; in the caller's transaction, after its row. A
+    no-op on SQLite, whose media folder beside the file is the store, and for bytes already kept."""
+    if not is_postgres(conn):
+        return
+    if conn.execute("SELECT 1 FROM blob_data WHERE sha256 = ?", (sha256,)).fetchone() is not None:
+        return
+    conn.execute("INSERT INTO blob_data (sha256, data) SELECT ?, ? WHERE EXISTS "
+                 "(SELECT 1 FROM blobs WHERE sha256 = ?) ON CONFLICT DO NOTHING",
+                 (sha256, path.read_bytes(), sha256))
 
 
 def all_blobs(conn: sqlite3.Connection) -> dict[str, str]:

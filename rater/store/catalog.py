@@ -251,7 +251,7 @@ def list_models(conn: sqlite3.Connection, leaderboard_id: str) -> list[dict[str,
         conn.execute(
             "SELECT o.id, o.name, o.created_at, count(m.id) AS media FROM board_models o "
             "LEFT JOIN media m ON m.model_id = o.id WHERE o.leaderboard_id = ? "
-            "GROUP BY o.id ORDER BY o.created_at, o.id",
+            "GROUP BY o.id, o.name, o.created_at ORDER BY o.created_at, o.id",
             (leaderboard_id,),
         )
     )

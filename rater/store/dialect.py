@@ -18,6 +18,7 @@ __all__ = [
     "json_values",
     "like",
     "now_epoch",
+    "ordered_join",
     "string_agg",
 ]
 
@@ -60,3 +61,10 @@ def now_epoch(conn: Any) -> str:
 def like(conn: Any) -> str:
     """The ``LIKE`` that ignores ASCII case, as SQLite's does (PostgreSQL's ``LIKE`` does not)."""
     return "ILIKE" if is_postgres(conn) else "LIKE"
+
+
+def ordered_join(conn: Any) -> str:
+    """An inner join that SQLite must run in the written order (``CROSS JOIN``: its planner
+    would otherwise scan a whole board); PostgreSQL's planner needs no such hint (and takes no
+    ``ON`` after ``CROSS JOIN``)."""
+    return "JOIN" if is_postgres(conn) else "CROSS JOIN"

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from .dialect import is_postgres, now_epoch
+from .dialect import is_postgres, now_epoch, ordered_join
 from .votes import visible
 
 __all__ = [
@@ -95,7 +95,7 @@ def media_rows(
     prompts its tag scope serves."""
     return conn.execute(
         "SELECT m.id, m.model_id, m.prompt_id, m.sha256, b.ext, b.kind FROM board_media m "
-        "CROSS JOIN blobs b ON b.sha256 = m.sha256 "
+        f"{ordered_join(conn)} blobs b ON b.sha256 = m.sha256 "
         "WHERE m.id > ? AND m.leaderboard_id = ? AND m.prompt_id IN (SELECT id FROM board_prompts "
         "WHERE leaderboard_id = ? AND in_scope) ORDER BY m.id",
         (after_id, leaderboard_id, leaderboard_id),
@@ -116,7 +116,7 @@ def new_vote_rows(
     return conn.execute(
         "SELECT v.id, v.matchup_id, mu.left_model, mu.right_model, v.choice, mu.prompt_id, "
         "v.rater, CASE WHEN mu.repeat_of IS NULL THEN 0 ELSE 1 END FROM votes v "
-        "CROSS JOIN matchups mu ON mu.id = v.matchup_id "
+        f"{ordered_join(conn)} matchups mu ON mu.id = v.matchup_id "
         f"WHERE {where} AND mu.leaderboard_id = ? AND {visible('v')} ORDER BY {order}",
         (*params, leaderboard_id),
     ).fetchall()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -49,10 +49,13 @@ def display_url(url: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _placeholders(sql: str) -> str:
-    """``?`` outside quotes becomes ``%s``; a literal ``%`` becomes ``%%`` (psycopg's syntax)."""
+    """``?`` and ``:name`` outside quotes become ``%s`` and ``%(name)s``; a literal ``%``
+    becomes ``%%`` (psycopg's syntax)."""
     out: list[str] = []
     quote = ""
-    for ch in sql:
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
         if quote:
             if ch == quote:
                 quote = ""
@@ -60,11 +63,17 @@ def _placeholders(sql: str) -> str:
             quote = ch
         elif ch == "?":
             out.append("%s")
+            i += 1
             continue
-        if ch == "%":
-            out.append("%%")
+        elif ch == ":" and i + 1 < n and (sql[i + 1].isalpha() or sql[i + 1] == "_") and sql[i - 1:i] != ":":
+            j = i + 1
+            while j < n and (sql[j].isalnum() or sql[j] == "_"):
+                j += 1
+            out.append(f"%({sql[i + 1:j]})s")
+            i = j
             continue
-        out.append(ch)
+        out.append("%%" if ch == "%" else ch)
+        i += 1
     return "".join(out)
 
 
@@ -92,13 +101,13 @@ class PgConnection:
         self.raw = raw
         self.location = location
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         import psycopg
 
         try:
             if params is None:
                 return self.raw.execute(sql)
-            return self.raw.execute(_placeholders(sql), tuple(params))
+            return self.raw.execute(_placeholders(sql), params if isinstance(params, Mapping) else tuple(params))
         except psycopg.Error as exc:
             raise _translated(exc, self.location) from exc
 
@@ -107,7 +116,7 @@ class PgConnection:
 
         cur = self.raw.cursor()
         try:
-            cur.executemany(_placeholders(sql), [tuple(r) for r in rows])
+            cur.executemany(_placeholders(sql), [r if isinstance(r, Mapping) else tuple(r) for r in rows])
         except psycopg.Error as exc:
             raise _translated(exc, self.location) from exc
         return cur

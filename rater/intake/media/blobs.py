@@ -129,6 +129,7 @@ def write_with_blobs(store: Store, files: Sequence[MediaFile]) -> Iterator[tuple
             yield conn, new_files
             for media in files:
                 created.extend(store_blob(store.media_dir, media))
+                blobs.keep_bytes(conn, media.sha256, blob_file(store.media_dir, media.sha256, media.ext))
     except BaseException:
         _discard(store, created)
         raise

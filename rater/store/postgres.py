@@ -122,6 +122,11 @@ class PgConnection:
         return cur
 
     @property
+    def broken(self) -> bool:
+        """The connection was lost (the server restarted or went away): the store opens another."""
+        return bool(self.raw.closed or self.raw.broken)
+
+    @property
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 

@@ -116,10 +116,17 @@ class Store:
 
     def _thread_conn(self, create: bool) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        if conn is not None and not getattr(conn, "broken", False):
             return conn
+        if conn is not None:  # a server connection lost (a restart): a new one replaces it
+            self._local.conn = None
+            self._forget(conn, getattr(self._local, "queue", None))
+            self._local.queue = None
         with self._lock:
             idle = self._idle.pop() if self._idle else None
+            while idle is not None and getattr(idle[0], "broken", False):
+                self._all[:] = [c for c in self._all if c is not idle[0]]
+                idle = self._idle.pop() if self._idle else None
         if idle is None:
             return self._open(create)
         self.check_identity()  # as a new connection would

@@ -63,8 +63,9 @@ def vote_position(conn: sqlite3.Connection) -> int:
     if not is_postgres(conn):
         return int(conn.execute("SELECT coalesce(max(id), 0) FROM votes").fetchone()[0])
     row = conn.execute(
-        "SELECT CAST(txid AS text), id FROM votes WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) "
-        "ORDER BY txid DESC, id DESC LIMIT 1").fetchone()
+        # ordered by the column v.txid: a bare "txid" would be the text output column, where '998' > '1000'
+        "SELECT CAST(v.txid AS text), v.id FROM votes v WHERE v.txid < pg_snapshot_xmin(pg_current_snapshot()) "
+        "ORDER BY v.txid DESC, v.id DESC LIMIT 1").fetchone()
     return 0 if row is None else int(row[0]) << ID_BITS | int(row[1])
 
 

@@ -89,10 +89,15 @@ def db_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     empty server database's URL on PostgreSQL (with its own media cache in tmp_path)."""
     if backend == "sqlite":
         return str(tmp_path / "db" / "leaderboards.db")
-    server = request.getfixturevalue("pg_server")
-    monkeypatch = request.getfixturevalue("monkeypatch")
+    return request.getfixturevalue("pg_location")
+
+
+@pytest.fixture
+def pg_location(pg_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh empty PostgreSQL database's URL (for tests of PostgreSQL only), with its own
+    media cache in tmp_path."""
     monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "media-cache"))
-    return server.create_database(f"t{os.getpid()}_{next(_DATABASE_NUMBERS)}")
+    return pg_server.create_database(f"t{os.getpid()}_{next(_DATABASE_NUMBERS)}")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from db_dump import snapshot
 from rater import (
     Client,
     LeaderboardError,
@@ -16,19 +17,14 @@ from rater import (
     ValidationError,
 )
 
+#: Every test with a ``client`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 PROMPTS = [
     "A serene mountain landscape at sunset",
     "A futuristic city with flying cars",
     "A portrait of a wise old wizard",
 ]
-
-
-def snapshot(client: Client) -> tuple[list[str], dict[str, bytes]]:
-    """Logical content of the database and the bytes of every file in the media store."""
-    dump = list(client.store.conn.iterdump())
-    media = client.store.media_dir
-    files = {str(p.relative_to(media)): p.read_bytes() for p in sorted(media.rglob("*")) if p.is_file()} if media.exists() else {}
-    return dump, files
 
 
 def test_issue_example_end_to_end(client: Client, png) -> None:
@@ -143,14 +139,14 @@ def bad_calls(png, tmp_path: Path):
 def test_every_bad_call_names_the_problem_and_changes_nothing(client: Client, png, tmp_path: Path) -> None:
     lb = client.mri.create_new_leaderboard("Errors", "Which?", PROMPTS, False)
     lb.evaluate_model("existing", [png(100)], [PROMPTS[0]])
-    before = snapshot(client)
+    before = snapshot(client.store)
     for label, prompts, media, exc, message in bad_calls(png, tmp_path):
         with pytest.raises(exc, match=message):
             lb.evaluate_model("new-model", media, prompts)
-        assert snapshot(client) == before, label
+        assert snapshot(client.store) == before, label
     with pytest.raises(MediaError, match="already stored for model 'existing'"):
         lb.evaluate_model("existing", [png(100)], [PROMPTS[0]])
-    assert snapshot(client) == before
+    assert snapshot(client.store) == before
 
 
 @pytest.mark.parametrize("name, message", [

@@ -1,4 +1,6 @@
-"""The SQLite store: pragmas, schema version, and constraints that make bad states unstorable."""
+"""The store: connection settings, schema version, constraints that make bad states unstorable,
+connections handed between threads. Tests marked ``both_backends`` run on SQLite and on
+PostgreSQL; the settings of each have a test of their own."""
 
 from __future__ import annotations
 
@@ -21,19 +23,38 @@ def test_pragmas(client: Client) -> None:
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: a vote survives power loss
 
 
-def test_set_synchronous_reaches_every_connection_of_the_store(client: Client) -> None:
+def test_postgresql_settings(pg_location: str) -> None:
+    from rater.store.postgres import LOCK_TIMEOUT_SECONDS
+
+    with Client(pg_location, create=True) as client:
+        conn = client.store.conn
+        assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"  # a vote survives power loss
+        assert conn.execute("SHOW lock_timeout").fetchone()[0] == f"{LOCK_TIMEOUT_SECONDS}s"
+        assert conn.execute("SELECT version FROM rater_schema").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("SHOW server_encoding").fetchone()[0] == "UTF8"
+
+
+#: How each backend reports the commit durability of a connection, and its "off" value.
+SYNCHRONOUS = {"sqlite": ("PRAGMA synchronous", 0), "postgresql": ("SHOW synchronous_commit", "off")}
+
+
+@pytest.mark.both_backends
+def test_set_synchronous_reaches_every_connection_of_the_store(client: Client, backend: str) -> None:
+    query, off = SYNCHRONOUS[backend]
     store = client.store
     first = store.conn
     client.store.set_synchronous("off")
     seen: list[int] = []
-    worker = threading.Thread(target=lambda: seen.append(store.conn.execute("PRAGMA synchronous").fetchone()[0]))
+    worker = threading.Thread(target=lambda: seen.append(store.conn.execute(query).fetchone()[0]))
     worker.start()
     worker.join()
-    assert first.execute("PRAGMA synchronous").fetchone()[0] == 0
-    assert seen == [0]  # a connection opened later, on another thread, follows too
+    assert first.execute(query).fetchone()[0] == off
+    assert seen == [off]  # a connection opened later, on another thread, follows too
     with pytest.raises(ValueError, match="synchronous must be OFF, NORMAL or FULL"):
         store.set_synchronous("sometimes")
-    assert first.execute("PRAGMA synchronous").fetchone()[0] == 0
+    assert first.execute(query).fetchone()[0] == off
+    store.set_synchronous("full")
+    assert first.execute(query).fetchone()[0] != off
 
 
 @pytest.fixture
@@ -56,6 +77,7 @@ def matchup(lb, left, right, rater="r", prompt_id=None):
             "right_model": right["model_id"], "rater": rater, "served_at": T0, "repeat_of": None}
 
 
+@pytest.mark.both_backends
 def test_valid_matchup_and_vote(client: Client, board) -> None:
     lb, _, media = board
     row = matchup(lb, media[("m1", "p1")], media[("m2", "p1")])
@@ -66,6 +88,7 @@ def test_valid_matchup_and_vote(client: Client, board) -> None:
     assert votes.get_vote(client.store.conn, row["id"])["choice"] == "left"
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("case", ["different prompts", "same model", "other board", "wrong model"])
 def test_invalid_matchups_are_unstorable(client: Client, board, case: str) -> None:
     lb, other, media = board
@@ -81,6 +104,7 @@ def test_invalid_matchups_are_unstorable(client: Client, board, case: str) -> No
     assert client.store.conn.execute("SELECT count(*) FROM matchups").fetchone()[0] == 0
 
 
+@pytest.mark.both_backends
 def test_votes_must_refer_to_a_matchup_served_to_that_rater(client: Client, board) -> None:
     lb, _, media = board
     row = matchup(lb, media[("m1", "p1")], media[("m2", "p1")], rater="alice")
@@ -145,6 +169,7 @@ def _in_thread(fn):  # type: ignore[no-untyped-def]
     return out[0]
 
 
+@pytest.mark.both_backends
 def test_release_thread_hands_the_connection_to_the_next_thread(client: Client) -> None:
     first = client.store.conn
 
@@ -164,6 +189,7 @@ def test_release_thread_hands_the_connection_to_the_next_thread(client: Client) 
         used.execute("SELECT 1")
 
 
+@pytest.mark.both_backends
 def test_release_thread_keeps_at_most_a_few_and_never_one_inside_a_transaction(client: Client) -> None:
     import threading
 
@@ -193,7 +219,7 @@ def test_release_thread_keeps_at_most_a_few_and_never_one_inside_a_transaction(c
 
     def leave_open() -> sqlite3.Connection:
         conn = client.store.conn
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN")
         conn.execute("UPDATE leaderboards SET name = name")
         client.store.release_thread()
         return conn
@@ -216,6 +242,7 @@ def test_a_handed_back_connection_is_refused_once_the_file_was_replaced(tmp_path
             _in_thread(lambda: client.store.conn)
 
 
+@pytest.mark.both_backends
 def test_change_marker_moves_on_every_change_a_cached_page_depends_on(client: Client, png) -> None:
     from rater.app.session import standings_key
 

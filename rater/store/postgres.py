@@ -109,7 +109,12 @@ class PgConnection:
                 return self.raw.execute(sql)
             return self.raw.execute(_placeholders(sql), params if isinstance(params, Mapping) else tuple(params))
         except psycopg.Error as exc:
-            raise _translated(exc, self.location) from exc
+            raise self._translated(exc) from exc
+
+    def _translated(self, exc: Exception) -> sqlite3.Error:
+        if self.raw.closed and not self.raw.broken:  # closed by close(), as sqlite3 says it
+            return sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        return _translated(exc, self.location)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         import psycopg
@@ -118,7 +123,7 @@ class PgConnection:
         try:
             cur.executemany(_placeholders(sql), [r if isinstance(r, Mapping) else tuple(r) for r in rows])
         except psycopg.Error as exc:
-            raise _translated(exc, self.location) from exc
+            raise self._translated(exc) from exc
         return cur
 
     @property

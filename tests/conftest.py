@@ -89,15 +89,10 @@ def db_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     empty server database's URL on PostgreSQL (with its own media cache in tmp_path)."""
     if backend == "sqlite":
         return str(tmp_path / "db" / "leaderboards.db")
-    return request.getfixturevalue("pg_location")
-
-
-@pytest.fixture
-def pg_location(pg_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh empty PostgreSQL database's URL (for tests of PostgreSQL only), with its own
-    media cache in tmp_path."""
+    server = request.getfixturevalue("pg_server")
+    monkeypatch = request.getfixturevalue("monkeypatch")
     monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "media-cache"))
-    return pg_server.create_database(f"t{os.getpid()}_{next(_DATABASE_NUMBERS)}")
+    return server.create_database(f"t{os.getpid()}_{next(_DATABASE_NUMBERS)}")
 
 
 @pytest.fixture
@@ -106,6 +101,14 @@ def client(db_location: str) -> Client:
     c = Client(db_location, create=True)
     yield c
     c.close()
+
+
+@pytest.fixture
+def pg_location(pg_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh empty PostgreSQL database's URL, for tests of PostgreSQL alone (its own media
+    cache in tmp_path)."""
+    monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "media-cache"))
+    return pg_server.create_database(f"pg{os.getpid()}_{next(_DATABASE_NUMBERS)}")
 
 
 @pytest.fixture

@@ -16,6 +16,9 @@ from rater.matchmaking.select import MIN_PLACED_VOTES
 from rater.matchmaking.state import seed_states
 from rater.store import votes
 
+#: Every test runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 BoardFactory = Callable[..., Leaderboard]
 
 

@@ -53,8 +53,7 @@ def _vote(lb, raters: list[str], rounds: int, flip: bool = False) -> int:
 
 
 @pytest.fixture
-def bench(tmp_path: Path) -> Benchmark:
-    client = Client(tmp_path / "db" / "lb.db", create=True)
+def bench(client: Client, tmp_path: Path) -> Benchmark:
     return client.mri.create_new_benchmark(
         name="Tagged Benchmark", identifiers=IDS, prompts=PROMPTS, tags=TAGS,
         prompt_assets=[_png(tmp_path / "assets" / f"{i}.png", (9, 9, 9 + i)) for i in range(len(IDS))],
@@ -303,8 +302,7 @@ def test_a_leaderboard_created_later_rates_existing_participants_unless_skipped(
     assert [m.name for m in skipped.models()] == ["ModelB"]  # a model run afterwards meets the field
 
 
-def test_bad_benchmark_input_is_refused_whole(tmp_path: Path) -> None:
-    client = Client(tmp_path / "lb.db", create=True)
+def test_bad_benchmark_input_is_refused_whole(client: Client, tmp_path: Path) -> None:
     cases = [
         (dict(name="B", prompts=["x", "x"]), "identifiers must be unique"),
         (dict(name="B", identifiers=["a", "b"], prompts=["x"]), "prompts must have one entry per identifier"),

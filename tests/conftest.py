@@ -84,15 +84,45 @@ def pg_server():
 
 
 @pytest.fixture
-def db_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+def new_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[..., str]:
+    """Factory: ``new_location(name)`` is where another fresh, not yet created database goes on
+    the test's backend: ``tmp_path/name/leaderboards.db`` on SQLite, an empty server database's
+    URL on PostgreSQL (the test's media cache in tmp_path). ``template=`` (PostgreSQL only): a
+    copy of that database instead, which no one may be connected to."""
+
+    def factory(name: str, template: str | None = None) -> str:
+        if backend == "sqlite":
+            return str(tmp_path / name / "leaderboards.db")
+        server = request.getfixturevalue("pg_server")
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "media-cache"))
+        return server.create_database(f"t{os.getpid()}_{next(_DATABASE_NUMBERS)}", template=template)
+
+    return factory
+
+
+@pytest.fixture
+def copy_location(backend: str, new_location: Callable[..., str]) -> Callable[[Client, str], str]:
+    """Factory: ``copy_location(client, name)`` copies ``client``'s database (and its media) to
+    a new location on the test's backend and returns it: ``Client.backup`` on SQLite, a
+    ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL (``client`` is closed first; it reopens on use)."""
+
+    def factory(client: Client, name: str) -> str:
+        if backend == "sqlite":
+            target = new_location(name)
+            client.backup(target)
+            return target
+        client.close()
+        return new_location(name, template=str(client.db_path))
+
+    return factory
+
+
+@pytest.fixture
+def db_location(new_location: Callable[..., str]) -> str:
     """Where a fresh, not yet created database goes: a file path in tmp_path on SQLite, an
     empty server database's URL on PostgreSQL (with its own media cache in tmp_path)."""
-    if backend == "sqlite":
-        return str(tmp_path / "db" / "leaderboards.db")
-    server = request.getfixturevalue("pg_server")
-    monkeypatch = request.getfixturevalue("monkeypatch")
-    monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "media-cache"))
-    return server.create_database(f"t{os.getpid()}_{next(_DATABASE_NUMBERS)}")
+    return new_location("db")
 
 
 @pytest.fixture

@@ -106,12 +106,14 @@ class PostgresServer:
         self._started = True
         return self
 
-    def create_database(self, name: str) -> str:
-        """Make an empty database and return its URL."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """Make an empty database (or a copy of the database ``template``, a name or this
+        cluster's URL, to which no one may be connected) and return its URL."""
         import psycopg
 
+        copy = f' TEMPLATE "{template.rsplit("/", 1)[-1]}" STRATEGY FILE_COPY' if template else ""
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
         return self.url(name)
 
     def stop(self) -> None:

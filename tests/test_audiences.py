@@ -17,11 +17,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app_support import make_board
+from db_dump import dump_database
 from rater import (
     AudienceNotFound, Client, Leaderboard, LinkRefused, NotFoundError, ValidationError, VoteError,
 )
 from rater.results.audience_report import report_csv
 from rater.store import SCHEMA_VERSION
+
+pytestmark = pytest.mark.both_backends  # `client` tests run on SQLite and on PostgreSQL
 
 
 def _token(url: str) -> str:
@@ -107,7 +110,7 @@ def test_invite_links_admit_identify_and_are_stored_hashed(client: Client, board
     assert len(set(tokens)) == 3 and all(len(t) >= 32 for t in tokens)
     stored = client.store.conn.execute("SELECT token_hash FROM audience_raters ORDER BY id").fetchall()
     assert [r[0] for r in stored] == [hashlib.sha256(t.encode()).hexdigest() for t in tokens]
-    dump = "\n".join(client.store.conn.iterdump())
+    dump = repr(dump_database(client.store.conn))
     assert not any(t in dump for t in tokens)  # never stored in clear
     admitted = client.audience.admit_invite(tokens[1])
     assert (admitted.rater, admitted.leaderboard_id, admitted.quota) == (invites[1].rater, board.id, 2)
@@ -283,13 +286,13 @@ def test_migration_keeps_rows_and_boards_stay_open(tmp_path: Path) -> None:
 
 
 def test_votes_imported_from_another_host_are_not_refused(client: Client, board: Leaderboard,
-                                                          tmp_path: Path) -> None:
+                                                          tmp_path: Path, copy_location) -> None:
     """Votes merged from another host were admitted there: the store's audience check leaves
     imports alone (staged rows), so restricting a board here never makes an import fail."""
-    client.backup(tmp_path / "other" / "lb.db")
+    other_location = copy_location(client, "other")
     _vote(board, "field-rater", 4)
     board.export_votes(tmp_path / "votes.jsonl")
-    with Client(tmp_path / "other" / "lb.db") as other:
+    with Client(other_location) as other:
         copy = other.mri.get_leaderboard_by_id(board.id)
         other.audience.create_audience("Experts").attach(copy)
         other.import_votes(tmp_path / "votes.jsonl")

@@ -13,6 +13,8 @@ import rater
 from rater.matchmaking.gold import QUALIFYING
 from rater.store import SCHEMA_VERSION, schema
 
+pytestmark = pytest.mark.both_backends  # `client` tests run on SQLite and on PostgreSQL
+
 PROMPTS = ["a red fox", "a blue bird", "a green frog"]
 
 
@@ -137,7 +139,7 @@ def test_a_gold_pair_is_never_served_twice_to_one_rater(client, png):
     assert len(served) == len(set(served)) == len(pairs)
 
 
-def test_exported_votes_leave_gold_matchups_home(client, png, tmp_path):
+def test_exported_votes_leave_gold_matchups_home(client, png, tmp_path, new_location):
     lb = board(client, png)
     lb.set_quality_rules(gold_share=0.5)
     with_gold(lb, png, 3)
@@ -147,7 +149,7 @@ def test_exported_votes_leave_gold_matchups_home(client, png, tmp_path):
             break
         lb.record_vote(pair.id, "left", "alice")
     lb.export_votes(tmp_path / "votes.jsonl")
-    other = rater.Client(tmp_path / "other.db", create=True)
+    other = rater.Client(new_location("other"), create=True)
     target = board(other, png)
     other.import_votes(tmp_path / "votes.jsonl", into=target.id)
     assert target.summary()["votes"] == lb.summary()["votes"]
@@ -339,9 +341,11 @@ def test_an_audience_member_qualifies_and_the_report_shows_gold_figures(client, 
     assert rows[bad.rater].reason.startswith("failed the qualification: 0 of 1")
 
 
-def test_the_published_site_leaves_gold_votes_and_hidden_participants_out(client, png, tmp_path):
+def test_the_published_site_leaves_gold_votes_and_hidden_participants_out(png, tmp_path):
     import csv
     import json
+
+    client = rater.Client(tmp_path / "lb.db", create=True)  # SQLite: build-site takes no server URL yet
 
     from site_builder.build import build_site
 

@@ -8,6 +8,8 @@ from rater import Client, NotFoundError
 from rater.results.quality import RaterStats
 from rater.store import catalog, votes
 
+pytestmark = pytest.mark.both_backends
+
 PROMPT = "A red cube"
 
 

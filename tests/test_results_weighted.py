@@ -9,6 +9,8 @@ import pytest
 from rater import Client, ValidationError
 from rater.store import catalog, votes
 
+pytestmark = pytest.mark.both_backends
+
 PROMPTS = [f"prompt {k}" for k in range(4)]
 MODELS = ["A", "B", "C", "D"]  # best first, by the raters' rules below
 T0 = 1_750_000_000.0

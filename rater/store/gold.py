@@ -156,8 +156,8 @@ def unvoted_gold_count(conn: sqlite3.Connection, leaderboard_id: str, rater: str
 
 
 # A gold vote is right when it picked the better medium (a tie is never right).
-_RIGHT = ("(v.choice <> 'tie' AND (CASE v.choice WHEN 'left' THEN mu.left_media ELSE mu.right_media END) "
-          "= g.better_media)")
+_RIGHT = ("CASE WHEN v.choice <> 'tie' AND (CASE v.choice WHEN 'left' THEN mu.left_media ELSE mu.right_media END) "
+          "= g.better_media THEN 1 ELSE 0 END")  # 1/0 (PostgreSQL has no sum of booleans)
 
 
 def rater_gold_tally(conn: sqlite3.Connection, leaderboard_id: str, rater: str) -> tuple[int, int]:

@@ -256,11 +256,13 @@ def rater_known(conn: sqlite3.Connection, leaderboard_id: str, rater: str) -> bo
 
 # Whether a repeat's vote (``v`` on matchup ``mu``) agrees with its original's (``ov`` on ``o``):
 # NULL without an original vote; the same media picked, or both ties.
+# An integer 1/0 on both databases (a comparison would be a boolean on PostgreSQL, which has
+# no sum of booleans).
 _AGREES = (
     "CASE WHEN ov.id IS NULL THEN NULL "
-    "WHEN v.choice = 'tie' OR ov.choice = 'tie' THEN v.choice = ov.choice "
+    "WHEN CASE WHEN v.choice = 'tie' OR ov.choice = 'tie' THEN v.choice = ov.choice "
     "ELSE (CASE v.choice WHEN 'left' THEN mu.left_media ELSE mu.right_media END) "
-    "= (CASE ov.choice WHEN 'left' THEN o.left_media ELSE o.right_media END) END"
+    "= (CASE ov.choice WHEN 'left' THEN o.left_media ELSE o.right_media END) END THEN 1 ELSE 0 END"
 )
 
 

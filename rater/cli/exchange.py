@@ -1,4 +1,4 @@
-"""``rater backup``, ``rater export-votes`` and ``rater import-votes``: click wiring only."""
+"""``rater backup``, ``rater copy-db``, ``rater export-votes`` and ``rater import-votes``: click wiring only."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import click
 
 from rater.cli.support import friendly_errors, open_client
 
-__all__ = ["COMMANDS", "backup", "export_votes", "import_votes"]
+__all__ = ["COMMANDS", "backup", "copy_db", "export_votes", "import_votes"]
+
 
 @click.command()
 @click.argument("dest", type=click.Path(path_type=Path))
@@ -29,11 +30,49 @@ def backup(dest: Path, no_media: bool, force: bool) -> None:
     click.echo(f"backed up {result.votes} votes and {result.matchups} matchups to {result.path} "
                f"({result.bytes:,} bytes, {result.media_copied} media files copied, "
                f"{result.seconds:.1f} s)")
-    if result.media_missing:
-        shown = "\n  ".join(str(p) for p in result.media_missing[:20])
-        more = f"\n  ... and {len(result.media_missing) - 20} more" if len(result.media_missing) > 20 else ""
-        click.echo(f"warning: {len(result.media_missing)} media files the database refers to are "
+    _warn_missing(result.media_missing)
+
+
+def _warn_missing(missing: tuple[Path, ...]) -> None:
+    if missing:
+        shown = "\n  ".join(str(p) for p in missing[:20])
+        more = f"\n  ... and {len(missing) - 20} more" if len(missing) > 20 else ""
+        click.echo(f"warning: {len(missing)} media files the database refers to are "
                    f"missing here and were not copied (the votes were):\n  {shown}{more}", err=True)
+
+
+@click.command(name="copy-db")
+@click.argument("src")
+@click.argument("dest")
+@friendly_errors
+def copy_db(src: str, dest: str) -> None:
+    """Copy the whole database SRC into the new database DEST: SQLite and PostgreSQL, either way.
+
+    SRC and DEST are each an SQLite file or a postgresql:// URL (--db plays no part). Every
+    row moves with its ids and settings (the host id too: it is the same database, moved), and
+    so do the media (a media/ folder beside an SQLite file; inside a server database).
+    Standings are identical afterwards.
+
+    DEST must be new: a file that does not exist, or an empty server database (createdb);
+    anything else is refused and left as it is. All or nothing: a failed or killed copy leaves
+    no DEST. SRC is read in one snapshot, so raters may keep voting meanwhile, and is never
+    modified: an SQLite file at an older schema version is refused until it has been opened
+    once (e.g. `rater --db SRC list` migrates it).
+
+    Example:
+
+    \b
+        createdb leaderboards
+        rater copy-db data/leaderboards.db postgresql://rater@db.example.org/leaderboards
+        rater copy-db postgresql://rater@db.example.org/leaderboards backups/copy.db
+    """
+    from rater.exchange.copy_db import copy_database
+
+    result = copy_database(src, dest, progress=lambda line: click.echo(line, err=True))
+    click.echo(f"copied {sum(result.rows.values()):,} rows of {len(result.rows)} tables "
+               f"({result.rows['votes']:,} votes) and {result.media_copied:,} media files "
+               f"to {result.dest} ({result.seconds:.1f} s)")
+    _warn_missing(result.media_missing)
 
 
 @click.command(name="export-votes")
@@ -94,4 +133,4 @@ def import_votes(file: Path, into: str | None, allow_different_instruction: bool
         click.echo(f"warning: {warning}", err=True)
 
 
-COMMANDS = [backup, export_votes, import_votes]
+COMMANDS = [backup, copy_db, export_votes, import_votes]

@@ -1,6 +1,9 @@
 """Online backups: a consistent copy of a live database, taken while raters keep voting.
 
-SQLite's backup API copies the pages of one committed state (see
+A backup is an SQLite file with a ``media/`` folder beside it, whatever the source. Of a
+PostgreSQL database it is the copy of :func:`rater.exchange.copy_db.copy_to_file` (every row,
+read in one ``REPEATABLE READ`` snapshot, and the media bytes written out as files). Of an
+SQLite one, SQLite's backup API copies the pages of one committed state (see
 :func:`rater.store.exchange.backup_to`), so the copy holds every vote up to some moment and no
 vote without its matchup. The copy is written under a temporary name, checked
 (``integrity_check``, ``foreign_key_check``) and only then renamed to its final name, so a
@@ -22,6 +25,8 @@ from typing import TYPE_CHECKING
 from rater.errors import DatabaseError
 from rater.intake.media import blob_path
 from rater.store import exchange
+
+from .copy_db import copy_to_file
 
 if TYPE_CHECKING:
     from rater.store import Store
@@ -87,7 +92,7 @@ def backup(
     store.require()  # a missing source is refused before anything is made at dest
     source = store.path
     target = Path(dest)
-    if _same_file(source, target):
+    if source is not None and _same_file(source, target):
         raise DatabaseError(f"backup destination {target} is the database being backed up")
     if target.is_dir():
         raise DatabaseError(f"backup destination {target} is a directory: give a file name")
@@ -101,6 +106,13 @@ def backup(
                 raise DatabaseError(f"{side} exists beside the backup destination: a database is "
                                     "(or was) open there; choose another name")
             side.unlink()
+    if source is None:  # a server database: copied row by row, in one snapshot
+        copy = copy_to_file(store, target, media=media)
+        return BackupResult(
+            path=target, bytes=target.stat().st_size, matchups=copy.rows["matchups"],
+            votes=copy.rows["votes"], media_copied=copy.media_copied,
+            seconds=time.perf_counter() - started, media_missing=copy.media_missing,
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.partial-")
     os.close(fd)

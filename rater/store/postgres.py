@@ -29,7 +29,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import DatabaseError, DatabaseNotFound, SchemaTooNewError
 
-__all__ = ["PgConnection", "WRITE_LOCK_KEY", "connect_postgres", "display_url"]
+__all__ = ["PgConnection", "WRITE_LOCK_KEY", "connect_postgres", "display_url", "install_schema",
+           "open_connection"]
 
 #: The advisory lock every write transaction holds (an arbitrary 64-bit constant: "rater" + 1).
 WRITE_LOCK_KEY = 0x7261746572_01
@@ -178,6 +179,22 @@ def connect_postgres(url: str, *, create: bool = False) -> PgConnection:
     :raises DatabaseError: the server cannot be reached, or the database holds something else
         or a newer schema version.
     """
+    conn = open_connection(url)
+    try:
+        _check_schema(conn, conn.location, create)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def open_connection(url: str) -> PgConnection:
+    """A connection to the server database at ``url``, whatever it holds (no schema check:
+    :func:`connect_postgres` is the usual way in).
+
+    :raises DatabaseNotFound: the server has no such database.
+    :raises DatabaseError: psycopg is missing, or the server cannot be reached.
+    """
     shown = display_url(url)
     try:
         import psycopg
@@ -195,7 +212,6 @@ def connect_postgres(url: str, *, create: bool = False) -> PgConnection:
     try:
         raw.adapters.register_loader("numeric", _numeric_loader())
         conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
-        _check_schema(conn, shown, create)
     except BaseException:
         raw.close()
         raise
@@ -237,14 +253,10 @@ def _create_schema(conn: PgConnection, shown: str) -> None:
     import secrets
     import time
 
-    from .schema import SCHEMA_VERSION
-    from .schema_pg import SCHEMA_PG
-
     conn.begin_write()
     try:
         if _version(conn) is None:
-            conn.raw.execute(SCHEMA_PG)
-            conn.execute("INSERT INTO rater_schema (singleton, version) VALUES (1, ?)", (SCHEMA_VERSION,))
+            install_schema(conn)
             conn.execute("INSERT INTO host (singleton, id, created_at) VALUES (1, ?, ?) ON CONFLICT DO NOTHING",
                          (secrets.token_hex(16), time.time()))
         conn.execute("COMMIT")
@@ -253,3 +265,13 @@ def _create_schema(conn: PgConnection, shown: str) -> None:
             conn.execute("ROLLBACK")
         raise
 
+
+
+def install_schema(conn: PgConnection) -> None:
+    """Create the rater schema and its version row, in the caller's write transaction (the
+    ``host`` row is left to the caller)."""
+    from .schema import SCHEMA_VERSION
+    from .schema_pg import SCHEMA_PG
+
+    conn.execute(SCHEMA_PG)
+    conn.execute("INSERT INTO rater_schema (singleton, version) VALUES (1, ?)", (SCHEMA_VERSION,))

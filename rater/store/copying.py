@@ -141,7 +141,10 @@ def copy_table(source: Any, dest: Any, table: str, key: Sequence[str], dest_name
     copied = 0
     for page in _pages(source, table, columns, key):
         try:
-            dest.executemany(sql, page)
+            if is_postgres(dest):
+                dest.copy_rows(table, columns, page)
+            else:
+                dest.executemany(sql, page)
         except sqlite3.Error as exc:
             raise DatabaseError(f"{dest_name} refused a row of {table} ({exc}): nothing was copied") from None
         copied += len(page)
@@ -212,13 +215,17 @@ def keep_blob(conn: Any, sha256: str, data: bytes) -> None:
 
 
 def sqlite_schema_version(path: Path) -> int:
-    """The schema version of the SQLite file at ``path``, read without changing it (opening it
-    as a store would migrate an older one).
+    """The schema version (``user_version``) of the SQLite file at ``path``, read without
+    changing it or leaving files beside it (opening it as a store would migrate an older one).
 
     :raises DatabaseError: the file is not an SQLite database.
     """
     check_header(path)
-    try:
+    if not Path(f"{path}-wal").exists():  # closed cleanly: the header is the whole truth
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+        return int.from_bytes(header[60:64], "big") if len(header) == 100 else 0
+    try:  # a WAL may hold commits the header does not show yet: ask SQLite
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             return int(conn.execute("PRAGMA user_version").fetchone()[0])

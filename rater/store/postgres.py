@@ -93,6 +93,26 @@ def _translated(exc: Exception, location: str) -> sqlite3.Error:
     return sqlite3.DatabaseError(message)
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    """A value as a field of ``COPY``'s text format (psycopg's own row formatting, in pure
+    Python, costs several times more): NULL is ``\\N``; text escapes backslash, tab and line
+    breaks; a float's ``repr`` reads back as the same double."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\\\x" + bytes(value).hex()
+    if isinstance(value, int):
+        return str(value)
+    raise TypeError(f"cannot copy a {type(value).__name__} value into PostgreSQL: {value!r}")
+
+
 class PgConnection:
     """A psycopg connection that the store's SQLite-shaped code can use unchanged."""
 
@@ -131,6 +151,19 @@ class PgConnection:
     def broken(self) -> bool:
         """The connection was lost (the server restarted or went away): the store opens another."""
         return bool(self.raw.closed or self.raw.broken)
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Insert ``rows`` into ``table`` with ``COPY ... FROM STDIN``: many times faster than
+        :meth:`executemany` for a whole table (constraints and triggers apply as to INSERT)."""
+        import psycopg
+
+        names = ", ".join(f'"{c}"' for c in columns)
+        text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
+        try:
+            with self.raw.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                copy.write(text.encode())
+        except psycopg.Error as exc:
+            raise _translated(exc, self.location) from exc
 
     @property
     def in_transaction(self) -> bool:

@@ -98,9 +98,7 @@ class Benchmark:
     @property
     def prompt_assets(self) -> list[Path | None]:
         """Each prompt's stored asset file, or None."""
-        from rater.intake.media import blob_path
-
-        return [blob_path(self._client.store.media_dir, p["asset_sha256"], p["asset_ext"]) if p["asset_sha256"]
+        return [self._client.store.media_file(p["asset_sha256"], p["asset_ext"]) if p["asset_sha256"]
                 else None for p in self._prompts()]
 
     def add_prompts(self, identifiers: Sequence[str] | None = None, prompts: Sequence[str | None] | None = None,

@@ -19,7 +19,7 @@ from typing import Any
 
 from rater.errors import LeaderboardNotFound, MediaError, NotFoundError, ValidationError
 from rater.intake.evaluate import resolve_prompts
-from rater.intake.media import MediaFile, blob_path, inspect_media, write_with_blobs
+from rater.intake.media import MediaFile, inspect_media, write_with_blobs
 from rater.intake.validation import check_count
 from rater.matchmaking.gold import QualityRules, judge_board, quality_rules
 from rater.store import Store, catalog
@@ -151,8 +151,8 @@ def gold_pairs(store: Store, leaderboard_id: str) -> list[GoldPair]:
     """The board's gold pairs, oldest first."""
     return [GoldPair(
         id=int(r["id"]), leaderboard_id=r["leaderboard_id"], identifier=r["identifier"], prompt=r["prompt"],
-        better=blob_path(store.media_dir, r["better_sha256"], r["better_ext"]),
-        worse=blob_path(store.media_dir, r["worse_sha256"], r["worse_ext"]),
+        better=store.media_file(r["better_sha256"], r["better_ext"]),
+        worse=store.media_file(r["worse_sha256"], r["worse_ext"]),
         better_sha256=r["better_sha256"], worse_sha256=r["worse_sha256"], created_at=float(r["created_at"]),
         votes=int(r["votes"]), correct=int(r["correct"]),
     ) for r in gold_sql.gold_pairs(store.conn, leaderboard_id)]

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from rater.errors import LeaderboardNotFound, ValidationError, VoteError
 from rater.intake.evaluate import EvaluationResult, add_model_media
-from rater.intake.media import blob_path
 from rater.intake.model_card import CARD_FIELDS, ModelCard
 from rater.intake.validation import check_count, check_flag, check_name
 from rater.store import catalog, votes
@@ -98,7 +97,7 @@ class Leaderboard(GoldMethods, CardMethods):
     def from_row(cls, client: BoardOwner, row: dict[str, Any]) -> Leaderboard:
         """Build from a ``leaderboards`` row plus its prompts."""
         prompts = catalog.list_prompts(client.store.conn, row["id"])
-        media_dir = client.store.media_dir
+        media_file = client.store.media_file
         return cls(
             id=row["id"],
             name=row["name"],
@@ -107,7 +106,7 @@ class Leaderboard(GoldMethods, CardMethods):
             show_prompt=bool(row["show_prompt"]),
             tags=[p["tags"] for p in prompts],
             prompt_assets=[
-                blob_path(media_dir, p["asset_sha256"], p["asset_ext"]) if p["asset_sha256"] else None
+                media_file(p["asset_sha256"], p["asset_ext"]) if p["asset_sha256"] else None
                 for p in prompts
             ],
             show_prompt_asset=bool(row["show_prompt_asset"]),
@@ -256,7 +255,7 @@ class Leaderboard(GoldMethods, CardMethods):
         out: dict[str, list[Path]] = {}
         for row in catalog.list_media(self._client.store.conn, self.id, name):
             out.setdefault(row["prompt"], []).append(
-                blob_path(self._client.store.media_dir, row["sha256"], row["ext"])
+                self._client.store.media_file(row["sha256"], row["ext"])
             )
         return out
 

@@ -213,11 +213,9 @@ class Participant:
 
     def media(self) -> dict[str, list[Path]]:
         """The participant's stored files, per identifier."""
-        from rater.intake.media import blob_path
-
         out: dict[str, list[Path]] = {}
         for r in benchmarks.participant_media(self._client.store.conn, self.id):
-            out.setdefault(r["identifier"], []).append(blob_path(self._client.store.media_dir, r["sha256"], r["ext"]))
+            out.setdefault(r["identifier"], []).append(self._client.store.media_file(r["sha256"], r["ext"]))
         return out
 
     def missing_counts(self, identifiers: Sequence[str] | None = None) -> Counter[str]:

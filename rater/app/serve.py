@@ -4,7 +4,9 @@ The database path, the address and the passcodes reach the app through environme
 never a command line (``ps`` shows every process's command line to every user of the machine;
 a process's environment is readable only by its owner and root):
 
-- ``RATER_DB``: the database file; ``RATER_HOST``: the address the server listens on.
+- ``RATER_DB``: the database file, or a ``postgresql://`` URL (its password, if it has one,
+  stays in the environment: messages and the page name the URL without it);
+  ``RATER_HOST``: the address the server listens on.
 - ``RATER_PASSCODE``: when set, nobody sees media or votes before entering it.
 - ``RATER_ADMIN_PASSCODE``: the owner's: the Raters page, excluding or including raters and
   standings a board hides from raters ask for it.
@@ -29,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rater.errors import ValidationError
+from rater.store.dialect import is_database_url
+from rater.store.postgres import display_url
 
 __all__ = [
     "APP_PATH",
@@ -58,7 +62,7 @@ class ServerConfig:
     from the network: the owner pages need the admin passcode).
     """
 
-    db_path: Path
+    db_path: Path | str  # a file, or a postgresql:// URL
     passcode: str | None = None
     admin_passcode: str | None = None
     host: str | None = None
@@ -69,7 +73,7 @@ class ServerConfig:
         from rater.api.client import DEFAULT_DB_PATH
 
         return cls(
-            db_path=Path(env.get(ENV_DB) or DEFAULT_DB_PATH),
+            db_path=_location(env.get(ENV_DB) or DEFAULT_DB_PATH),
             passcode=env.get(ENV_PASSCODE) or None,
             admin_passcode=env.get(ENV_ADMIN_PASSCODE) or None,
             host=env.get(ENV_HOST) or None,
@@ -102,6 +106,11 @@ class ServerConfig:
             else:
                 env.pop(key, None)
         return env
+
+
+def _location(db: str | os.PathLike[str]) -> Path | str:
+    """A database file's absolute path, or a server URL as given."""
+    return str(db) if is_database_url(str(db)) else Path(db).expanduser().resolve()
 
 
 def read_passcode_file(path: str | os.PathLike[str], what: str = "passcode") -> str:
@@ -223,14 +232,19 @@ def prepare(
     passcode = passcode or os.environ.get(ENV_PASSCODE) or None
     admin_passcode = admin_passcode or os.environ.get(ENV_ADMIN_PASSCODE) or None
     check_access(host, passcode, admin_passcode)
-    path = Path(db_path).expanduser().resolve()
+    location = _location(db_path)
     from rater.api.client import Client
 
-    with Client(path) as client:  # fails early on a missing, corrupt or too-new file
+    with Client(location) as client:  # fails early on a missing, corrupt or too-new database
         client.store.require()
     _check_port(host, port)
-    config = ServerConfig(path, passcode, admin_passcode, host)
+    config = ServerConfig(location, passcode, admin_passcode, host)
     return streamlit_command(port, host), config.environ()
+
+
+def shown_location(env: Mapping[str, str]) -> str:
+    """The database of a prepared environment as messages may name it (no password)."""
+    return display_url(env[ENV_DB]) if is_database_url(env[ENV_DB]) else env[ENV_DB]
 
 
 def serve(
@@ -243,7 +257,7 @@ def serve(
 ) -> int:
     """Run the rating app until interrupted (Ctrl+C) and return Streamlit's exit code.
 
-    :param db_path: an existing database file.
+    :param db_path: an existing database file, or a ``postgresql://`` URL.
     :param port: the TCP port to listen on.
     :param host: the address to listen on; anything but loopback needs both passcodes.
     :param passcode: asked of everyone before anything is shown (default: ``$RATER_PASSCODE``).
@@ -253,7 +267,7 @@ def serve(
     :raises DatabaseError: the database is missing or unusable.
     """
     command, env = prepare(db_path, port, host, passcode, admin_passcode=admin_passcode)
-    print(f"Rating app for {env[ENV_DB]}: open {app_url(host, port)} (Ctrl+C stops it)", flush=True)
+    print(f"Rating app for {shown_location(env)}: open {app_url(host, port)} (Ctrl+C stops it)", flush=True)
     child = subprocess.Popen(command, env=env)
     restore = _forward_sigterm(child)
     try:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from rater.errors import LeaderboardNotFound, MediaError, ValidationError
 from .markdown_text import escape_markdown
 from rater.store import votes
+from rater.intake.media import local_file
 from rater.intake.validation import check_name
 
 if TYPE_CHECKING:
@@ -229,11 +230,13 @@ class RatingSession:
         self._lock = threading.RLock()
 
     def _missing(self, matchup: Matchup) -> list[Path]:
-        """The files of ``matchup`` that are not on disk (a backup restored without its media)."""
+        """The files of ``matchup`` that are not on disk (a backup restored without its media),
+        fetched again first if this host's media cache lost them (PostgreSQL)."""
         paths = [matchup.left.path, matchup.right.path]
         if self.board.show_prompt_asset and matchup.prompt_asset is not None:
             paths.append(matchup.prompt_asset)
-        return [p for p in paths if not Path(p).is_file()]
+        store = self.board._client.store
+        return [p for p in paths if not local_file(store, Path(p)).is_file()]
 
     def _usable(self, matchup: Matchup | None) -> Matchup | None:
         missing = self._missing(matchup) if matchup is not None else []

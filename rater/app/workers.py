@@ -7,7 +7,8 @@ read) listens on the public address and spreads browsers over them. A browser mu
 one process (its websocket session and the media URLs it was given live there): nginx hands
 each browser a ``rater_worker`` cookie on its first request and routes by it (``hash ...
 consistent``); a client without cookies is routed by its address. Every process reads and
-writes the same SQLite file, so each sees the others' votes at its next request.
+writes the same database (an SQLite file, or a PostgreSQL server database that app processes
+on other hosts share too), so each sees the others' votes at its next request.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from rater.errors import ValidationError
-from .serve import ENV_DB, app_url, prepare, streamlit_command
+from .serve import app_url, prepare, shown_location, streamlit_command
 
 __all__ = ["find_nginx", "nginx_config", "serve_workers"]
 
@@ -163,7 +164,7 @@ def serve_workers(
             _wait_healthy(app_ports, children)
             children.append(subprocess.Popen([nginx, "-p", str(folder), "-e", str(folder / "error.log"),
                                               "-c", str(conf), "-g", "daemon off;"]))
-            print(f"Rating app for {env[ENV_DB]}: {workers} processes behind nginx (configuration "
+            print(f"Rating app for {shown_location(env)}: {workers} processes behind nginx (configuration "
                   f"and logs in {folder}): open {app_url(host, port)} (Ctrl+C stops it)", flush=True)
             while not stopping:
                 failed = [c for c in children if c.poll() is not None]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
+from click.core import ParameterSource
 
 from rater.api.client import DEFAULT_DB_PATH
 from rater.cli.audience import audience
@@ -16,27 +18,35 @@ from rater.cli.serve import COMMANDS as SERVE_COMMANDS
 from rater.cli.participants import participant
 from rater.cli.simulate import simulate
 from rater.cli.standings import standings
-from rater.cli.support import db_path, friendly_errors, media_options, open_client, warn_duplicates
+from rater.cli.support import friendly_errors, media_options, open_client, warn_duplicates
+from rater.errors import DatabaseNotFound
 from rater.intake.manifest import read_manifest
+from rater.store.dialect import is_database_url
 
 @click.group()
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_DB_PATH,
+    type=click.Path(dir_okay=False),
+    default=str(DEFAULT_DB_PATH),
     envvar="RATER_DB",
     show_default=True,
-    help="The SQLite database (also $RATER_DB). Media are stored in a media/ folder beside it.",
+    help="The SQLite database (also $RATER_DB), with media in a media/ folder beside it; or a "
+         "postgresql://user@host/db URL (a password only in $RATER_DB, never here).",
 )
 @click.version_option(package_name="rater")
 @click.pass_context
-def cli(ctx: click.Context, db: Path) -> None:
+def cli(ctx: click.Context, db: str) -> None:
     """Local human-preference leaderboards for generative models.
 
     Example:
 
         rater demo && rater list
     """
+    source = ctx.get_parameter_source("db")
+    if is_database_url(db) and urlsplit(db).password is not None and source is ParameterSource.COMMANDLINE:
+        raise click.ClickException(
+            "a password in --db is readable by every user of this machine (ps): put the URL in "
+            "RATER_DB, or leave the password out and use ~/.pgpass or PGPASSWORD")
     ctx.obj = {"db": db}
 
 
@@ -52,15 +62,16 @@ def init() -> None:
 
         rater --db data/leaderboards.db init
     """
-    path = db_path()
-    existed = path.exists()
-    client = open_client(create=True)
+    try:
+        client, existed = open_client(), True
+    except DatabaseNotFound:  # no file, or an empty server database: given the schema now
+        client, existed = open_client(create=True), False
     boards = len(client.mri.list_leaderboards())
     client.close()
     if existed:
-        click.echo(f"{path} already exists ({boards} leaderboards); left as it is")
+        click.echo(f"{client.db_path} already exists ({boards} leaderboards); left as it is")
     else:
-        click.echo(f"created an empty database at {path}")
+        click.echo(f"created an empty database at {client.db_path}")
 
 
 @cli.command()

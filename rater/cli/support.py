@@ -13,6 +13,7 @@ import click
 
 from rater.api.client import Client
 from rater.errors import DuplicateMediaWarning, LeaderboardError
+from rater.store.dialect import is_database_url
 
 __all__ = ["db_path", "friendly_errors", "media_options", "open_client", "warn_duplicates"]
 
@@ -52,9 +53,11 @@ def media_options(func: F) -> F:
     return func
 
 
-def db_path() -> Path:
-    """The database path given to the ``rater`` group (``--db`` or ``$RATER_DB``)."""
-    return Path(click.get_current_context().find_root().obj["db"])
+def db_path() -> Path | str:
+    """The database given to the ``rater`` group (``--db`` or ``$RATER_DB``): a file's path,
+    or a ``postgresql://`` URL as given."""
+    location = str(click.get_current_context().find_root().obj["db"])
+    return location if is_database_url(location) else Path(location)
 
 
 def open_client(*, create: bool = False, lazy: bool = False) -> Client:

@@ -33,7 +33,6 @@ from rater.matchmaking import gold
 from rater.matchmaking.pick import Plan, pick_information, pick_uniform
 from rater.matchmaking.select import MIN_PLACED_VOTES, Analysis, analyse
 from rater.matchmaking.state import BoardState, MediaItem, RaterView, state_for
-from rater.intake.media import blob_path
 from rater.store import matchups as matchup_sql
 from rater.store import votes
 from rater.intake.validation import check_name
@@ -193,12 +192,12 @@ def next_matchup(
                     max(row["left_media"], row["right_media"]))
         state.inflight.add(inflight)
         if "gold_pair" in row:
-            matchup = _gold_matchup(state, row)
+            shown = _gold_shown(state, row)
         else:
             a, b = state.model_index[row["left_model"]], state.model_index[row["right_model"]]
             if row["repeat_of"] is None:
                 state.pending[row["id"]] = (a, b, row["served_at"])
-            matchup = _matchup(state, row, a, b)
+            shown = _shown(state, row, a, b)
     try:
         # Not synced on its own: a served matchup lost in a power cut is harmless, and the vote
         # on it (a durable commit, syncing the same log) makes it durable before it is counted.
@@ -213,7 +212,7 @@ def next_matchup(
     finally:
         with state.lock:
             state.inflight.discard(inflight)
-    return matchup
+    return _matchup(store, row, shown)
 
 
 def _plan(
@@ -264,35 +263,42 @@ def _media_item(state: BoardState, model: int, q: int, media_id: int) -> MediaIt
     raise KeyError(media_id)  # cannot happen: the state holds every medium of the board
 
 
-def _matchup(state: BoardState, row: dict[str, Any], a: int, b: int) -> Matchup:
+@dataclass(frozen=True)
+class _Shown:
+    """What a matchup shows, read from the board's state under its lock; its files are found
+    after (:func:`_matchup`: on PostgreSQL a host may first have to copy them out of the
+    database, which must not hold up the board's other requests)."""
+
+    prompt: str
+    prompt_asset: tuple[str, str] | None  # (sha256, ext)
+    sides: tuple[tuple[str, str, str, str, int], ...]  # (sha256, ext, kind, model, media id) x 2
+
+
+def _shown(state: BoardState, row: dict[str, Any], a: int, b: int) -> _Shown:
     q = state.prompt_index[row["prompt_id"]]
-
-    def side(model: int, media_id: int) -> MatchupSide:
-        item = _media_item(state, model, q, media_id)
-        path = blob_path(state.media_dir, item.sha256, item.ext)
-        return MatchupSide(path, item.kind, state.model_names[model], item.id, item.sha256)
-
-    return Matchup(
-        id=row["id"], leaderboard_id=row["leaderboard_id"], prompt=state.prompt_texts[q],
-        prompt_asset=state.prompt_assets[q], left=side(a, row["left_media"]),
-        right=side(b, row["right_media"]), rater=row["rater"],
-        is_repeat=row["repeat_of"] is not None,
-    )
+    items = (_media_item(state, a, q, row["left_media"]), _media_item(state, b, q, row["right_media"]))
+    return _Shown(state.prompt_texts[q], state.prompt_assets[q], tuple(
+        (item.sha256, item.ext, item.kind, state.model_names[model], item.id)
+        for model, item in zip((a, b), items)))
 
 
-def _gold_matchup(state: BoardState, row: dict[str, Any]) -> Matchup:
-    """A gold pair's matchup, shown exactly like any other (its media are not in the state:
-    their hidden participants are rated nowhere)."""
+def _gold_shown(state: BoardState, row: dict[str, Any]) -> _Shown:
+    """A gold pair, shown exactly like any other (its media are not in the state: their
+    hidden participants are rated nowhere)."""
     q = state.prompt_index[row["prompt_id"]]
+    return _Shown(state.prompt_texts[q], state.prompt_assets[q], tuple(
+        (row[f"{key}_sha256"], row[f"{key}_ext"], row[f"{key}_kind"], "", row[f"{key}_media"])
+        for key in ("left", "right")))
 
-    def side(key: str) -> MatchupSide:
-        path = blob_path(state.media_dir, row[f"{key}_sha256"], row[f"{key}_ext"])
-        return MatchupSide(path, row[f"{key}_kind"], "", row[f"{key}_media"], row[f"{key}_sha256"])
 
+def _matchup(store: Store, row: dict[str, Any], shown: _Shown) -> Matchup:
+    left, right = (MatchupSide(store.media_file(sha, ext), kind, model, media_id, sha)
+                   for sha, ext, kind, model, media_id in shown.sides)
     return Matchup(
-        id=row["id"], leaderboard_id=row["leaderboard_id"], prompt=state.prompt_texts[q],
-        prompt_asset=state.prompt_assets[q], left=side("left"), right=side("right"),
-        rater=row["rater"], is_repeat=False, is_gold=True,
+        id=row["id"], leaderboard_id=row["leaderboard_id"], prompt=shown.prompt,
+        prompt_asset=store.media_file(*shown.prompt_asset) if shown.prompt_asset else None,
+        left=left, right=right, rater=row["rater"], is_repeat=row["repeat_of"] is not None,
+        is_gold="gold_pair" in row,
     )
 
 

@@ -16,7 +16,6 @@ import time
 import weakref
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,6 @@ from ranking import RatingState
 
 from rater.matchmaking import model
 from rater.matchmaking.model import LocalPosterior, Posterior, local_posterior, nudge, posterior_of, rating_state
-from rater.intake.media import blob_path
 from rater.store import Store, benchmarks, catalog, matchups, votes
 
 __all__ = [
@@ -161,10 +159,9 @@ class BoardState:
     ``n x n``. Quality-control repeats and votes of excluded raters are not counted.
     """
 
-    def __init__(self, leaderboard_id: str, media_dir: Path, seed: int | None = None) -> None:
+    def __init__(self, leaderboard_id: str, seed: int | None = None) -> None:
         self.lock = threading.Lock()
         self.leaderboard_id = leaderboard_id
-        self.media_dir = media_dir
         self.rng = np.random.default_rng(seed)
         self.loaded = False
         self.seen = (0, 0, 0, 0, 0)
@@ -176,9 +173,8 @@ class BoardState:
         prompts = catalog.list_prompts(conn, leaderboard_id)
         self.prompt_ids = [int(p["id"]) for p in prompts]
         self.prompt_texts = [str(p["text"]) for p in prompts]
-        self.prompt_assets: list[Path | None] = [
-            blob_path(self.media_dir, p["asset_sha256"], p["asset_ext"]) if p["asset_sha256"] else None
-            for p in prompts
+        self.prompt_assets: list[tuple[str, str] | None] = [  # (sha256, ext) of each asset
+            (p["asset_sha256"], p["asset_ext"]) if p["asset_sha256"] else None for p in prompts
         ]
         self.prompt_index = {pid: q for q, pid in enumerate(self.prompt_ids)}
         self.model_ids: list[int] = []
@@ -383,7 +379,7 @@ def state_for(store: Store, leaderboard_id: str) -> BoardState:
         if state is None:
             seq = _SEEDS[0]
             seed = None if seq is None else int(seq.spawn(1)[0].generate_state(1)[0])
-            state = _STATES[key] = BoardState(leaderboard_id, store.media_dir, seed)
+            state = _STATES[key] = BoardState(leaderboard_id, seed)
         return state
 
 

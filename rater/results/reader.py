@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rater.intake.media import blob_path
 from rater.results.standings import board_votes, load_votes, mark_preliminary, tag_mask
 from rater.store import Store, catalog, votes
 
@@ -44,8 +43,10 @@ def prompt_rows(store: Store, leaderboard_id: str) -> list[dict[str, Any]]:
 
 
 def media_path(store: Store, sha256: str, ext: str) -> Path:
-    """Where the stored file with this content hash and extension lives."""
-    return blob_path(store.media_dir, sha256, ext)
+    """The stored file with this content hash and extension, on this host (see
+    :meth:`rater.store.Store.media_file`: on PostgreSQL it is copied out of the database on
+    first use)."""
+    return store.media_file(sha256, ext)
 
 
 def change_marker(store: Store) -> tuple[int, int, str, int, int, int, int]:

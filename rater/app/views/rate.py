@@ -19,7 +19,7 @@ from rater.api.client import Client
 from rater.errors import DatabaseError, LeaderboardError, ValidationError
 from rater.api.leaderboard import Leaderboard
 from rater.matchmaking.service import BoardStatus, Matchup
-from rater.intake.media import read_text_blob
+from rater.intake.media import local_file, read_text_blob
 from rater.app.session import (
     MISSING_MEDIA_MESSAGE,
     RatingSession,
@@ -97,6 +97,7 @@ def _text(path: Path) -> None:
 
 
 def _media(path: Path, kind: str) -> None:
+    path = local_file(common.client().store, path)  # fetched again if this host's cache lost it
     if kind == "text":
         _text(path)
     elif kind == "image":
@@ -116,9 +117,10 @@ def _warm_browser_cache(hidden: DeltaGenerator, upcoming: Matchup | None) -> Non
     if upcoming is None:
         return
     by_format: dict[str, list[str]] = {}
+    store = common.client().store
     for side in (upcoming.left, upcoming.right):
-        if side.kind == "image" and side.path.is_file():
-            path = shown_file(side.path)  # the same file _media shows
+        if side.kind == "image" and (path := local_file(store, side.path)).is_file():
+            path = shown_file(path)  # the same file _media shows
             by_format.setdefault(image_output_format(path), []).append(str(path))
     with hidden:
         for output_format, paths in by_format.items():

@@ -27,12 +27,25 @@ from rater.store.files import blob_file
 from .previews import make_preview
 from .files import MediaFile
 
-__all__ = ["blob_path", "remove_created", "store_blob", "write_with_blobs"]
+__all__ = ["blob_path", "local_file", "remove_created", "store_blob", "write_with_blobs"]
 
 _CHUNK = 1 << 20
 
 
 blob_path = blob_file  # where the blob with this hash lives in the media store
+
+
+def local_file(store: Store, path: Path) -> Path:
+    """The stored medium ``path`` (as :meth:`Store.media_file` named it) on this host, again.
+
+    On PostgreSQL a host's media folder is a cache that may have been emptied since the path
+    was handed out: the file is then copied out of the database again. On SQLite, and whenever
+    the file is there, this is ``path`` itself.
+    """
+    if path.is_file():
+        return path
+    sha256, _, ext = path.name.partition(".")
+    return store.media_file(sha256, ext)
 
 
 def _copy_checked(source: Path, fd: int, sha256: str) -> None:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +31,8 @@ from rater import Client
 from rater.app.serve import prepare
 from rater.cli import cli
 from rater.intake.media import preview_path
+from rater.matchmaking.state import state_for
+from rater.store import votes
 from rater.store.pg_store import MEDIA_CACHE_ENV
 
 from app_support import ROOT, click, make_board, open_app, pair_urls, start
@@ -253,3 +257,118 @@ def test_two_app_hosts_on_one_database(pg_url, png, tmp_path) -> None:
     # Host 2 never saw an upload: it served the media from the database, byte for byte.
     assert hashlib.sha256(image).hexdigest() in hashes
     assert files_in(tmp_path / "cache-1") and files_in(tmp_path / "cache-2")
+
+
+# -- two Python processes on the API, each its own host ------------------------------------------
+
+#: One host: its own Client (and matchmaker) and media cache. ``vote`` serves and votes for each
+#: rater in turn (``pause`` seconds between votes), recording what was acknowledged and when;
+#: ``watch`` polls its matchmaker's count of the board's votes until ``target`` and records when
+#: each count first appeared. Once every host is done, each reads its standings.
+HOST_SCRIPT = r"""
+import json, pathlib, sys, time
+from rater import Client
+url, board_id, mode, raters, rounds, pause, start_at, hosts, out = sys.argv[1:]
+lb = Client(url).mri.get_leaderboard_by_id(board_id)
+log = []
+while time.time() < float(start_at):
+    time.sleep(0.001)
+if mode == "vote":
+    for k in range(int(rounds)):
+        for r, rater in enumerate(raters.split(",")):
+            pair = lb.next_matchup(rater, continue_when_settled=True)
+            if pair is not None:
+                receipt = lb.record_vote(pair.id, ("left", "right", "tie")[(k + r) % 3], rater)
+                log.append([pair.id, receipt.counted, time.time()])
+                time.sleep(float(pause))
+else:
+    seen = lb.status().votes
+    deadline = time.time() + 60
+    while seen < int(rounds) and time.time() < deadline:
+        votes = lb.status().votes
+        if votes != seen:
+            log.append([votes, time.time()])
+            seen = votes
+        time.sleep(0.002)
+folder = pathlib.Path(out).parent
+(folder / (pathlib.Path(out).name + ".done")).touch()
+while len(list(folder.glob("*.done"))) < int(hosts):  # every host has written all it will
+    time.sleep(0.01)
+json.dump({"log": log, "standings": lb.get_standings().to_csv(), "media": str(lb.model_media(lb.models()[0].name))},
+          open(out, "w"))
+"""
+
+
+def run_hosts(url: str, board_id: str, tmp_path: Path, jobs: list[tuple[str, str, int, float]]) -> list[dict]:
+    """Run one host process per job ``(mode, raters, rounds, pause)``, all starting at once,
+    each with its own media cache; their results."""
+    start_at = time.time() + 3.0  # every process has imported rater and opened the board by then
+    folder = tmp_path / f"hosts-{time.monotonic_ns()}"
+    folder.mkdir()
+    procs = []
+    for i, (mode, raters, rounds, pause) in enumerate(jobs):
+        env = {**os.environ, MEDIA_CACHE_ENV: str(tmp_path / f"api-cache-{i}"),
+               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        procs.append(subprocess.Popen(
+            [sys.executable, "-c", HOST_SCRIPT, url, board_id, mode, raters, str(rounds), str(pause),
+             str(start_at), str(len(jobs)), str(folder / f"host-{i}.json")], env=env, stderr=subprocess.PIPE, text=True))
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-3000:]
+    return [json.loads((folder / f"host-{i}.json").read_text()) for i in range(len(jobs))]
+
+
+@pytest.mark.slow
+def test_two_api_hosts_count_every_vote_once_and_see_each_other_within_a_second(pg_url, png, tmp_path) -> None:
+    uploader = host(pg_url, tmp_path / "cache-0", create=True)
+    lb = make_board(uploader, png, models=4, prompts=3, repeat_share=0.0)
+    shared = "r1,r2,r3,r4"  # the same raters voting on both hosts at the same time
+    one, two = run_hosts(pg_url, lb.id, tmp_path, [("vote", shared, 6, 0.0), ("vote", shared + ",only-2", 6, 0.0)])
+    acknowledged = [m for result in (one, two) for m, counted, _ in result["log"] if counted]
+    votes = stored(pg_url, "SELECT matchup_id FROM votes")
+    assert len(acknowledged) > 40 and sorted(m for (m,) in votes) == sorted(acknowledged)
+    served = stored(pg_url, "SELECT rater, left_media, right_media FROM matchups")
+    pairs = [(r, frozenset((a, b))) for r, a, b in served]
+    assert len(pairs) == len(set(pairs)), "a rater was served a media pair twice"
+    assert one["standings"] == two["standings"] == lb.get_standings().to_csv()
+    assert "api-cache-1" in two["media"] and files_in(tmp_path / "api-cache-1")
+
+    # Visibility: host 1 votes every 0.2 s; host 2's matchmaker counts each vote within a second.
+    total = len(votes) + 12
+    voter, watcher = run_hosts(pg_url, lb.id, tmp_path, [("vote", "v1,v2", 6, 0.2), ("watch", "", total, 0.0)])
+    acked = [at for _, _, at in voter["log"]]
+    first_seen = {votes: at for votes, at in watcher["log"]}
+    delays = [first_seen[len(votes) + k + 1] - at for k, at in enumerate(acked) if len(votes) + k + 1 in first_seen]
+    assert len(acked) == 12 and max(first_seen) == total
+    print(f"\nvote on host 1 counted by host 2's matchmaker after {1000 * max(delays):.0f} ms at most "
+          f"(median {1000 * sorted(delays)[len(delays) // 2]:.0f} ms, {len(delays)} votes)")
+    assert len(delays) >= 10 and max(delays) < 1.0
+    assert voter["standings"] == watcher["standings"]
+
+
+@pytest.mark.both_backends
+def test_a_pair_served_by_another_process_between_pick_and_store_is_not_stored_again(db_location, png) -> None:
+    """The pick is checked again inside the write transaction: here the board has one pair,
+    picked for "ann" while another process (holding the write lock) serves her that very pair."""
+    client, other = Client(db_location, create=True), None
+    lb = make_board(client, png, models=2, prompts=1, repeat_share=0.0)
+    other = Client(db_location)
+    (a, ma, p), (b, mb, _) = client.store.conn.execute(
+        "SELECT model_id, id, prompt_id FROM board_media WHERE leaderboard_id = ? ORDER BY id", (lb.id,)).fetchall()
+    lb.status()  # the matchmaker has loaded the board
+    state, got = state_for(client.store, lb.id), []
+    with other.store.write() as conn:  # the other process is storing, so ann's pick must wait
+        picking = threading.Thread(target=lambda: got.append(lb.next_matchup("ann")))
+        picking.start()
+        deadline = time.monotonic() + 30
+        while not state.inflight and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert state.inflight == {("ann", ma, mb)}  # picked, waiting to store it
+        votes.insert_matchup(conn, {"id": "f" * 32, "leaderboard_id": lb.id, "prompt_id": p, "left_media": mb,
+                                    "left_model": b, "right_media": ma, "right_model": a, "rater": "ann",
+                                    "served_at": time.time(), "repeat_of": None})
+    picking.join(30)
+    assert got == [None]  # nothing else to show her
+    assert client.store.conn.execute("SELECT count(*) FROM matchups WHERE rater = 'ann'").fetchone()[0] == 1
+    client.close()
+    other.close()

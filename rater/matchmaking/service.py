@@ -172,6 +172,23 @@ def next_matchup(
     """
     rater = check_name(rater_id, "rater_id")
     chosen = _check_strategy(board, strategy)
+    for _ in range(_PICKS):
+        served = _serve(store, board, rater, chosen, continue_when_settled)
+        if served is not _TAKEN:
+            return served
+    return None  # other hosts took every pair picked for this rater just now: as if none were left
+
+
+#: Picks tried when another process serves the picked pair to the same rater meanwhile.
+_PICKS = 8
+_TAKEN = object()
+
+
+def _serve(store: Store, board: MatchSettings, rater: str, chosen: str, continue_when_settled: bool) -> Any:
+    """Pick and store one matchup; :data:`_TAKEN` when another process (another host on
+    PostgreSQL, another app process on SQLite) served the same pair to this rater between the
+    pick and the write: the check is repeated inside the write transaction, which every writer
+    takes in turn, so a pair is never stored twice for a rater."""
     conn = store.conn
     state = state_for(store, board.id)
     with state.lock:
@@ -202,6 +219,10 @@ def next_matchup(
         # Not synced on its own: a served matchup lost in a power cut is harmless, and the vote
         # on it (a durable commit, syncing the same log) makes it durable before it is counted.
         with store.write(durable=False) as wconn:
+            if matchup_sql.served_meanwhile(wconn, row):
+                with state.lock:
+                    state.pending.pop(row["id"], None)
+                return _TAKEN
             votes.insert_matchup(wconn, row)
             if row.get("qualifying"):
                 gold.mark_qualifying(wconn, board.id, rater)

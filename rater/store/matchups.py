@@ -23,6 +23,7 @@ __all__ = [
     "new_vote_rows",
     "pair_served",
     "rater_repeat_candidates",
+    "served_meanwhile",
     "vote_position",
 ]
 
@@ -133,6 +134,19 @@ def pair_served(conn: sqlite3.Connection, leaderboard_id: str, rater: str, media
         "AND right_media = ? AND leaderboard_id = ?) OR EXISTS (SELECT 1 FROM matchups WHERE "
         "rater = ? AND left_media = ? AND right_media = ? AND leaderboard_id = ?)",
         (rater, media_x, media_y, leaderboard_id, rater, media_y, media_x, leaderboard_id),
+    ).fetchone()[0] == 1
+
+
+def served_meanwhile(conn: sqlite3.Connection, row: dict[str, Any]) -> bool:
+    """Whether the matchup ``row`` (``leaderboard_id, rater, left_media, right_media,
+    repeat_of``), picked but not stored yet, was taken since: its media pair served to its rater
+    on the board, or for a repeat, its original repeated. Asked in the transaction that stores
+    it, so two processes that picked the same pair at once cannot both store it."""
+    if row["repeat_of"] is None:
+        return pair_served(conn, row["leaderboard_id"], row["rater"], row["left_media"], row["right_media"])
+    return conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM matchups WHERE leaderboard_id = ? AND rater = ? AND repeat_of = ?)",
+        (row["leaderboard_id"], row["rater"], row["repeat_of"]),
     ).fetchone()[0] == 1
 
 

@@ -162,6 +162,10 @@ def test_a_password_goes_in_rater_db_never_on_the_command_line(pg_url, tmp_path,
     assert listed.exit_code == 0, listed.output
     command, env = prepare(pg_url, free_port())
     assert env["RATER_DB"] == pg_url and not any(PASSWORD in part for part in command)
+    for wrong in (pg_url.rsplit("/", 1)[0] + "/no_such_db", f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/x"):
+        failed = runner.invoke(cli, ["serve", "--port", str(free_port())], env={"RATER_DB": wrong})
+        assert failed.exit_code == 1 and failed.output.count("\n") == 1 and PASSWORD not in failed.output
+        assert "postgres:***@127.0.0.1:" in failed.output
     assert list(tmp_path.iterdir()) == []
 
 

@@ -376,3 +376,17 @@ def test_a_pair_served_by_another_process_between_pick_and_store_is_not_stored_a
     assert client.store.conn.execute("SELECT count(*) FROM matchups WHERE rater = 'ann'").fetchone()[0] == 1
     client.close()
     other.close()
+
+
+def test_the_raters_page_asks_the_database_for_missing_media_and_copies_nothing(pg_url, png, tmp_path, monkeypatch) -> None:
+    uploader = host(pg_url, tmp_path / "cache-1", create=True)
+    lb = make_board(uploader, png, models=3, prompts=2, repeat_share=0.0)
+    [gone] = lb.model_media("model-1")["A blue sphere"]
+    stored(pg_url, f"DELETE FROM blob_data WHERE sha256 = '{gone.stem}' RETURNING sha256")  # a damaged database
+    with media_cache(tmp_path / "cache-owner"):
+        at = open_app(monkeypatch, pg_url, lb.id)
+        at.switch_page("views/raters.py").run()
+    assert not at.exception
+    [listing] = [c.value for c in at.code]
+    assert listing == f"model-1, 'A blue sphere': {tmp_path / 'cache-owner' / gone.stem[:2] / gone.name}"
+    assert files_in(tmp_path / "cache-owner") == set()  # checking the board copied no medium

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from rater.errors import LeaderboardNotFound, MediaError, ValidationError
 from .markdown_text import escape_markdown
-from rater.store import votes
+from rater.store import catalog, votes
 from rater.intake.media import local_file
 from rater.intake.validation import check_name
 
@@ -331,15 +331,17 @@ class RatingSession:
 
 
 def missing_media(board: Leaderboard) -> list[str]:
-    """The board's media files missing from disk, one line each: the model and prompt (or
-    "prompt asset") and the path; for the owner (the Raters page)."""
-    out = []
-    for prompt, asset in zip(board.prompts, board.prompt_assets):
-        if asset is not None and not asset.is_file():
-            out.append(f"prompt asset of {prompt!r}: {asset}")
-    for model in board.models():
-        for prompt, paths in board.model_media(model.name).items():
-            out.extend(f"{model.name}, {prompt!r}: {p}" for p in paths if not p.is_file())
+    """The board's media whose files are missing, one line each: the model and prompt (or
+    "prompt asset") and the path; for the owner (the Raters page). Nothing is copied: on
+    PostgreSQL it asks the database, not this host's cache (:meth:`Store.missing_media`)."""
+    store = board._client.store
+    assets = [(p["text"], p["asset_sha256"], p["asset_ext"])
+              for p in catalog.list_prompts(store.conn, board.id) if p["asset_sha256"]]
+    media = catalog.list_media(store.conn, board.id)
+    gone = store.missing_media([(sha, ext) for _, sha, ext in assets] + [(m["sha256"], m["ext"]) for m in media])
+    out = [f"prompt asset of {text!r}: {store.media_file(sha, ext)}" for text, sha, ext in assets if sha in gone]
+    out += [f"{m['model']}, {m['prompt']!r}: {store.media_file(m['sha256'], m['ext'])}"
+            for m in media if m["sha256"] in gone]
     return out
 
 

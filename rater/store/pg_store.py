@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,15 @@ class PostgresStore(Store):
         with self._lock:
             for conn in self._all:
                 conn.execute(f"SET synchronous_commit = {'on' if level == 'FULL' else 'off'}")
+
+    def missing_media(self, media: Iterable[tuple[str, str]]) -> set[str]:
+        """The sha256 of those stored media ``(sha256, ext)`` the database has no bytes of;
+        this host's cache is neither read nor filled (checking a board copies nothing)."""
+        wanted = sorted({sha for sha, _ in media})
+        if not wanted:
+            return set()
+        kept = self.conn.execute("SELECT sha256 FROM blob_data WHERE sha256 = ANY(?)", (wanted,)).fetchall()
+        return set(wanted) - {str(row[0]) for row in kept}
 
     def media_file(self, sha256: str, ext: str) -> Path:
         """The medium as a file of this host's cache, copied out of the database on first use."""

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
@@ -80,6 +80,11 @@ class Store:
         """The local file holding the stored medium ``sha256`` (content-addressed: see
         :func:`rater.store.files.blob_file`)."""
         return blob_file(self.media_dir, sha256, ext)
+
+    def missing_media(self, media: Iterable[tuple[str, str]]) -> set[str]:
+        """The sha256 of those stored media ``(sha256, ext)`` whose bytes are gone (a backup
+        restored without its ``media/`` folder); nothing is copied."""
+        return {sha for sha, ext in media if not blob_file(self.media_dir, sha, ext).is_file()}
 
     @property
     def conn(self) -> sqlite3.Connection:

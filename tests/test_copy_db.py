@@ -23,6 +23,7 @@ from db_dump import dump_database
 from rater import Benchmark, Client, DatabaseError, DatabaseNotFound, Tag
 from rater.cli import cli
 from rater.exchange.copy_db import copy_database
+from rater.intake.media import blob_path, preview_path
 from rater.store.copying import COPY_TABLES
 
 IDS = ["beach", "peak", "city"]
@@ -266,3 +267,19 @@ def test_a_copy_killed_midway_leaves_no_destination(tmp_path, pg_server, big, in
     assert "15,000 votes" in again.stdout
     if into == "sqlite":
         assert sorted(p.name for p in (tmp_path / "dest").iterdir()) == ["lb.db"], "leftovers swept"
+
+
+def test_media_from_a_server_become_files_with_their_previews(tmp_path, pg_server, monkeypatch) -> None:
+    monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "cache"))
+    url = pg_server.create_database("copy_previews")
+    large, small = make_png(tmp_path / "in" / "large.png", 5, size=1600), make_png(tmp_path / "in" / "small.png", 6)
+    with Client(url, create=True) as client:
+        lb = client.mri.create_new_leaderboard("B", "Which?", ["p"], False)
+        lb.evaluate_model("big", [large], ["p"])
+        lb.evaluate_model("little", [small], ["p"])
+    back = tmp_path / "back" / "lb.db"
+    assert copy_database(url, back).media_copied == 2
+    for image, wanted in ((large, True), (small, False)):
+        stored = blob_path(back.parent / "media", hashlib.sha256(image.read_bytes()).hexdigest(), "png")
+        assert stored.read_bytes() == image.read_bytes()
+        assert preview_path(stored).is_file() == wanted  # as an upload makes them

@@ -35,7 +35,7 @@ from rater.intake.media import blob_path, make_preview
 from rater.store import SCHEMA_VERSION, Store, connect, copying, open_store, transaction
 from rater.store.dialect import is_database_url
 from rater.store.exchange import check_integrity, read_snapshot
-from rater.store.files import missing_database
+from rater.store.files import blob_file, missing_database
 from rater.store.postgres import display_url, install_schema, open_connection
 
 __all__ = ["CopyResult", "copy_database", "copy_to_file"]
@@ -125,23 +125,31 @@ def _fill(source: Store, src: Any, dest: Any, dest_name: str, put: _Media | None
     copying.set_identities(dest)
     copied, missing = 0, []
     if put is not None:
-        for sha256, ext, kind in copying.blob_list(src):
+        blobs = copying.blob_list(src)
+        kept = copying.kept_blobs(src)  # a server's bytes, in the same order (none on SQLite)
+        pending = next(kept, None)
+        for sha256, ext, kind in blobs:
+            while pending is not None and pending[0] < sha256:
+                pending = next(kept, None)
             if not put.wanted(sha256, ext):
                 continue
-            data, path = _blob(source, src, sha256, ext)
+            data, path = _blob(source, sha256, ext, pending[1] if pending and pending[0] == sha256 else None)
             if data is None:
                 missing.append(path)
                 continue
             put.add(sha256, ext, kind, data)
             copied += 1
+        for _ in kept:  # read to the end: the connection serves nothing else meanwhile
+            pass
         say(f"media: {copied:,} files copied" + (f", {len(missing):,} missing" if missing else ""))
     return rows, copied, missing
 
 
-def _blob(source: Store, src: Any, sha256: str, ext: str) -> tuple[bytes | None, Path]:
-    """The blob's bytes (a server's ``blob_data``, else the source's media file) and its file."""
-    data = copying.blob_bytes(src, sha256)
-    path = source.media_file(sha256, ext)
+def _blob(source: Store, sha256: str, ext: str, kept: bytes | None) -> tuple[bytes | None, Path]:
+    """The blob's bytes (``kept`` by a server, else the source's media file, on a server the
+    host's cache) and that file."""
+    path = blob_file(source.media_dir, sha256, ext)
+    data = kept
     if data is None:
         if not path.is_file():
             return None, path
@@ -234,6 +242,7 @@ def copy_to_file(source: Store, target: Path, *, media: bool = True,
             dest = connect(partial, create=True)
             try:
                 dest.execute("PRAGMA synchronous = OFF")  # synced once below, before the rename
+                dest.execute("PRAGMA cache_size = -262144")  # up to 256 MB: indexes fill in random order
                 put = _StagedFiles(staging, folder / "media") if media else None
                 with read_snapshot(source.conn) as src, transaction(dest):
                     rows, copied, missing = _fill(source, src, dest, str(target), put, say)

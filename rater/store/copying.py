@@ -2,8 +2,8 @@
 
 Every table is copied whole, row for row with the same ids and values, in :data:`COPY_TABLES`
 order: parents before children, and matchups by ``served_at`` so that an original precedes its
-quality-control repeats (foreign keys stay on and check every row). Each table is read in pages
-by its key, so neither side holds a whole table in memory.
+quality-control repeats (foreign keys stay on and check every row). Each table is streamed in
+pages, so neither side holds a whole table in memory.
 
 The destination's triggers are set aside while the rows go in (:func:`set_rules_aside`): they
 judge a *new* matchup or vote by the state of the moment (a rater whose audience membership was
@@ -15,6 +15,7 @@ the copy, which the caller then rolls back.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,13 +28,13 @@ from .schema_pg import IDENTITY_TABLES
 
 __all__ = [
     "COPY_TABLES",
-    "blob_bytes",
     "blob_list",
     "check_tables",
     "clear_singletons",
     "count_rows",
     "copy_table",
     "keep_blob",
+    "kept_blobs",
     "restore_rules",
     "set_identities",
     "set_rules_aside",
@@ -107,23 +108,13 @@ def count_rows(conn: Any, table: str) -> int:
 
 
 def _pages(conn: Any, table: str, columns: Sequence[str], key: Sequence[str]) -> Iterator[list[tuple[Any, ...]]]:
-    """The table's rows in key order, :data:`_PAGE` at a time (keyset paging: each page starts
-    after the last key of the one before, so a page costs the same anywhere in the table)."""
+    """The table's rows in key order, :data:`_PAGE` at a time, streamed (a cursor on SQLite,
+    ``COPY ... TO STDOUT`` on PostgreSQL), so a page costs the same anywhere in the table."""
     names = ", ".join(f'"{c}"' for c in columns)
-    order = ", ".join(f'"{k}"' for k in key)
-    at = [columns.index(k) for k in key]
-    after = f"({order}) > ({', '.join('?' * len(key))})"
-    last: list[Any] | None = None
-    while True:
-        where = "" if last is None else f" WHERE {after}"
-        rows = conn.execute(f'SELECT {names} FROM "{table}"{where} ORDER BY {order} LIMIT ?',
-                            [*(last or []), _PAGE]).fetchall()
-        if not rows:
-            return
-        yield [tuple(r) for r in rows]
-        if len(rows) < _PAGE:
-            return
-        last = [rows[-1][i] for i in at]
+    sql = f'SELECT {names} FROM "{table}" ORDER BY {", ".join(key)}'
+    rows = iter(conn.copy_out(sql) if is_postgres(conn) else conn.execute(sql))
+    while page := [tuple(r) for r in itertools.islice(rows, _PAGE)]:
+        yield page
 
 
 def copy_table(source: Any, dest: Any, table: str, key: Sequence[str], dest_name: str) -> int:
@@ -200,13 +191,13 @@ def blob_list(conn: Any) -> list[tuple[str, str, str]]:
             conn.execute("SELECT sha256, ext, kind FROM blobs ORDER BY sha256")]
 
 
-def blob_bytes(conn: Any, sha256: str) -> bytes | None:
-    """The bytes PostgreSQL keeps of the blob (None when it keeps none; always on SQLite, whose
-    bytes are files beside the database)."""
+def kept_blobs(conn: Any) -> Iterator[tuple[str, bytes]]:
+    """``(sha256, bytes)`` of every blob PostgreSQL keeps, by hash, streamed (nothing on
+    SQLite, whose bytes are files beside the database). Run nothing else on ``conn`` meanwhile."""
     if not is_postgres(conn):
-        return None
-    row = conn.execute("SELECT data FROM blob_data WHERE sha256 = ?", (sha256,)).fetchone()
-    return None if row is None else bytes(row[0])
+        return
+    for sha256, data in conn.copy_out("SELECT sha256, data FROM blob_data ORDER BY sha256"):
+        yield str(sha256), bytes(data)
 
 
 def keep_blob(conn: Any, sha256: str, data: bytes) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -162,6 +162,20 @@ class PgConnection:
         try:
             with self.raw.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
                 copy.write(text.encode())
+        except psycopg.Error as exc:
+            raise _translated(exc, self.location) from exc
+
+    def copy_out(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        """The rows of the query ``sql`` (no parameters), streamed by ``COPY (...) TO STDOUT``
+        and loaded as :meth:`execute` loads them: several times faster for a whole table. Run
+        nothing else on this connection until the rows are all read."""
+        import psycopg
+
+        try:
+            types = [d.type_code for d in self.raw.execute(f"SELECT * FROM ({sql}) AS q LIMIT 0").description]
+            with self.raw.cursor().copy(f"COPY ({sql}) TO STDOUT") as copy:
+                copy.set_types(types)
+                yield from copy.rows()
         except psycopg.Error as exc:
             raise _translated(exc, self.location) from exc
 

@@ -193,6 +193,9 @@ def test_refusals_change_nothing(tmp_path, pg_server, png) -> None:
     with Client(rater_db) as client:
         assert client.mri.list_leaderboards() == []
 
+    result = CliRunner().invoke(cli, ["copy-db", str(source), "postgresql://rater:s3cret@127.0.0.1:1/x"])
+    assert result.exit_code == 1 and "password" in result.output and "s3cret" not in result.output
+
     missing = tmp_path / "nowhere" / "lb.db"
     result = CliRunner().invoke(cli, ["copy-db", str(missing), str(tmp_path / "new" / "lb.db")])
     assert result.exit_code == 1 and "no database at" in result.output
@@ -283,3 +286,15 @@ def test_media_from_a_server_become_files_with_their_previews(tmp_path, pg_serve
         stored = blob_path(back.parent / "media", hashlib.sha256(image.read_bytes()).hexdigest(), "png")
         assert stored.read_bytes() == image.read_bytes()
         assert preview_path(stored).is_file() == wanted  # as an upload makes them
+
+
+def test_the_source_is_left_byte_for_byte_as_it_was(tmp_path, png) -> None:
+    live = tmp_path / "live" / "lb.db"
+    with Client(live, create=True) as client:
+        lb = client.mri.create_new_leaderboard("B", "Which?", ["p"], False)
+        lb.evaluate_model("m", [png(1)], ["p"])
+        client.backup(tmp_path / "kept" / "lb.db")  # a rollback-journal file, as backups are
+    before = _snapshot(tmp_path / "kept")
+    copy_database(tmp_path / "kept" / "lb.db", tmp_path / "copy" / "lb.db")
+    assert _snapshot(tmp_path / "kept") == before  # not switched to WAL, no file beside it
+    assert _dump(str(tmp_path / "copy" / "lb.db")) == _dump(str(live))

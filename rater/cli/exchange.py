@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
 from rater.cli.support import friendly_errors, open_client
+from rater.store.dialect import is_database_url
 
 __all__ = ["COMMANDS", "backup", "copy_db", "export_votes", "import_votes"]
 
@@ -48,7 +50,8 @@ def _warn_missing(missing: tuple[Path, ...]) -> None:
 def copy_db(src: str, dest: str) -> None:
     """Copy the whole database SRC into the new database DEST: SQLite and PostgreSQL, either way.
 
-    SRC and DEST are each an SQLite file or a postgresql:// URL (--db plays no part). Every
+    SRC and DEST are each an SQLite file or a postgresql://user@host/db URL (--db plays no
+    part; a password goes in ~/.pgpass or PGPASSWORD, never on the command line). Every
     row moves with its ids and settings (the host id too: it is the same database, moved), and
     so do the media (a media/ folder beside an SQLite file; inside a server database).
     Standings are identical afterwards.
@@ -68,6 +71,11 @@ def copy_db(src: str, dest: str) -> None:
     """
     from rater.exchange.copy_db import copy_database
 
+    for url in (src, dest):
+        if is_database_url(url) and urlsplit(url).password is not None:
+            raise click.ClickException(
+                "a password in SRC or DEST is readable by every user of this machine (ps): leave it "
+                "out and use ~/.pgpass or PGPASSWORD (nothing was copied)")
     result = copy_database(src, dest, progress=lambda line: click.echo(line, err=True))
     click.echo(f"copied {sum(result.rows.values()):,} rows of {len(result.rows)} tables "
                f"({result.rows['votes']:,} votes) and {result.media_copied:,} media files "

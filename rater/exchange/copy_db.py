@@ -80,7 +80,23 @@ def copy_database(src: str | os.PathLike[str], dest: str | os.PathLike[str], *,
         source.close()
 
 
-def _open_source(src: str | os.PathLike[str]) -> Store:
+@dataclass
+class _FileSource:
+    """An SQLite source, opened read-only (what a copy needs of a :class:`Store`)."""
+
+    conn: sqlite3.Connection
+    location: str
+    media_dir: Path
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+#: What a copy reads: a store (an open server database; the database being backed up) or a file.
+Source = Store | _FileSource
+
+
+def _open_source(src: str | os.PathLike[str]) -> Source:
     if is_database_url(src):
         return open_store(src)
     path = Path(src)
@@ -96,9 +112,7 @@ def _open_source(src: str | os.PathLike[str]) -> Store:
         raise DatabaseError(f"{path} has schema version {version}, older than {SCHEMA_VERSION}: copy-db "
                             f"leaves its source as it is, so open it once first to migrate it "
                             f"(e.g. `rater --db {path} list`), then copy it")
-    store = Store(path)
-    store.require()
-    return store
+    return _FileSource(copying.open_read_only(path), str(path), path.parent / "media")
 
 
 def _check_new_file(target: Path) -> None:
@@ -110,7 +124,7 @@ def _check_new_file(target: Path) -> None:
                                 "database; choose a new name (nothing was changed)")
 
 
-def _fill(source: Store, src: Any, dest: Any, dest_name: str, put: _Media | None,
+def _fill(source: Source, src: Any, dest: Any, dest_name: str, put: _Media | None,
           say: Progress) -> tuple[dict[str, int], int, list[Path]]:
     """Copy every row of ``src`` into the fresh schema of ``dest`` and the media into ``put``,
     in the callers' transactions."""
@@ -145,7 +159,7 @@ def _fill(source: Store, src: Any, dest: Any, dest_name: str, put: _Media | None
     return rows, copied, missing
 
 
-def _blob(source: Store, sha256: str, ext: str, kept: bytes | None) -> tuple[bytes | None, Path]:
+def _blob(source: Source, sha256: str, ext: str, kept: bytes | None) -> tuple[bytes | None, Path]:
     """The blob's bytes (``kept`` by a server, else the source's media file, on a server the
     host's cache) and that file."""
     path = blob_file(source.media_dir, sha256, ext)
@@ -197,7 +211,7 @@ class _StagedFiles(_Media):
                 make_preview(path)  # as intake does; the app falls back to the original
 
 
-def _copy_to_server(source: Store, url: str, say: Progress) -> CopyResult:
+def _copy_to_server(source: Source, url: str, say: Progress) -> CopyResult:
     started = time.perf_counter()
     shown = display_url(url)
     try:
@@ -221,7 +235,7 @@ def _copy_to_server(source: Store, url: str, say: Progress) -> CopyResult:
     return CopyResult(shown, rows, copied, time.perf_counter() - started, tuple(missing))
 
 
-def copy_to_file(source: Store, target: Path, *, media: bool = True,
+def copy_to_file(source: Source, target: Path, *, media: bool = True,
                  progress: Progress | None = None) -> CopyResult:
     """Copy the open ``source`` into the SQLite file ``target`` (replacing one that exists:
     the caller checks), in one snapshot of ``source``; its media go to ``media/`` beside it.

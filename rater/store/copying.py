@@ -35,6 +35,7 @@ __all__ = [
     "copy_table",
     "keep_blob",
     "kept_blobs",
+    "open_read_only",
     "restore_rules",
     "set_identities",
     "set_rules_aside",
@@ -224,3 +225,14 @@ def sqlite_schema_version(path: Path) -> int:
             conn.close()
     except sqlite3.Error as exc:
         raise DatabaseError(f"{path} is not a usable SQLite database ({exc})") from None
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the SQLite file at ``path``: a copy's source, left exactly as
+    it is (a store's connection would switch it to WAL and migrate an older schema)."""
+    check_header(path)
+    try:
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                               check_same_thread=False, timeout=30)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"cannot open database {path} ({exc})") from None

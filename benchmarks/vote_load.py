@@ -54,10 +54,13 @@ def _png(path: Path, seed: int) -> Path:
     return path
 
 
-def prepare_board(db: Path, models: int = 16, prompts: int = 12) -> str:
+def prepare_board(db: Path | str, models: int = 16, prompts: int = 12, work: Path | None = None) -> str:
     """A board with ``models`` x ``prompts`` distinct media: ``C(models, 2) * prompts`` distinct
-    pairs per rater (1,440 with the defaults, 2,880 with 16 x 24). Returns its id."""
-    work = db.parent / "load-media"
+    pairs per rater (1,440 with the defaults, 2,880 with 16 x 24). Returns its id.
+
+    :param work: where the media files are written first (default: ``load-media`` beside an
+        SQLite file; needed for a server database)."""
+    work = work or Path(db).parent / "load-media"
     texts = [f"prompt number {p}" for p in range(prompts)]
     with Client(db) as client:
         lb = client.mri.create_new_leaderboard(

@@ -7,10 +7,8 @@ same votes and identical standings.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import make_png
+from db_dump import dump_database
+from prebuilt import Prebuilt
 
 from rater import Client, LeaderboardNotFound
 from rater.cli import cli
@@ -34,6 +34,8 @@ NAME = "Arena <b>🎨</b> مرحبا"
 PROMPTS = ["A red sun", "A <script>alert(1)</script> boat", "שלום\u2028world\u2029!"]
 MODELS = ["alpha", "beta 🚀", "gamma <i>", "delta"]
 
+pytestmark = pytest.mark.both_backends  # every host here on SQLite, then on PostgreSQL
+
 
 def _media(root: Path) -> dict[str, list[Path]]:
     """The same media bytes for every host: ``{model: [one file per prompt]}``."""
@@ -43,16 +45,18 @@ def _media(root: Path) -> dict[str, list[Path]]:
     }
 
 
-def _host(tmp_path: Path, name: str, media: dict[str, list[Path]], models: list[str] = MODELS,
+def _host(location: str, media: dict[str, list[Path]], models: list[str] = MODELS,
           prompts: list[str] = PROMPTS, instruction: str = "Which is better?",
-          inverse: bool = False) -> tuple[Client, Any]:
-    client = Client(tmp_path / name / "lb.db")
-    if name.endswith("b"):  # host B creates an unrelated board first: local ids differ
+          inverse: bool = False, other_first: bool = False) -> tuple[Client, Any]:
+    """A host at ``location`` with the board; ``other_first``: it creates an unrelated board
+    first and adds the models in the other order, so that its local ids differ."""
+    client = Client(location, create=True)
+    if other_first:
         other = client.mri.create_new_leaderboard("Other", "Which?", ["x", "y"], False)
         other.evaluate_model("zeta", [media[MODELS[0]][0]], ["x"])
     lb = client.mri.create_new_leaderboard(NAME, instruction, prompts, True, strategy="uniform",
                                            inverse_ranking=inverse)
-    for model in reversed(models) if name.endswith("b") else models:
+    for model in reversed(models) if other_first else models:
         lb.evaluate_model(model, media[model][: len(prompts)], prompts)
     return client, lb
 
@@ -71,31 +75,32 @@ def _votes(client: Client, board_id: str) -> list[tuple[Any, ...]]:
     return sorted((r["matchup_id"], r["rater"], r["choice"], r["voted_at"], r["origin"]) for r in rows)
 
 
-def _dump(client: Client) -> str:
-    return hashlib.sha256("\n".join(client.store.conn.iterdump()).encode()).hexdigest()
+def _dump(client: Client) -> dict[str, Any]:
+    return dump_database(client.store.conn)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, str, str]:
-    """Two hosts with votes, built once per module (tests work on copies)."""
-    root = tmp_path_factory.mktemp("hosts")
+def _build(root: Path, location) -> tuple[str, str]:
     media = _media(root / "generated")
-    (a_client, a), (b_client, b) = _host(root, "host-a", media), _host(root, "host-b", media)
+    (a_client, a), (b_client, b) = _host(location("host-a"), media), _host(location("host-b"), media, other_first=True)
     _vote(a, ["ann", "bob", "dan", "eve"], 40)
     _vote(b, ["ann", "cyd", "fay"], 30)  # "ann" rates on both hosts
     a_client.close()
     b_client.close()
-    return root, a.id, b.id
+    return a.id, b.id
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Prebuilt:
+    """Two hosts with votes, built once per module and backend (tests work on copies)."""
+    return Prebuilt(tmp_path_factory, _build)
 
 
 @pytest.fixture
-def hosts(built, tmp_path: Path):
-    root, a_id, b_id = built
-    work = tmp_path / "w"
-    shutil.copytree(root, work)
-    media = {model: [work / p.relative_to(root) for p in paths]
-             for model, paths in _media_paths(root).items()}
-    a_client, b_client = Client(work / "host-a" / "lb.db"), Client(work / "host-b" / "lb.db")
+def hosts(built: Prebuilt, backend: str, new_location, request):
+    """``(work folder, media files, (client, board) of host A, of host B)``, copies for this test."""
+    work, locations, (a_id, b_id) = built.copy(backend, new_location, request)
+    media = _media_paths(work)
+    a_client, b_client = Client(locations["host-a"]), Client(locations["host-b"])
     a = a_client.mri.get_leaderboard_by_id(a_id)
     b = b_client.mri.get_leaderboard_by_id(b_id)
     yield work, media, (a_client, a), (b_client, b)
@@ -148,11 +153,11 @@ def test_importing_twice_adds_nothing(hosts) -> None:
     assert result.votes_added == 30 and result.votes_present == 40
 
 
-def test_missing_media_is_refused_with_a_list(hosts) -> None:
+def test_missing_media_is_refused_with_a_list(hosts, new_location) -> None:
     tmp, media, (a_client, a), _ = hosts
     path = tmp / "a.jsonl"
     a.export_votes(path)
-    c_client, c = _host(tmp, "host-c", media, models=MODELS[:2])  # lacks gamma and delta
+    c_client, c = _host(new_location("host-c"), media, models=MODELS[:2])  # lacks gamma and delta
     before = _dump(c_client)
     with pytest.raises(MissingMediaError) as caught:
         c_client.import_votes(path, into=c.id)
@@ -195,7 +200,7 @@ def test_conflicting_ids_are_an_error_never_an_overwrite(hosts, change, what: st
         assert _dump(client) == before
 
 
-def test_board_matching(hosts) -> None:
+def test_board_matching(hosts, new_location) -> None:
     tmp, media, (a_client, a), (b_client, b) = hosts
     path = tmp / "a.jsonl"
     a.export_votes(path)
@@ -205,7 +210,7 @@ def test_board_matching(hosts) -> None:
         "Which is better?", False)
     assert header["leaderboard"]["fingerprint"] == board_fingerprint(NAME, list(reversed(PROMPTS)))
     assert header["counts"] == {"matchups": 40, "votes": 40}
-    stranger = Client(tmp / "host-d" / "lb.db")
+    stranger = Client(new_location("host-d"), create=True)
     stranger.mri.create_new_leaderboard("Something else", "Which?", PROMPTS, False)
     with pytest.raises(LeaderboardNotFound, match="no leaderboard here matches the file's board"):
         stranger.import_votes(path)
@@ -320,17 +325,19 @@ def test_hostile_text_survives_the_trip(hosts) -> None:
         r["right_model"] for r in exchange_sql.exported_matchups(b_client.store.conn, b.id)}
 
 
-def _unchanged(client: Client) -> tuple[str, bytes, bytes]:
-    """The database's content and the bytes of its file and write-ahead log."""
+def _unchanged(client: Client) -> tuple[dict[str, Any], bytes, bytes]:
+    """The database's content and (SQLite) the bytes of its file and write-ahead log."""
+    if client.store.path is None:  # a server database: its content is all there is to compare
+        return _dump(client), b"", b""
     db, wal = Path(client.db_path), Path(f"{client.db_path}-wal")
     return _dump(client), db.read_bytes(), wal.read_bytes() if wal.exists() else b""
 
 
 @pytest.mark.parametrize("instruction", ["Which is WORSE?", "Which is better?"])
-def test_opposite_direction_is_refused_even_with_into(hosts, instruction: str) -> None:
+def test_opposite_direction_is_refused_even_with_into(hosts, new_location, instruction: str) -> None:
     tmp, media, (_, a), _ = hosts
     a.export_votes(path := tmp / "a.jsonl")
-    w_client, w = _host(tmp, "host-w", media, instruction=instruction, inverse=True)
+    w_client, w = _host(new_location("host-w"), media, instruction=instruction, inverse=True)
     before = _unchanged(w_client)
     message = (r"answer 'Which is better\?' \(the chosen one ranks higher\) but leaderboard \w+ asks "
                + re.escape(f"'{instruction}' (inverse ranking: the chosen one ranks lower): refusing"))
@@ -350,10 +357,10 @@ def test_opposite_direction_is_refused_even_with_into(hosts, instruction: str) -
     w_client.close()
 
 
-def test_different_instruction_is_refused_unless_allowed(hosts) -> None:
+def test_different_instruction_is_refused_unless_allowed(hosts, new_location) -> None:
     tmp, media, (a_client, a), _ = hosts
     a.export_votes(path := tmp / "a.jsonl")
-    p_client, p = _host(tmp, "host-p", media, instruction="Which do you prefer?")
+    p_client, p = _host(new_location("host-p"), media, instruction="Which do you prefer?")
     before = _unchanged(p_client)
     for into in (None, p.id):
         with pytest.raises(BoardMismatchError, match=r"asks 'Which do you prefer\?' \(both: the "
@@ -371,7 +378,7 @@ def test_different_instruction_is_refused_unless_allowed(hosts) -> None:
     assert _votes(p_client, p.id) == _votes(a_client, a.id)
     p_client.close()
     # Case and spacing alone are not a different question.
-    s_client, _ = _host(tmp, "host-s", media, instruction="  which is\tBETTER? ")
+    s_client, _ = _host(new_location("host-s"), media, instruction="  which is\tBETTER? ")
     assert s_client.import_votes(path).warnings == ()
     s_client.close()
 
@@ -410,3 +417,17 @@ def test_a_repeat_of_a_matchup_on_another_board_is_refused(hosts) -> None:
     with pytest.raises(ExchangeError, match="its original is a matchup on another leaderboard"):
         b_client.import_votes(bad)
     assert _dump(b_client) == before
+
+
+def test_check_integrity_names_a_dangling_reference(hosts) -> None:
+    """A row whose foreign key names no row (written with the checks set aside, as a damaged
+    file or a careless copy could hold) is reported on either backend."""
+    _, _, (client, board), _ = hosts
+    conn = client.store.conn
+    assert exchange_sql.check_integrity(conn) == []
+    rules_off = ("SET session_replication_role = replica" if client.store.path is None
+                 else "PRAGMA foreign_keys = OFF")
+    conn.execute(rules_off)
+    conn.execute("UPDATE raters SET leaderboard_id = 'gone' WHERE leaderboard_id = ?", (board.id,))
+    [problem, *_] = exchange_sql.check_integrity(conn)
+    assert problem.startswith("dangling reference in raters row ") and problem.endswith(" to leaderboards")

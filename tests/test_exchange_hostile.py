@@ -27,6 +27,8 @@ from rater.store import catalog, votes
 ROOT = Path(__file__).resolve().parents[1]
 YEAR_3000 = 32_503_680_000.0
 
+pytestmark = pytest.mark.both_backends  # the hosts on SQLite, then on PostgreSQL
+
 
 def _matchups(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [x for x in lines if x.get("type") == "matchup"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 from conftest import FIXTURES, make_png
+from prebuilt import Prebuilt
 
 from rater import Client, LeaderboardNotFound
 from rater.exchange.votes import BoardMismatchError, ExchangeError, MissingMediaError
@@ -30,17 +30,18 @@ CRITERIA = {"Aesthetics": "Which image looks better?",
             "Alignment": "Which image fits the description?"}
 MODELS = ["alpha", "beta", "gamma"]
 
+pytestmark = pytest.mark.both_backends  # both hosts on SQLite, then on PostgreSQL
+
 
 def _media(root: Path) -> dict[str, list[Path]]:
     return {model: [make_png(root / f"{m}-{k}.png", 3000 + 10 * m + k) for k in range(len(IDENTIFIERS))]
             for m, model in enumerate(MODELS)}
 
 
-def _host(root: Path, name: str, media: dict[str, list[Path]], models: list[str] = MODELS) -> Client:
-    """A host's copy of the benchmark; host "b" makes another benchmark first and adds the
+def _host(location: str, media: dict[str, list[Path]], models: list[str] = MODELS, flip: bool = False) -> Client:
+    """A host's copy of the benchmark; ``flip``: it makes another benchmark first and adds the
     criteria and participants in the other order, so that none of its ids or row ids agree."""
-    client = Client(root / name / "lb.db", create=True)
-    flip = name.endswith("b")
+    client = Client(location, create=True)
     if flip:
         other = client.mri.create_new_benchmark("Other", prompts=["x"])
         other.create_leaderboard("Aesthetics", CRITERIA["Aesthetics"])
@@ -70,23 +71,25 @@ def _vote(board, raters: list[str], count: int, offset: int = 0) -> None:
         board.record_vote(pair.id, ("left", "right", "tie", "left", "right")[(i + offset) % 5], rater)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("v3hosts")
+def _build(root: Path, location) -> None:
     media = _media(root / "generated")
     for name, raters, offset in (("host-a", ["ann", "bob", "dan"], 0), ("host-b", ["cyd", "ann", "eve"], 2)):
-        client = _host(root, name, media)
+        client = _host(location(name), media, flip=name == "host-b")
         _vote(_board(client, "Aesthetics"), raters, 18, offset)
         _vote(_board(client, "Alignment"), raters, 12, offset + 1)
         client.close()
-    return root
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Prebuilt:
+    """Hosts a and b with votes, built once per module and backend (tests work on copies)."""
+    return Prebuilt(tmp_path_factory, _build)
 
 
 @pytest.fixture
-def hosts(built, tmp_path: Path):
-    work = tmp_path / "w"
-    shutil.copytree(built, work)
-    a, b = Client(work / "host-a" / "lb.db"), Client(work / "host-b" / "lb.db")
+def hosts(built: Prebuilt, backend: str, new_location, request):
+    work, locations, _ = built.copy(backend, new_location, request)
+    a, b = Client(locations["host-a"]), Client(locations["host-b"])
     yield work, a, b
     a.close()
     b.close()
@@ -140,7 +143,7 @@ def test_a_file_goes_to_the_board_of_its_id_or_the_one_named(hosts) -> None:
     path = work / "a.jsonl"
     _board(a, "Alignment").export_votes(path)
     # a copy of host a (a restored backup) has the board itself: its id wins
-    twin = Client(work / "host-a" / "lb.db")
+    twin = Client(a.db_path)
     assert twin.import_votes(path).leaderboard_id == _board(a, "Alignment").id
     twin.close()
     # renamed here, the board is no longer found by name; --into still works
@@ -154,11 +157,11 @@ def test_a_file_goes_to_the_board_of_its_id_or_the_one_named(hosts) -> None:
         b.import_votes(path, into=_board(b, "Aesthetics").id)
 
 
-def test_a_version_2_file_still_imports(tmp_path) -> None:
+def test_a_version_2_file_still_imports(tmp_path, db_location) -> None:
     spec = importlib.util.spec_from_file_location("make_votes_v2", FIXTURES / "make_votes_v2.py")
     maker = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(maker)
-    client = Client(tmp_path / "db.db", create=True)
+    client = Client(db_location, create=True)
     board = maker.board(client, tmp_path / "src")  # the same board, made anew: other ids
     fixture = FIXTURES / "votes_v2.jsonl"
     lines = _lines(fixture)

@@ -431,3 +431,44 @@ def test_check_integrity_names_a_dangling_reference(hosts) -> None:
     conn.execute("UPDATE raters SET leaderboard_id = 'gone' WHERE leaderboard_id = ?", (board.id,))
     [problem, *_] = exchange_sql.check_integrity(conn)
     assert problem.startswith("dangling reference in raters row ") and problem.endswith(" to leaderboards")
+
+
+def test_an_export_is_the_same_from_sqlite_and_from_postgresql(built: Prebuilt, pg_location: str, request,
+                                                               tmp_path: Path) -> None:
+    """The same board on both backends (host B, which merged host A's votes, copied onto a
+    server by copy-db) exports the same bytes, apart from the host ids and the export time."""
+    from rater.exchange.copy_db import copy_database
+
+    work, locations, (a_id, b_id) = built.copy("sqlite", None, request)
+    with Client(locations["host-a"]) as a_client, Client(locations["host-b"]) as b_client:
+        a_client.mri.get_leaderboard_by_id(a_id).export_votes(work / "a.jsonl")
+        b_client.import_votes(work / "a.jsonl")
+    copy_database(locations["host-b"], pg_location)
+    exported = export_text(locations["host-b"], b_id, tmp_path / "sqlite.jsonl")
+    assert exported.count('"type": "vote"') == 70 and exported.count("HOST") == 31
+    assert export_text(pg_location, b_id, tmp_path / "postgresql.jsonl") == exported
+
+
+def export_text(location: str, board_id: str, path: Path) -> str:
+    """The board's export, as text, with this host's id as ``HOST`` and the export time as 0."""
+    with Client(location) as client:
+        host = exchange_sql.host_id(client.store.conn)
+        client.mri.get_leaderboard_by_id(board_id).export_votes(path)
+    text = path.read_bytes().decode("utf-8").replace(host, "HOST")
+    return re.sub(r'"exported_at": [0-9.e+]+', '"exported_at": 0', text)
+
+
+def test_an_import_waits_for_the_one_running(hosts) -> None:
+    """One import at a time per database (an flock on SQLite, a session advisory lock on
+    PostgreSQL, so on every host): the second is refused in one line, changing nothing."""
+    tmp, _, (_, a), (b_client, _) = hosts
+    a.export_votes(path := tmp / "a.jsonl")
+    other = Client(b_client.db_path)  # another process's, or host's, connection
+    before = _dump(b_client)
+    with exchange_sql.import_turn(other.store.conn, other.store.path) as ours:
+        assert ours
+        with pytest.raises(ExchangeError, match=r"another import into .* is running: .*nothing was imported$"):
+            b_client.import_votes(path)
+        assert _dump(b_client) == before
+    other.close()
+    assert b_client.import_votes(path).votes_added == 40

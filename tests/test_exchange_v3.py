@@ -20,7 +20,7 @@ from prebuilt import Prebuilt
 from rater import Client, LeaderboardNotFound
 from rater.exchange.votes import BoardMismatchError, ExchangeError, MissingMediaError
 from rater.store import exchange as exchange_sql
-from test_exchange import _dump, _rewrite, _votes
+from test_exchange import _dump, _rewrite, _votes, export_text
 
 BENCH = "T2I 2026"
 # The same text twice, under two identifiers (two seeds): only the identifier tells them apart.
@@ -275,3 +275,20 @@ def test_votes_on_a_participant_disabled_here_are_refused(hosts) -> None:
     assert _dump(b) == before
     _bench(b).participant("beta").enable()
     assert b.import_votes(path).votes_added == 18
+
+
+def test_a_benchmark_exports_the_same_from_sqlite_and_from_postgresql(built: Prebuilt, pg_location: str,
+                                                                     request, tmp_path: Path) -> None:
+    """Both criteria of host a, copied onto a server by copy-db, export the same bytes (format
+    version 3) apart from the host id and the export time."""
+    from rater.exchange.copy_db import copy_database
+
+    _, locations, _ = built.copy("sqlite", None, request)
+    copy_database(locations["host-a"], pg_location)
+    with Client(locations["host-a"]) as a:
+        boards = {crit: _board(a, crit).id for crit in CRITERIA}
+    for crit, board_id in boards.items():
+        exported = export_text(locations["host-a"], board_id, tmp_path / f"sqlite-{crit}.jsonl")
+        assert '"version": 3' in exported and exported.count('"type": "vote"') == {"Aesthetics": 18,
+                                                                                   "Alignment": 12}[crit]
+        assert export_text(pg_location, board_id, tmp_path / f"postgresql-{crit}.jsonl") == exported

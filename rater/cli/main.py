@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 from click.core import ParameterSource
@@ -18,10 +17,9 @@ from rater.cli.serve import COMMANDS as SERVE_COMMANDS
 from rater.cli.participants import participant
 from rater.cli.simulate import simulate
 from rater.cli.standings import standings
-from rater.cli.support import friendly_errors, media_options, open_client, warn_duplicates
+from rater.cli.support import friendly_errors, media_options, open_client, refuse_password, warn_duplicates
 from rater.errors import DatabaseNotFound
 from rater.intake.manifest import read_manifest
-from rater.store.dialect import is_database_url
 
 @click.group()
 @click.option(
@@ -42,11 +40,8 @@ def cli(ctx: click.Context, db: str) -> None:
 
         rater demo && rater list
     """
-    source = ctx.get_parameter_source("db")
-    if is_database_url(db) and urlsplit(db).password is not None and source is ParameterSource.COMMANDLINE:
-        raise click.ClickException(
-            "a password in --db is readable by every user of this machine (ps): put the URL in "
-            "RATER_DB, or leave the password out and use ~/.pgpass or PGPASSWORD")
+    if ctx.get_parameter_source("db") is ParameterSource.COMMANDLINE:
+        refuse_password(db)
     ctx.obj = {"db": db}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rater.cli.support import db_path, friendly_errors, open_client
+from rater.cli.support import db_path, friendly_errors, open_client, refuse_password
 from rater.errors import ValidationError
 from rater.app.serve import ENV_ADMIN_PASSCODE, ENV_PASSCODE, read_passcode_file, serve as run_server
 
@@ -30,9 +30,11 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 @click.option("--admin-passcode", "argv_admin_passcode", hidden=True, default=None)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="App processes on one database behind nginx (one core each; needs nginx).")
+@click.option("--db", "db", default=None,
+              help="The database, as `rater --db` (a postgresql:// URL without its password).")
 @friendly_errors
 def serve(port: int, host: str, passcode_file: Path | None, admin_passcode_file: Path | None,
-          argv_passcode: str | None, argv_admin_passcode: str | None, workers: int) -> None:
+          argv_passcode: str | None, argv_admin_passcode: str | None, workers: int, db: str | None) -> None:
     """Start the rating app: raters judge pairs in the browser; Raters and Standings pages.
 
     By default it listens on 127.0.0.1 only, and whoever opens the page is the owner. Listening
@@ -50,10 +52,15 @@ def serve(port: int, host: str, passcode_file: Path | None, admin_passcode_file:
         rater --db data/leaderboards.db serve --host 0.0.0.0
         rater serve --host 0.0.0.0 --passcode-file rate.txt --admin-passcode-file admin.txt
         rater --db data/leaderboards.db serve --workers 2    # two processes behind nginx
+        RATER_DB=postgresql://rater:PASSWORD@dbhost/rater rater serve --host 0.0.0.0
+        rater serve --db postgresql://rater@dbhost/rater      # password from ~/.pgpass
 
     With --workers N, N app processes share the database behind Debian's nginx, which keeps
     each browser on one process.
     """
+    if db is not None:
+        refuse_password(db)
+    location = db if db is not None else db_path()
     if argv_passcode is not None or argv_admin_passcode is not None:
         raise ValidationError(
             "passcodes on the command line are readable by every user of this machine (ps): "
@@ -65,10 +72,10 @@ def serve(port: int, host: str, passcode_file: Path | None, admin_passcode_file:
     if workers > 1:
         from rater.app.workers import serve_workers
 
-        code = serve_workers(db_path(), workers, port=port, host=host, passcode=passcode,
+        code = serve_workers(location, workers, port=port, host=host, passcode=passcode,
                              admin_passcode=admin)
     else:
-        code = run_server(db_path(), port=port, host=host, passcode=passcode, admin_passcode=admin)
+        code = run_server(location, port=port, host=host, passcode=passcode, admin_passcode=admin)
     click.get_current_context().exit(code)
 
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 
@@ -15,7 +16,7 @@ from rater.api.client import Client
 from rater.errors import DuplicateMediaWarning, LeaderboardError
 from rater.store.dialect import is_database_url
 
-__all__ = ["db_path", "friendly_errors", "media_options", "open_client", "warn_duplicates"]
+__all__ = ["db_path", "friendly_errors", "media_options", "open_client", "refuse_password", "warn_duplicates"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,6 +52,17 @@ def media_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def refuse_password(location: str) -> None:
+    """Refuse a server URL with a password given on the command line.
+
+    :raises click.ClickException: it has one (``ps`` shows every command line to every user).
+    """
+    if is_database_url(location) and urlsplit(location).password is not None:
+        raise click.ClickException(
+            "a password in --db is readable by every user of this machine (ps): put the URL in "
+            "RATER_DB, or leave the password out and use ~/.pgpass or PGPASSWORD")
 
 
 def db_path() -> Path | str:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 
-from rater.cli.support import friendly_errors, open_client
-from rater.store.dialect import is_database_url
+from rater.cli.support import friendly_errors, open_client, refuse_password
 
 __all__ = ["COMMANDS", "backup", "copy_db", "export_votes", "import_votes"]
 
@@ -72,10 +70,7 @@ def copy_db(src: str, dest: str) -> None:
     from rater.exchange.copy_db import copy_database
 
     for url in (src, dest):
-        if is_database_url(url) and urlsplit(url).password is not None:
-            raise click.ClickException(
-                "a password in SRC or DEST is readable by every user of this machine (ps): leave it "
-                "out and use ~/.pgpass or PGPASSWORD (nothing was copied)")
+        refuse_password(url, "SRC or DEST", "leave it out and use ~/.pgpass or PGPASSWORD (nothing was copied)")
     result = copy_database(src, dest, progress=lambda line: click.echo(line, err=True))
     click.echo(f"copied {sum(result.rows.values()):,} rows of {len(result.rows)} tables "
                f"({result.rows['votes']:,} votes) and {result.media_copied:,} media files "

@@ -54,15 +54,14 @@ def media_options(func: F) -> F:
     return func
 
 
-def refuse_password(location: str) -> None:
-    """Refuse a server URL with a password given on the command line.
+def refuse_password(location: str, what: str = "--db",
+                    instead: str = "put the URL in RATER_DB, or leave the password out and use ~/.pgpass or PGPASSWORD") -> None:
+    """Refuse a server URL with a password given on the command line as ``what``.
 
     :raises click.ClickException: it has one (``ps`` shows every command line to every user).
     """
     if is_database_url(location) and urlsplit(location).password is not None:
-        raise click.ClickException(
-            "a password in --db is readable by every user of this machine (ps): put the URL in "
-            "RATER_DB, or leave the password out and use ~/.pgpass or PGPASSWORD")
+        raise click.ClickException(f"a password in {what} is readable by every user of this machine (ps): {instead}")
 
 
 def db_path() -> Path | str:

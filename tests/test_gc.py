@@ -21,11 +21,13 @@ from rater import Client
 from rater.cli import cli
 from rater.intake.gc import GRACE_SECONDS, collect_garbage
 from rater.intake.media import blob_path, inspect_media, store_blob
-from rater.store import catalog
+from rater.store import blobs, catalog
 
 from conftest import make_png
 
 PROMPTS = ["A red cube", "A blue sphere"]
+
+pytestmark = pytest.mark.both_backends  # on PostgreSQL the media folder is this host's cache
 OLD = time.time() - 2 * GRACE_SECONDS
 
 
@@ -55,10 +57,10 @@ def _temp(folder: Path, name: str) -> Path:
 
 
 @pytest.fixture
-def setup(tmp_path: Path):
+def setup(tmp_path: Path, db_location: str):
     """A board whose two models' media are all in use (aged, so only use protects them), a
     prompt asset used only by its prompt, and one of each kind of leftover."""
-    client = Client(tmp_path / "db" / "lb.db")
+    client = Client(db_location, create=True)
     asset = make_png(tmp_path / "in" / "asset.png", 900)
     lb = client.mri.create_new_leaderboard("B", "Which?", PROMPTS, prompt_assets=[asset, None])
     for m in range(2):
@@ -73,6 +75,7 @@ def setup(tmp_path: Path):
     with client.store.write() as conn:  # a blob row nothing refers to
         catalog.insert_blob(conn, unused_media.sha256, unused_media.kind, unused_media.mime,
                             unused_media.ext, unused_media.size)
+        blobs.keep_bytes(conn, unused_media.sha256, unused_media.source)  # PostgreSQL: its bytes too
     store_blob(media, unused_media)
     leftovers = {
         "old temp": _age(_temp(media / used[0].parent.name, "old")),
@@ -117,6 +120,9 @@ def test_gc_lists_by_default_and_deletes_only_leftovers_with_delete(setup, tmp_p
     assert all(p.is_file() for p in [*used, *kept.values()])  # every used blob survives
     conn = client.store.conn
     assert conn.execute("SELECT count(*) FROM blobs").fetchone()[0] == 5
+    if client.store.path is None:  # PostgreSQL: the unused blob's bytes went with its row
+        kept_bytes = {r[0] for r in conn.execute("SELECT sha256 FROM blob_data")}
+        assert kept_bytes == {r[0] for r in conn.execute("SELECT sha256 FROM blobs")} and len(kept_bytes) == 5
     assert sum(len(v) for v in lb.model_media("m0").values()) == 2
     again = CliRunner().invoke(cli, [*db, "gc"])
     assert again.exit_code == 0 and again.output.startswith("nothing to clean")
@@ -132,11 +138,11 @@ def test_a_referenced_blob_survives_even_if_named_as_a_leftover(setup) -> None:
     assert matchup.left.path.is_file() and matchup.right.path.is_file()
 
 
-def test_gc_waits_for_an_upload_in_progress_and_keeps_its_blob(tmp_path: Path) -> None:
+def test_gc_waits_for_an_upload_in_progress_and_keeps_its_blob(tmp_path: Path, db_location: str) -> None:
     """An upload holds the write lock between writing its blob and committing the blob's row:
     gc, deciding under the same lock, must see the committed row and keep the file."""
-    path = tmp_path / "lb.db"
-    gc_client, uploader = Client(path), None
+    path = db_location
+    gc_client, uploader = Client(path, create=True), None
     lb = gc_client.mri.create_new_leaderboard("B", "Which?", PROMPTS)
     uploader = Client(path)
     media = inspect_media(make_png(tmp_path / "in" / "slow.png", 42))
@@ -168,8 +174,8 @@ def test_gc_waits_for_an_upload_in_progress_and_keeps_its_blob(tmp_path: Path) -
     uploader.close()
 
 
-def test_add_model_cleans_stale_temp_files_first(tmp_path: Path) -> None:
-    client = Client(tmp_path / "lb.db")
+def test_add_model_cleans_stale_temp_files_first(tmp_path: Path, db_location: str) -> None:
+    client = Client(db_location, create=True)
     lb = client.mri.create_new_leaderboard("B", "Which?", PROMPTS)
     stale = _age(_temp(client.store.media_dir / "ab", "killed"))
     fresh = _temp(client.store.media_dir / "cd", "running")

@@ -26,6 +26,22 @@ from rater.intake.media import PREVIEW_SIDE, blob_path, display_file, preview_pa
 
 PROMPTS = ["A red sun over blue mountains", "A sailboat on calm water"]
 
+pytestmark = pytest.mark.both_backends  # tests of a `client` or `db_location`: SQLite, then PostgreSQL
+
+
+def refuse_inserts(client: Client, table: str, when: str = "TRUE") -> None:
+    """Make the database refuse new rows of ``table`` (those where ``when`` holds, an SQL
+    condition on ``NEW``) with the message 'refused', as a constraint would."""
+    with client.store.write() as conn:
+        if client.store.path is not None:
+            conn.execute(f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} WHEN {when} "
+                         "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            return
+        conn.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                     "$$BEGIN RAISE EXCEPTION 'refused'; END$$")
+        conn.execute(f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} FOR EACH ROW "
+                     f"WHEN ({when}) EXECUTE FUNCTION refuse()")
+
 
 def big_image(path: Path, size: tuple[int, int] = (4000, 3000), fmt: str = "PNG", **save: object) -> Path:
     """A large image with detail (a gradient), so a preview really differs from a crop."""
@@ -126,11 +142,34 @@ def test_adding_a_large_file_holds_only_a_chunk_of_it_in_memory(client, tmp_path
     assert stored.stat().st_size == clip.stat().st_size
 
 
-def test_a_vote_is_not_held_up_while_files_are_copied(tmp_path, monkeypatch) -> None:
+def test_on_a_server_each_mediums_bytes_are_kept_in_the_database_once(pg_location, tmp_path) -> None:
+    """With PostgreSQL the bytes of every stored medium are in ``blob_data``, byte for byte the
+    uploaded file (streamed in chunks: a clip of several of them), once however often added."""
+    import hashlib
+
+    image, clip = make_png(tmp_path / "a.png", 1), make_long_wav(tmp_path / "clip.wav", 3)
+    with Client(pg_location, create=True) as client:
+        lb = client.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
+        lb.evaluate_model("m", [image, clip], PROMPTS)
+        lb.evaluate_model("again", [image, clip], PROMPTS)  # warned as a copy, and stored once
+        conn = client.store.conn
+        for source in (image, clip):
+            sha = hashlib.sha256(source.read_bytes()).hexdigest()
+            row = conn.execute("SELECT length(data), encode(sha256(data), 'hex') FROM blob_data WHERE sha256 = ?",
+                               (sha,)).fetchone()
+            assert tuple(row) == (source.stat().st_size, sha)
+        [(data,)] = conn.execute("SELECT data FROM blob_data WHERE sha256 = ?",
+                                 (hashlib.sha256(image.read_bytes()).hexdigest(),)).fetchall()
+        assert bytes(data) == image.read_bytes()
+        assert conn.execute("SELECT count(*) FROM blob_data").fetchone()[0] == 2
+        assert clip.stat().st_size > 4 << 19  # more than four chunks
+
+
+def test_a_vote_is_not_held_up_while_files_are_copied(tmp_path, monkeypatch, db_location) -> None:
     """While add-model copies a file (probed at its ``fsync``, the end of each copy), a vote
     from another connection commits at once: the copying is outside the write transaction."""
-    db = tmp_path / "db" / "lb.db"
-    owner, voter = Client(db), Client(db)
+    owner = Client(db_location, create=True)
+    voter = Client(db_location)
     lb = owner.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
     for i in range(2):
         lb.evaluate_model(f"m{i}", [make_png(tmp_path / f"{i}.png", i)], [PROMPTS[0]])
@@ -162,25 +201,22 @@ def test_a_failed_transaction_leaves_no_rows_and_removes_the_files_it_copied(cli
     lb = client.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
     lb.evaluate_model("old", [make_png(tmp_path / "old.png", 1)], [PROMPTS[0]])
     before = media_files(client)
-    with client.store.write() as conn:  # a database that refuses the rows, after the copying
-        conn.execute("CREATE TRIGGER no_media BEFORE INSERT ON media BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    refuse_inserts(client, "media")  # a database that refuses the rows, after the copying
     with pytest.raises((sqlite3.Error, DatabaseError), match="refused"):
         lb.evaluate_model("new", [big_image(tmp_path / "big.png"), make_png(tmp_path / "old.png", 1)], PROMPTS)
     assert [m.name for m in lb.models()] == ["old"]
     assert media_files(client) == before  # the big image and its preview are gone, the old one stays
 
 
-def test_a_failed_upload_keeps_a_copied_file_that_another_upload_committed_meanwhile(tmp_path, monkeypatch) -> None:
+def test_a_failed_upload_keeps_a_copied_file_that_another_upload_committed_meanwhile(tmp_path, monkeypatch,
+                                                                                     db_location) -> None:
     """Upload A copies X and Y, then its rows are refused; between its copies, upload B of X
     found A's copy of X and committed rows using it. A's clean-up removes Y but keeps X: no
     committed row is left without its file."""
-    db = tmp_path / "db" / "lb.db"
-    first, second = Client(db, create=True), Client(db)
+    first, second = Client(db_location, create=True), Client(db_location)
     board = first.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
     x, y = make_png(tmp_path / "x.png", 1), make_png(tmp_path / "y.png", 2)
-    with first.store.write() as conn:
-        conn.execute("CREATE TRIGGER refuse_a BEFORE INSERT ON models WHEN NEW.name = 'a' "
-                     "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    refuse_inserts(first, "models", "NEW.name = 'a'")
     calls: list[int] = []
     real_fsync = os.fsync
 
@@ -234,9 +270,9 @@ def test_a_manifest_refuses_media_outside_its_folder(tmp_path) -> None:
     assert read_manifest(inside).media == [folder / "ok.png"]
 
 
-def test_add_model_allow_outside_and_max_pixels(tmp_path) -> None:
-    db = tmp_path / "lb.db"
-    with Client(db) as client:
+def test_add_model_allow_outside_and_max_pixels(tmp_path, db_location) -> None:
+    db = db_location
+    with Client(db, create=True) as client:
         board_id = client.mri.create_new_leaderboard("B", "Which?", PROMPTS, False).id
     outside = make_png(tmp_path / "elsewhere" / "a.png", 1)
     manifest = _manifest(tmp_path / "run", [str(outside)])

@@ -7,13 +7,18 @@ so a table added by a later migration protects its blobs without a change here.
 
 from __future__ import annotations
 
+import binascii
+import hashlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from ..errors import MediaError
 from .dialect import is_postgres
 
 __all__ = ["all_blobs", "delete_blobs", "keep_bytes", "referencing_columns", "used_blobs"]
+
+_CHUNK = 1 << 19  # bytes of a file sent to the server at a time (twice that as hex)
 
 
 def referencing_columns(conn: sqlite3.Connection) -> list[tuple[str, str]]:
@@ -51,15 +56,33 @@ def used_blobs(conn: sqlite3.Connection) -> set[str]:
 
 def keep_bytes(conn: sqlite3.Connection, sha256: str, path: Path) -> None:
     """On PostgreSQL, store the bytes of the blob ``sha256`` (the file at ``path``) in the
-    database, so that every host can serve it; in the caller's transaction, after its row. A
-    no-op on SQLite, whose media folder beside the file is the store, and for bytes already kept."""
+    database, so that every host can serve it; in the caller's write transaction, after its
+    row. A no-op on SQLite, whose media folder beside the file is the store, and for bytes
+    already kept.
+
+    The file is streamed (``COPY``, a chunk at a time), so memory does not grow with its size;
+    bytes that do not hash to ``sha256`` (the file changed) are refused and the caller's
+    transaction fails.
+    """
     if not is_postgres(conn):
         return
     if conn.execute("SELECT 1 FROM blob_data WHERE sha256 = ?", (sha256,)).fetchone() is not None:
         return
-    conn.execute("INSERT INTO blob_data (sha256, data) SELECT ?, ? WHERE EXISTS "
-                 "(SELECT 1 FROM blobs WHERE sha256 = ?) ON CONFLICT DO NOTHING",
-                 (sha256, path.read_bytes(), sha256))
+    if conn.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha256,)).fetchone() is None:
+        return
+    digest = hashlib.sha256()
+
+    def field() -> Iterator[bytes]:  # one COPY text line: sha256 TAB \\x<hex> NEWLINE
+        yield f"{sha256}\t\\\\x".encode()
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
+                yield binascii.hexlify(chunk)
+        yield b"\n"
+
+    conn.copy_in("blob_data", ("sha256", "data"), field())
+    if digest.hexdigest() != sha256:
+        raise MediaError(f"stored medium {path} changed since it was checked: add it again")
 
 
 def all_blobs(conn: sqlite3.Connection) -> dict[str, str]:

@@ -157,11 +157,19 @@ class PgConnection:
         :meth:`executemany` for a whole table (constraints and triggers apply as to INSERT)."""
         import psycopg
 
-        names = ", ".join(f'"{c}"' for c in columns)
         text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
+        self.copy_in(table, columns, [text.encode()])
+
+    def copy_in(self, table: str, columns: Sequence[str], chunks: Iterable[bytes]) -> None:
+        """``COPY ... FROM STDIN`` of data already in COPY's text format, sent chunk by chunk as
+        ``chunks`` yields them (so a large value never has to be in memory whole)."""
+        import psycopg
+
+        names = ", ".join(f'"{c}"' for c in columns)
         try:
             with self.raw.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-                copy.write(text.encode())
+                for chunk in chunks:
+                    copy.write(chunk)
         except psycopg.Error as exc:
             raise _translated(exc, self.location) from exc
 

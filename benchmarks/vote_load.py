@@ -13,6 +13,15 @@ Usage::
     python benchmarks/vote_load.py                       # 8 x 2,000 votes, plus the baseline
     python benchmarks/vote_load.py --compare-unsynced    # also without the fsync per vote
     python benchmarks/vote_load.py --processes 4 --votes 500 --serve api
+    python benchmarks/vote_load.py --db postgresql       # also on a throwaway PostgreSQL cluster
+    python benchmarks/vote_load.py --db postgresql://user@host/empty_db
+
+With ``--db`` the same scenarios run on PostgreSQL too, in the same run, after SQLite's, and a
+second table compares the two (votes/s and ``record_vote`` p50 / p99, the ratio PostgreSQL /
+SQLite). ``--db postgresql`` starts a throwaway durable cluster (``fsync`` on, as a production
+server has it: ``tests/postgres_server.py``, Debian's server binaries) and deletes it afterwards;
+a URL names a server database that must be empty (the script gives it the rater schema and
+fills it: it refuses one holding anything, never writing into a user's data).
 
 Prints one row per scenario: votes stored, errors, wall time of the voting phase, votes/s, and
 ``record_vote`` latency p50 / p99 / max in milliseconds, with the machine's load average (the
@@ -23,6 +32,7 @@ latencies mean little on a busy machine). ``tests/test_concurrency.py`` imports
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
 import random
@@ -32,6 +42,7 @@ import tempfile
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,11 +50,15 @@ from PIL import Image
 
 import rater.matchmaking.service  # noqa: F401  (imported once, before the workers fork)
 from rater import Client
+from rater.errors import DatabaseNotFound
 from rater.store import catalog, matchups, votes
+from rater.store.postgres import display_url
 
-#: Targets from issue #7.
+#: Targets from issue #7 (SQLite) and issue #15 (PostgreSQL, on the same machine).
 TARGET_VOTES_PER_SECOND = 1000.0
 TARGET_P99_MS = 10.0
+TARGET_PG_P99_MS = 20.0
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _png(path: Path, seed: int) -> Path:
@@ -140,7 +155,7 @@ class LoadResult:
         return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def serve_in_bulk(db: Path, board_id: str, raters: list[str], per_rater: int, seed: int = 0) -> dict[str, list[str]]:
+def serve_in_bulk(db: Path | str, board_id: str, raters: list[str], per_rater: int, seed: int = 0) -> dict[str, list[str]]:
     """Store ``per_rater`` served matchups for each rater at once, as the matchmaker would have
     (random pairs of two models' media for one prompt, distinct when there are enough). Serving through
     ``next_matchup`` costs the matchmaker's time, which is not what this benchmark measures."""
@@ -170,7 +185,7 @@ def serve_in_bulk(db: Path, board_id: str, raters: list[str], per_rater: int, se
     return served
 
 
-def run_load(db: Path, board_id: str, processes: int, votes: int, prefix: str = "rater",
+def run_load(db: Path | str, board_id: str, processes: int, votes: int, prefix: str = "rater",
              *, serve: str = "bulk", synchronous: str = "FULL") -> LoadResult:
     """``processes`` workers each record ``votes`` votes at the same time; wait for all.
 
@@ -218,6 +233,64 @@ def _row(name: str, r: LoadResult, baseline: LoadResult | None) -> str:
             f" {1000 * max(r.latencies, default=0):>8.2f}")
 
 
+def _scenarios(db: Path | str, args: argparse.Namespace, work: Path, label: str = "") -> list[tuple[str, LoadResult]]:
+    """The baseline, the ``--processes`` run and (``--compare-unsynced``) the unsynced ones on ``db``."""
+    board = prepare_board(db, models=16, prompts=max(12, args.votes // 100), work=work)
+    baseline = run_load(db, board, 1, args.votes, prefix="solo", serve=args.serve)
+    rows = [(f"{label}1 process (baseline)", baseline)]
+    loaded = run_load(db, board, args.processes, args.votes, prefix="crowd", serve=args.serve)
+    rows.append((f"{label}{args.processes} processes", loaded))
+    if args.compare_unsynced:
+        for level in ("NORMAL", "OFF"):
+            unsynced = run_load(db, board, args.processes, args.votes, prefix=level.lower(),
+                                serve=args.serve, synchronous=level)
+            rows.append((f"{label}{args.processes} proc., {level}*", unsynced))
+    return rows
+
+
+@contextlib.contextmanager
+def _postgres_database(db: str, tmp: Path) -> Iterator[tuple[str, str]]:
+    """``(url, server version)`` of an empty server database given the rater schema: a throwaway
+    durable cluster's for ``--db postgresql``, else ``db``'s, refused unless it is empty."""
+    os.environ.setdefault("RATER_MEDIA_CACHE", str(tmp / "pg-media-cache"))  # not the user's cache
+    with contextlib.ExitStack() as stack:
+        if db.lower() in ("postgresql", "postgres"):
+            sys.path.insert(0, str(ROOT / "tests"))
+            from postgres_server import PostgresServer, why_unavailable
+
+            reason = why_unavailable()
+            if reason:
+                raise SystemExit(f"--db postgresql: cannot start a throwaway cluster: {reason}")
+            db = stack.enter_context(PostgresServer(durable=True)).create_database("vote_load")
+        try:
+            Client(db).close()
+        except DatabaseNotFound as exc:
+            if "is empty" not in str(exc):
+                raise SystemExit(f"--db: {exc}") from None
+        else:
+            raise SystemExit(f"--db: {display_url(db)} already holds a rater database: the benchmark "
+                             "needs an empty one (createdb an empty database, or use --db postgresql)")
+        with Client(db, create=True) as client:
+            version = client.store.conn.execute("SHOW server_version").fetchone()[0]
+        yield db, version
+
+
+def _comparison(sqlite: LoadResult, pg: LoadResult) -> list[str]:
+    """The ``--processes`` runs side by side: PostgreSQL / SQLite for each figure."""
+    lines = [f"{'PostgreSQL vs SQLite':<24} {'SQLite':>10} {'PostgreSQL':>11} {'PG/SQLite':>10}"]
+    for name, a, b, unit in (("votes/s", sqlite.votes_per_second, pg.votes_per_second, ",.0f"),
+                             ("record_vote p50 ms", sqlite.percentile_ms(0.5), pg.percentile_ms(0.5), ".2f"),
+                             ("record_vote p99 ms", sqlite.percentile_ms(0.99), pg.percentile_ms(0.99), ".2f")):
+        ratio = f"{b / a:.2f}x" if a else "-"
+        lines.append(f"{name:<24} {a:>10{unit}} {b:>11{unit}} {ratio:>10}")
+    return lines
+
+
+def _met(r: LoadResult, expected: int, p99_ms: float) -> bool:
+    return (not r.errors and r.votes == expected and r.votes_per_second >= TARGET_VOTES_PER_SECOND
+            and r.percentile_ms(0.99) <= p99_ms)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--processes", type=int, default=8)
@@ -227,42 +300,55 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-unsynced", action="store_true",
                         help="also run with synchronous=NORMAL and OFF (not power-loss durable) to "
                              "show what the fsync per vote costs")
+    parser.add_argument("--db", metavar="URL",
+                        help="also run on PostgreSQL: 'postgresql' starts a throwaway durable cluster; "
+                             "a postgresql:// URL names an EMPTY server database to use")
     args = parser.parse_args(argv)
-    rows: list[tuple[str, LoadResult]] = []
+    pg_rows: list[tuple[str, LoadResult]] = []
     with tempfile.TemporaryDirectory(prefix="vote-load-") as tmp:
         db = Path(tmp) / "load.db"
-        board = prepare_board(db, models=16, prompts=max(12, args.votes // 100))
-        baseline = run_load(db, board, 1, args.votes, prefix="solo", serve=args.serve)
-        rows.append(("1 process (baseline)", baseline))
-        loaded = run_load(db, board, args.processes, args.votes, prefix="crowd", serve=args.serve)
-        rows.append((f"{args.processes} processes", loaded))
-        if args.compare_unsynced:
-            for level in ("NORMAL", "OFF"):
-                unsynced = run_load(db, board, args.processes, args.votes, prefix=level.lower(),
-                                    serve=args.serve, synchronous=level)
-                rows.append((f"{args.processes} proc., {level}*", unsynced))
+        rows = _scenarios(db, args, db.parent / "load-media")
+        if args.db:
+            with _postgres_database(args.db, Path(tmp)) as (url, pg_version):
+                pg_rows = _scenarios(url, args, Path(tmp) / "pg-media", "PG ")
+    (_, baseline), (_, loaded) = rows[:2]
     print(f"vote load on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end),"
           f" Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}; targets: >= "
           f"{TARGET_VOTES_PER_SECOND:,.0f} votes/s, p99 <= {TARGET_P99_MS:g} ms")
+    if pg_rows:
+        print(f"PostgreSQL {pg_version} (psycopg {psycopg_version()}, synchronous_commit on, fsync on);"
+              f" targets: >= {TARGET_VOTES_PER_SECOND:,.0f} votes/s, p99 <= {TARGET_PG_P99_MS:g} ms")
     if args.serve == "api":
         print(f"serving the pairs with next_matchup took {baseline.serving_seconds:.1f} s (1 process)"
               f" and {loaded.serving_seconds:.1f} s ({args.processes} processes); votes are timed "
               "after that")
     print(f"{'scenario':<24} {'votes':>7} {'errors':>6} {'seconds':>8} {'votes/s':>9} {'ratio':>7}"
           f" {'p50 ms':>7} {'p99 ms':>7} {'max ms':>8}")
-    for name, result in rows:
-        print(_row(name, result, None if result is baseline else baseline))
+    for group in (rows, pg_rows):
+        for name, result in group:
+            print(_row(name, result, None if result is group[0][1] else group[0][1]))
     if args.compare_unsynced:
         print("* not durable (the store uses FULL): NORMAL skips the fsync per commit and may lose the"
               " last votes on power loss; OFF syncs nothing. What is left of p99 without any fsync"
               " is the processes waiting for a core")
-    for error in sorted({e for _, r in rows for e in r.errors})[:10]:
+    if pg_rows:
+        print("\n".join(_comparison(loaded, pg_rows[1][1])))
+    for error in sorted({e for _, r in rows + pg_rows for e in r.errors})[:10]:
         print("error:", error)
-    ok = (not loaded.errors and loaded.votes == args.processes * args.votes
-          and loaded.votes_per_second >= TARGET_VOTES_PER_SECOND
-          and loaded.percentile_ms(0.99) <= TARGET_P99_MS)
+    expected = args.processes * args.votes
+    ok = _met(loaded, expected, TARGET_P99_MS)
     print("targets met" if ok else "targets NOT met")
+    if pg_rows:
+        pg_ok = _met(pg_rows[1][1], expected, TARGET_PG_P99_MS)
+        print("PostgreSQL targets met" if pg_ok else "PostgreSQL targets NOT met")
+        ok = ok and pg_ok
     return 0 if ok else 1
+
+
+def psycopg_version() -> str:
+    import psycopg
+
+    return f"{psycopg.__version__}, {psycopg.pq.__impl__}"
 
 
 if __name__ == "__main__":

@@ -350,12 +350,14 @@ def record_vote(store: Store, leaderboard_id: str, matchup_id: str, choice: str,
             f"matchup {matchup_id!r} was served to another rater, not to {rater!r}: "
             "a rater may only vote on the pairs served to them"
         )
-    with store.write() as conn:
+    judged = served["gold_pair"] is not None or served["repeat_of"] is not None
+    with store.write(single_statement=not judged) as conn:  # most votes: one INSERT, one round trip
         counted = votes.insert_vote(conn, matchup_id, rater, choice, time.time())
-        if counted and (served["gold_pair"] is not None or served["repeat_of"] is not None):
+        if counted and judged:
             gold.judge_after_vote(conn, leaderboard_id, rater, gold=served["gold_pair"] is not None,
                                   repeat=served["repeat_of"] is not None)
-        standing = choice if counted else (votes.get_vote(conn, matchup_id) or {}).get("choice", choice)
+    # A vote once stored never changes: the one standing can be read after the commit.
+    standing = choice if counted else (votes.get_vote(store.conn, matchup_id) or {}).get("choice", choice)
     return VoteReceipt(matchup_id, standing, counted)
 
 

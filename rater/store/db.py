@@ -69,7 +69,8 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
 
 
 @contextlib.contextmanager
-def transaction(conn: sqlite3.Connection, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+def transaction(conn: sqlite3.Connection, *, durable: bool = True,
+                single_statement: bool = False) -> Iterator[sqlite3.Connection]:
     """Run the block in one write transaction: all of it is committed, or none of it.
 
     ``BEGIN IMMEDIATE`` takes the write lock up front, so concurrent writers queue (see
@@ -77,14 +78,16 @@ def transaction(conn: sqlite3.Connection, *, durable: bool = True) -> Iterator[s
     to a write. When the block or the ``COMMIT`` fails, the transaction is rolled back, so the
     connection is never left inside a half-done transaction. A PostgreSQL connection takes its
     database's write lock instead (:meth:`rater.store.postgres.PgConnection.begin_write`, where
-    ``durable`` applies; SQLite's commits are made unsynced by the store instead).
+    ``durable`` applies; SQLite's commits are made unsynced by the store instead), and a
+    ``single_statement`` block (one statement, nothing after it that can fail) is committed in
+    the same round trip as that statement; SQLite, in process, has no round trips to save.
     """
     if conn.in_transaction:  # nested: the outer block owns commit and rollback
         yield conn
         return
     begin_write = getattr(conn, "begin_write", None)
     if begin_write is not None:
-        begin_write(durable=durable)
+        begin_write(durable=durable, single_statement=single_statement)
     else:
         _begin_immediate(conn)
     try:

@@ -82,9 +82,10 @@ class PostgresStore(Store):
             self._all.append(conn)
         return conn
 
-    def write(self, *, durable: bool = True) -> contextlib.AbstractContextManager[Any]:
+    def write(self, *, durable: bool = True, single_statement: bool = False) -> contextlib.AbstractContextManager[Any]:
         """A write transaction holding the database's write lock (see :meth:`Store.write`)."""
-        return _guarded(self.location, transaction(self.conn, durable=durable and self._synchronous == "FULL"))
+        return _guarded(self.location, transaction(self.conn, durable=durable and self._synchronous == "FULL",
+                                                   single_statement=single_statement))
 
     def set_synchronous(self, level: str) -> None:
         """``"FULL"``: each commit waits for the server's WAL flush; ``"NORMAL"`` or ``"OFF"``:

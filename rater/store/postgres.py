@@ -119,16 +119,30 @@ class PgConnection:
     dialect = "postgresql"
 
     def __init__(self, raw: Any, location: str) -> None:
-        self.raw = raw
+        self._raw = raw
         self.location = location
+        self._begin: str | None = None  # a write transaction's start, not sent yet (begin_write)
+        self._commit_first = False  # begin_write(single_statement=True): COMMIT with that statement
+        self._committed = False  # ... and it was committed: the block's own COMMIT has nothing to do
 
-    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
+    @property
+    def raw(self) -> Any:
+        """The psycopg connection (a write transaction begun here is started on it first)."""
+        if self._begin is not None:
+            self.execute(None)
+        return self._raw
+
+    def execute(self, sql: str | None, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         import psycopg
 
         try:
+            if self._begin is not None:
+                return self._begun_with(sql, params)
+            if self._committed:
+                return self._after_single_statement(sql)
             if params is None:
-                return self.raw.execute(sql)
-            return self.raw.execute(_placeholders(sql), params if isinstance(params, Mapping) else tuple(params))
+                return self._raw.execute(sql)
+            return self._raw.execute(_placeholders(sql), params if isinstance(params, Mapping) else tuple(params))
         except psycopg.Error as exc:
             raise self._translated(exc) from exc
 
@@ -136,6 +150,38 @@ class PgConnection:
         if self.raw.closed and not self.raw.broken:  # closed by close(), as sqlite3 says it
             return sqlite3.ProgrammingError("Cannot operate on a closed database.")
         return _translated(exc, self.location)
+
+    def _begun_with(self, sql: str | None, params: Sequence[Any] | Mapping[str, Any] | None) -> Any:
+        """Send the pending ``BEGIN`` and write lock, with ``sql`` in the same message when its
+        parameters are small (bound client-side: one round trip, and the lock is held for one
+        client round trip less), and ``COMMIT`` too for a single-statement write; ``COMMIT`` or
+        ``ROLLBACK`` of a block that ran nothing sends nothing."""
+        import psycopg
+
+        begin, self._begin = self._begin, None
+        commit, self._commit_first = self._commit_first, False
+        if sql in ("COMMIT", "ROLLBACK"):
+            return self._raw.cursor()
+        values = () if params is None else params.values() if isinstance(params, Mapping) else params
+        if sql is None or any(isinstance(v, (bytes, bytearray, memoryview)) for v in values):
+            self._raw.execute(begin)
+            return None if sql is None else self.execute(sql, params)
+        cur = psycopg.ClientCursor(self._raw)
+        text = f"{begin}; {sql if params is None else _placeholders(sql)}{'; COMMIT' if commit else ''}"
+        cur.execute(text, None if params is None else params if isinstance(params, Mapping) else tuple(params))
+        for _ in range(begin.count(";") + 1):  # to the result of ``sql``
+            cur.nextset()
+        self._committed = commit
+        return cur
+
+    def _after_single_statement(self, sql: str | None) -> Any:
+        """The block of a single-statement write ends (its statement was committed with it), or
+        it runs a second statement, which it must not: that would run outside the transaction."""
+        self._committed = False
+        if sql not in ("COMMIT", "ROLLBACK"):
+            raise sqlite3.ProgrammingError("a single-statement write ran a second statement "
+                                           "(use write() for a transaction of several)")
+        return self._raw.cursor()
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         import psycopg
@@ -191,26 +237,27 @@ class PgConnection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        return self._begin is not None or self._raw.info.transaction_status != TransactionStatus.IDLE
 
-    def begin_write(self, *, durable: bool = True) -> None:
-        """``BEGIN`` and take the database's write lock (waiting up to the lock timeout).
+    def begin_write(self, *, durable: bool = True, single_statement: bool = False) -> None:
+        """``BEGIN`` and take the database's write lock (waiting up to the lock timeout), both
+        sent with the transaction's first statement, in one message: every statement of the
+        transaction runs holding the lock, and a write costs two round trips less.
 
         :param durable: False commits this transaction without waiting for the WAL flush
             (``synchronous_commit = off`` for it only): for writes whose loss in a crash of
             the server is harmless, never for an acknowledged vote.
+        :param single_statement: the transaction is one statement: its ``COMMIT`` goes in the
+            same message (one round trip in all, and the lock is held for no client round
+            trip). The block must run nothing after it that could fail, since it is committed.
         """
-        self.execute("BEGIN")
-        try:
-            if not durable:
-                self.execute("SET LOCAL synchronous_commit = off")
-            self.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
-        except BaseException:
-            self.execute("ROLLBACK")
-            raise
+        local = "" if durable else " SET LOCAL synchronous_commit = off;"
+        self._begin = f"BEGIN;{local} SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY:d})"
+        self._commit_first = single_statement
 
     def close(self) -> None:
-        self.raw.close()
+        self._begin, self._committed = None, False
+        self._raw.close()
 
 
 def _numeric_loader() -> Any:

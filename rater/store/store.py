@@ -188,7 +188,8 @@ class Store:
         if queue is not None:
             queue.close()
 
-    def write(self, *, durable: bool = True) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+    def write(self, *, durable: bool = True,
+              single_statement: bool = False) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A write transaction on this thread's connection (see :func:`rater.store.db.transaction`), taken in
         turn with the other writers of this database (see :mod:`rater.store.write_queue`).
 
@@ -200,6 +201,9 @@ class Store:
             durable commit (of any connection: it syncs the same log) makes it survive a power
             cut too. For writes whose loss in a power cut is harmless (a matchup served but not
             yet voted on); never for an acknowledged vote.
+        :param single_statement: the block runs one statement and nothing after it that can
+            fail: on PostgreSQL its ``COMMIT`` is sent with it (one round trip for the write,
+            see :meth:`rater.store.postgres.PgConnection.begin_write`); the same here.
 
         :raises DatabaseNotFound: there is no database file (see :meth:`require`).
         :raises DatabaseGone: the database file was deleted or replaced; nothing was written.

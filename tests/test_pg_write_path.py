@@ -1,12 +1,14 @@
 """The write path on PostgreSQL: round trips per vote, and what saving them must not cost.
 
-A write transaction sends ``BEGIN`` and the database's write lock with its first statement, and
-a single-statement write (a plain vote) its ``COMMIT`` too, so a vote is two round trips (read
-the matchup; lock, insert, commit) with no client round trip while the lock is held. What must
-hold still: every write waits for the lock (serialised as on SQLite), a refused or failed write
-leaves nothing, a statement with media bytes still runs inside the transaction, and a block
-that was promised one statement cannot run a second outside it. Round trips are counted from
-libpq's own protocol trace (every ``ReadyForQuery`` the server sends ends one).
+A write transaction sends ``BEGIN`` and takes the database's write lock in one round trip, and
+holds the lock from the start of its block as SQLite's ``BEGIN IMMEDIATE`` does; a
+single-statement write (a plain vote) sends ``BEGIN``, the lock, its statement and ``COMMIT`` in
+one message, so a vote is two round trips (read the matchup; lock, insert, commit) with no
+client round trip while the lock is held. What must hold still: every write waits for the lock
+(serialised as on SQLite), a refused or failed write leaves nothing, a statement with media
+bytes still runs inside the transaction, and a block that was promised one statement cannot run
+a second outside it. Round trips are counted from libpq's own protocol trace (every
+``ReadyForQuery`` the server sends ends one).
 """
 
 from __future__ import annotations
@@ -94,6 +96,23 @@ def test_every_vote_waits_for_the_write_lock(pg_client: Client, board: Leaderboa
         voter.join(30)
     assert done and done[0] >= released
     assert _votes(pg_client) == [(matchup.id, "ann", "tie")]
+
+
+def test_a_write_holds_the_lock_from_the_start_of_its_block(pg_client: Client) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_client.store.url, autocommit=True) as other:
+        def free() -> bool:
+            return other.execute("SELECT pg_try_advisory_lock(%s)", (WRITE_LOCK_KEY,)).fetchone()[0] and \
+                other.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK_KEY,)).fetchone()[0]
+
+        with pg_client.store.write():
+            assert not free(), "the block runs without the write lock"
+        with pg_client.store.write() as conn:
+            assert conn.execute("SELECT n FROM catalog_version").fetchone()[0] == 0
+            with pg_client.store.write():  # nested: still the outer transaction's lock
+                assert not free()
+        assert free()
 
 
 def test_a_refused_vote_leaves_nothing_and_the_connection_works(pg_client: Client, board: Leaderboard) -> None:

@@ -121,13 +121,12 @@ class PgConnection:
     def __init__(self, raw: Any, location: str) -> None:
         self._raw = raw
         self.location = location
-        self._begin: str | None = None  # a write transaction's start, not sent yet (begin_write)
-        self._commit_first = False  # begin_write(single_statement=True): COMMIT with that statement
-        self._committed = False  # ... and it was committed: the block's own COMMIT has nothing to do
+        self._begin: str | None = None  # a single-statement write's start, sent with it (begin_write)
+        self._committed = False  # ... and it was committed with it: the block's COMMIT has nothing to do
 
     @property
     def raw(self) -> Any:
-        """The psycopg connection (a write transaction begun here is started on it first)."""
+        """The psycopg connection (a single-statement write begun here is started on it first)."""
         if self._begin is not None:
             self.execute(None)
         return self._raw
@@ -147,19 +146,18 @@ class PgConnection:
             raise self._translated(exc) from exc
 
     def _translated(self, exc: Exception) -> sqlite3.Error:
-        if self.raw.closed and not self.raw.broken:  # closed by close(), as sqlite3 says it
+        if self._raw.closed and not self._raw.broken:  # closed by close(), as sqlite3 says it
             return sqlite3.ProgrammingError("Cannot operate on a closed database.")
         return _translated(exc, self.location)
 
     def _begun_with(self, sql: str | None, params: Sequence[Any] | Mapping[str, Any] | None) -> Any:
-        """Send the pending ``BEGIN`` and write lock, with ``sql`` in the same message when its
-        parameters are small (bound client-side: one round trip, and the lock is held for one
-        client round trip less), and ``COMMIT`` too for a single-statement write; ``COMMIT`` or
-        ``ROLLBACK`` of a block that ran nothing sends nothing."""
+        """A single-statement write's ``BEGIN``, write lock, ``sql`` and ``COMMIT`` in one message
+        (``sql`` bound client-side), unless its parameters hold bytes: those go bound by the
+        server after the ``BEGIN`` and lock, and the block's ``COMMIT`` follows as usual. A block
+        that ran nothing sends nothing."""
         import psycopg
 
         begin, self._begin = self._begin, None
-        commit, self._commit_first = self._commit_first, False
         if sql in ("COMMIT", "ROLLBACK"):
             return self._raw.cursor()
         values = () if params is None else params.values() if isinstance(params, Mapping) else params
@@ -167,11 +165,11 @@ class PgConnection:
             self._raw.execute(begin)
             return None if sql is None else self.execute(sql, params)
         cur = psycopg.ClientCursor(self._raw)
-        text = f"{begin}; {sql if params is None else _placeholders(sql)}{'; COMMIT' if commit else ''}"
+        text = f"{begin}; {sql if params is None else _placeholders(sql)}; COMMIT"
         cur.execute(text, None if params is None else params if isinstance(params, Mapping) else tuple(params))
         for _ in range(begin.count(";") + 1):  # to the result of ``sql``
             cur.nextset()
-        self._committed = commit
+        self._committed = True
         return cur
 
     def _after_single_statement(self, sql: str | None) -> Any:
@@ -196,7 +194,7 @@ class PgConnection:
     @property
     def broken(self) -> bool:
         """The connection was lost (the server restarted or went away): the store opens another."""
-        return bool(self.raw.closed or self.raw.broken)
+        return bool(self._raw.closed or self._raw.broken)
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Insert ``rows`` into ``table`` with ``COPY ... FROM STDIN``: many times faster than
@@ -240,20 +238,28 @@ class PgConnection:
         return self._begin is not None or self._raw.info.transaction_status != TransactionStatus.IDLE
 
     def begin_write(self, *, durable: bool = True, single_statement: bool = False) -> None:
-        """``BEGIN`` and take the database's write lock (waiting up to the lock timeout), both
-        sent with the transaction's first statement, in one message: every statement of the
-        transaction runs holding the lock, and a write costs two round trips less.
+        """``BEGIN`` and take the database's write lock (waiting up to the lock timeout), in one
+        round trip: the block then runs holding the lock, as after SQLite's ``BEGIN IMMEDIATE``.
 
         :param durable: False commits this transaction without waiting for the WAL flush
             (``synchronous_commit = off`` for it only): for writes whose loss in a crash of
             the server is harmless, never for an acknowledged vote.
-        :param single_statement: the transaction is one statement: its ``COMMIT`` goes in the
-            same message (one round trip in all, and the lock is held for no client round
-            trip). The block must run nothing after it that could fail, since it is committed.
+        :param single_statement: the transaction is the block's one statement: ``BEGIN``, the
+            lock, the statement and ``COMMIT`` go in one message when it runs (one round trip for
+            the write, and none while the lock is held). The block must do nothing after it that
+            could fail (it is committed) and must not need the lock before it.
         """
         local = "" if durable else " SET LOCAL synchronous_commit = off;"
-        self._begin = f"BEGIN;{local} SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY:d})"
-        self._commit_first = single_statement
+        begin = f"BEGIN;{local} SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY:d})"
+        if single_statement:
+            self._begin = begin
+            return
+        try:
+            self.execute(begin)  # the simple protocol: several statements, one round trip
+        except BaseException:
+            if self.in_transaction:
+                self.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self._begin, self._committed = None, False

@@ -347,12 +347,12 @@ def test_two_api_hosts_count_every_vote_once_and_see_each_other_within_a_second(
     total = len(votes) + 12
     voter, watcher = run_hosts(pg_url, lb.id, tmp_path, [("vote", "v1,v2", 6, 0.2), ("watch", "", total, 0.0)])
     acked = [at for _, _, at in voter["log"]]
-    first_seen = {votes: at for votes, at in watcher["log"]}
-    delays = [first_seen[len(votes) + k + 1] - at for k, at in enumerate(acked) if len(votes) + k + 1 in first_seen]
-    assert len(acked) == 12 and max(first_seen) == total
+    seen = watcher["log"]  # (count, when host 2 first saw it)
+    delays = [min(when for count, when in seen if count >= len(votes) + k + 1) - at for k, at in enumerate(acked)]
+    assert len(acked) == 12 and seen[-1][0] == total
     print(f"\nvote on host 1 counted by host 2's matchmaker after {1000 * max(delays):.0f} ms at most "
           f"(median {1000 * sorted(delays)[len(delays) // 2]:.0f} ms, {len(delays)} votes)")
-    assert len(delays) >= 10 and max(delays) < 1.0
+    assert max(delays) < 1.0
     assert voter["standings"] == watcher["standings"]
 
 

@@ -182,22 +182,28 @@ class LeaderboardManager(BenchmarkManager):
 
 
 class Client:
-    """A handle on one local database (and the media folder beside it).
+    """A handle on one database: an SQLite file (with the media folder beside it), or a
+    PostgreSQL server database shared by several hosts (media in the database, each host
+    keeping a local cache of them: ``$RATER_MEDIA_CACHE``).
 
     Opening never creates anything: an existing file is opened (and checked) at once; a
     missing one is only made by a creating call, :meth:`LeaderboardManager.create_new_leaderboard`,
     or by ``create=True``. Until then every other call raises
     :class:`~rater.errors.DatabaseNotFound` naming the path, so a mistyped path is an error,
-    never a new empty database.
+    never a new empty database. A server database must exist on the server (``createdb``);
+    ``create=True`` gives an empty one the schema, and refuses one holding anything else.
 
-    :param db_path: the SQLite file. Defaults to ``$RATER_DB`` or ``data/leaderboards.db``.
+    :param db_path: the SQLite file, or a ``postgresql://user@host:5432/db`` URL (a password
+        in it is never shown: messages print ``***``; needs ``pip install 'rater[postgresql]'``).
+        Defaults to ``$RATER_DB`` or ``data/leaderboards.db``.
     :param create: create a missing database (and its folder) now, as ``rater init`` does.
     :param max_media_bytes: media files larger than this are refused.
     :param max_pixels: images and video frames with more pixels than this are refused, checked
         from the file's header before decoding (the default, 50 megapixels, admits 8K frames
         and 48 MP photos).
     :raises ValidationError: ``max_media_bytes`` or ``max_pixels`` is not a positive whole number.
-    :raises DatabaseError: the file exists but is not a usable rater database.
+    :raises DatabaseError: the file exists but is not a usable rater database; the server cannot
+        be reached (one line naming the URL without its password), or psycopg is missing.
     """
 
     def __init__(

@@ -25,6 +25,7 @@ from rater.intake.manifest import read_manifest
 @click.option(
     "--db",
     type=click.Path(dir_okay=False),
+    metavar="FILE|URL",
     default=str(DEFAULT_DB_PATH),
     envvar="RATER_DB",
     show_default=True,
@@ -50,12 +51,17 @@ def cli(ctx: click.Context, db: str) -> None:
 def init() -> None:
     """Create an empty database at --db (and its folder); an existing one is left as it is.
 
+    On a PostgreSQL server (--db or RATER_DB postgresql://user@host/db) the database must
+    exist, empty (createdb): init gives it the schema.
+
     Only init, create, demo make a database: every other command refuses a missing one, so a
     mistyped --db is an error, never a new empty database.
 
     Example:
 
+    \b
         rater --db data/leaderboards.db init
+        createdb rater && rater --db postgresql://me@localhost/rater init
     """
     try:
         client, existed = open_client(), True

@@ -15,6 +15,7 @@ import pytest
 from app_support import open_app, pair_urls, start
 from click.testing import CliRunner
 from conftest import make_png
+from db_dump import dump_database
 from media_support import make_long_wav
 from PIL import Image
 from streamlit.runtime.memory_media_file_storage import _calculate_file_id
@@ -165,6 +166,33 @@ def test_on_a_server_each_mediums_bytes_are_kept_in_the_database_once(pg_locatio
         assert clip.stat().st_size > 4 << 19  # more than four chunks
 
 
+def test_on_a_server_a_vote_is_not_held_up_while_a_files_bytes_are_sent(pg_location, tmp_path) -> None:
+    """Sending a 100 MB file's bytes to the server takes seconds; votes from another connection
+    meanwhile each commit at once: the bytes go before the write transaction, not inside it."""
+    owner, voter = Client(pg_location, create=True), Client(pg_location)
+    lb = owner.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
+    for i in range(2):
+        lb.evaluate_model(f"m{i}", [make_png(tmp_path / f"{i}-{p}.png", 10 * i + p) for p in range(2)], PROMPTS)
+    board = voter.mri.get_leaderboard_by_id(lb.id)
+    served = [(board.next_matchup(f"r{k}").id, f"r{k}") for k in range(120)]
+    clip = make_long_wav(tmp_path / "clip.wav", 100)
+    upload = threading.Thread(target=lambda: lb.evaluate_model("newcomer", [clip], [PROMPTS[0]]))
+    upload.start()
+    waits = []
+    while upload.is_alive() and served:
+        matchup_id, rater = served.pop()
+        began = time.perf_counter()
+        board.record_vote(matchup_id, "left", rater)
+        waits.append(time.perf_counter() - began)
+        time.sleep(0.02)
+    upload.join()
+    assert len(waits) >= 10, "the upload ended too soon to tell"
+    assert max(waits) < 1.0, f"a vote waited {max(waits):.1f} s for the upload"
+    assert lb.model_media("newcomer")[PROMPTS[0]][0].stat().st_size == clip.stat().st_size
+    owner.close()
+    voter.close()
+
+
 def test_a_vote_is_not_held_up_while_files_are_copied(tmp_path, monkeypatch, db_location) -> None:
     """While add-model copies a file (probed at its ``fsync``, the end of each copy), a vote
     from another connection commits at once: the copying is outside the write transaction."""
@@ -200,12 +228,13 @@ def test_a_vote_is_not_held_up_while_files_are_copied(tmp_path, monkeypatch, db_
 def test_a_failed_transaction_leaves_no_rows_and_removes_the_files_it_copied(client, tmp_path) -> None:
     lb = client.mri.create_new_leaderboard("B", "Which?", PROMPTS, False)
     lb.evaluate_model("old", [make_png(tmp_path / "old.png", 1)], [PROMPTS[0]])
-    before = media_files(client)
     refuse_inserts(client, "media")  # a database that refuses the rows, after the copying
+    before = media_files(client), dump_database(client.store.conn)
     with pytest.raises((sqlite3.Error, DatabaseError), match="refused"):
         lb.evaluate_model("new", [big_image(tmp_path / "big.png"), make_png(tmp_path / "old.png", 1)], PROMPTS)
     assert [m.name for m in lb.models()] == ["old"]
-    assert media_files(client) == before  # the big image and its preview are gone, the old one stays
+    # the big image and its preview are gone (on PostgreSQL its blob row and bytes too), the old one stays
+    assert (media_files(client), dump_database(client.store.conn)) == before
 
 
 def test_a_failed_upload_keeps_a_copied_file_that_another_upload_committed_meanwhile(tmp_path, monkeypatch,

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import MediaError
 from .dialect import is_postgres
 
-__all__ = ["all_blobs", "delete_blobs", "keep_bytes", "referencing_columns", "used_blobs"]
+__all__ = ["all_blobs", "delete_blobs", "keep_ahead", "keep_bytes", "referencing_columns", "used_blobs"]
 
 _CHUNK = 1 << 19  # bytes of a file sent to the server at a time (twice that as hex)
 
@@ -83,6 +83,37 @@ def keep_bytes(conn: sqlite3.Connection, sha256: str, path: Path) -> None:
     conn.copy_in("blob_data", ("sha256", "data"), field())
     if digest.hexdigest() != sha256:
         raise MediaError(f"stored medium {path} changed since it was checked: add it again")
+
+
+def keep_ahead(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str, int, Path]]) -> list[str]:
+    """On PostgreSQL, store blob rows ``(sha256, kind, mime, ext, size, file)`` and their bytes
+    (:func:`keep_bytes`) before the write transaction that uses them, in a transaction of their
+    own that does not take the write lock, so a vote never waits while a large file is sent.
+
+    Blobs are content-addressed and written only if missing, so no rule of the store depends on
+    the lock here. Until a row uses it, a blob may be removed by ``rater gc``: the using
+    transaction then stores it again (its :func:`keep_bytes` sends the bytes under the lock).
+    Returns the blobs this call added (for the caller to remove, if unused, when it fails);
+    nothing on SQLite, or when the connection is already in a transaction.
+    """
+    if not is_postgres(conn) or conn.in_transaction:
+        return []
+    from .catalog import insert_blob
+
+    added = []
+    conn.execute("BEGIN")
+    try:
+        for sha256, kind, mime, ext, size, path in rows:
+            if conn.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha256,)).fetchone() is None:
+                insert_blob(conn, sha256, kind, mime, ext, size)
+                added.append(sha256)
+            keep_bytes(conn, sha256, path)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return added
 
 
 def all_blobs(conn: sqlite3.Connection) -> dict[str, str]:

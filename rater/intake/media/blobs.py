@@ -8,7 +8,8 @@ Files are copied in chunks (memory does not grow with their size) and before the
 write transaction opens, so a vote never waits for a large upload's copying:
 :func:`write_with_blobs` copies, then runs the caller's row inserts in one short transaction.
 A crash between the two leaves unreferenced files (``rater gc`` removes them), never a row
-without its file.
+without its file. On PostgreSQL the bytes are also sent to the database (``blob_data``) before
+that transaction, without its lock (:func:`rater.store.blobs.keep_ahead`).
 """
 
 from __future__ import annotations
@@ -108,19 +109,21 @@ def remove_created(paths: Sequence[Path]) -> None:
                 path.unlink()
 
 
-def _discard(store: Store, created: list[Path]) -> None:
-    """Remove what a failed upload created, except files a committed row now uses.
+def _discard(store: Store, created: list[Path], rows: Sequence[str] = ()) -> None:
+    """Remove what a failed upload created (files, and on PostgreSQL the blob ``rows`` it
+    stored ahead), except what a committed row now uses.
 
     Another upload of the same bytes may have found our copy and committed rows using it;
     checking inside a write transaction orders this against that upload's own check (in
-    :func:`write_with_blobs`). If the database cannot be written, the files stay for
+    :func:`write_with_blobs`). If the database cannot be written, the leftovers stay for
     ``rater gc``.
     """
-    if not created:
+    if not created and not rows:
         return
     with contextlib.suppress(LeaderboardError, sqlite3.Error):
         with store.write() as conn:
             used = blobs.used_blobs(conn)
+            blobs.delete_blobs(conn, [sha for sha in rows if sha not in used])
             remove_created([p for p in created if p.name.partition(".")[0] not in used])
 
 
@@ -134,15 +137,19 @@ def write_with_blobs(store: Store, files: Sequence[MediaFile]) -> Iterator[tuple
     no row is written and the files this call created are removed.
     """
     created: list[Path] = []
+    ahead: list[str] = []
     try:
         for media in files:
             created.extend(store_blob(store.media_dir, media))
         new_files = sum(p.is_file() and ".preview-" not in p.name for p in created)
+        with contextlib.suppress(sqlite3.Error):  # the bytes ahead of the write lock; else under it
+            ahead = blobs.keep_ahead(store.conn, [(m.sha256, m.kind, m.mime, m.ext, m.size,
+                                                   blob_file(store.media_dir, m.sha256, m.ext)) for m in files])
         with store.write() as conn:
             yield conn, new_files
             for media in files:
                 created.extend(store_blob(store.media_dir, media))
                 blobs.keep_bytes(conn, media.sha256, blob_file(store.media_dir, media.sha256, media.ext))
     except BaseException:
-        _discard(store, created)
+        _discard(store, created, ahead)
         raise

@@ -1,13 +1,12 @@
 """Hostile and broken input: every case is a clear error naming the problem, and nothing changes.
 
-"Nothing changes" is checked three ways, because WAL mode makes a plain byte compare of the
-database file meaningless (committed data may sit in ``-wal`` for a while):
-
-1. a logical dump (``iterdump``) of the whole database is identical;
-2. after ``PRAGMA wal_checkpoint(TRUNCATE)`` before *and* after the call, the main database file
-   is byte-for-byte identical and the ``-wal`` is empty (a rolled-back write leaves no committed
-   frame for the checkpoint to copy, so the file is untouched);
-3. the media store's file list and each file's sha256 are identical.
+"Nothing changes" is checked on both backends by a dump of every table and the schema
+(``tests/db_dump.py``) and by the media folder's file list with each file's sha256 (on
+PostgreSQL: this host's media cache; the media bytes themselves are a table). On SQLite, where WAL
+mode makes a plain byte compare of the database file meaningless (committed data may sit in
+``-wal`` for a while), also: after ``PRAGMA wal_checkpoint(TRUNCATE)`` before *and* after the
+call, the main database file is byte-for-byte identical and the ``-wal`` is empty (a rolled-back
+write leaves no committed frame for the checkpoint to copy, so the file is untouched).
 
 Database files that are not (or no longer) ours are in ``test_hostile_database.py``.
 
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import make_png
+from db_dump import snapshot
 
 from rater import (
     Client,
@@ -41,6 +41,9 @@ from rater import (
     VoteError,
 )
 from rater.cli import cli
+
+#: Every case runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 PROMPTS = ["A red sun over blue mountains", "A sailboat on calm water"]
 HOSTILE = [
@@ -58,21 +61,15 @@ def _sha(data: bytes) -> str:
 
 def state(client: Client) -> dict[str, Any]:
     """Everything a failed call must leave as it was (see the module docstring)."""
+    found = snapshot(client.store)
+    if client.store.path is None:  # a server database: nothing more to compare
+        return found
     conn = client.store.conn
     busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     assert busy == 0, "checkpoint blocked: a transaction was left open"
     path = client.store.path
     wal = Path(f"{path}-wal")
-    media = client.store.media_dir
-    return {
-        "dump": _sha("\n".join(conn.iterdump()).encode("utf-8")),
-        "db": _sha(path.read_bytes()),
-        "wal": wal.stat().st_size if wal.exists() else 0,
-        "media": {
-            p.relative_to(media).as_posix(): _sha(p.read_bytes())
-            for p in sorted(media.rglob("*")) if p.is_file()
-        } if media.exists() else {},
-    }
+    return {**found, "db": _sha(path.read_bytes()), "wal": wal.stat().st_size if wal.exists() else 0}
 
 
 @dataclass
@@ -116,8 +113,8 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> World:
-    client = Client(tmp_path / "db" / "lb.db", max_media_bytes=4096)
+def world(db_location: str, tmp_path: Path) -> World:
+    client = Client(db_location, create=True, max_media_bytes=4096)
     lb = client.mri.create_new_leaderboard("Hostile", "Which is better?", PROMPTS, True)
     w = World(client, tmp_path)
     w.board_id = lb.id  # type: ignore[attr-defined]
@@ -316,23 +313,23 @@ def test_dotdot_in_python_api_paths_is_accepted(world: World) -> None:
     assert world.add([climbing], [PROMPTS[0]]).media_added == 1
 
 
-def test_jsonl_manifest_with_unicode_line_separators(tmp_path: Path) -> None:
+def test_jsonl_manifest_with_unicode_line_separators(db_location: str, tmp_path: Path) -> None:
     """U+2028 / U+2029 are legal unescaped in JSON: they must not split a JSONL line."""
     prompt = "first line\u2028second\u2029third"
-    with Client(tmp_path / "lb.db") as client:
+    with Client(db_location, create=True) as client:
         lb = client.mri.create_new_leaderboard("B", "Which?", [prompt], False)
         make_png(tmp_path / "m" / "a.png", 1)
         line = json.dumps({"media": "a.png", "prompt": prompt}, ensure_ascii=False)
         (tmp_path / "m" / "list.jsonl").write_text(line + "\n", encoding="utf-8")
-        result = CliRunner().invoke(cli, ["--db", str(tmp_path / "lb.db"), "add-model", lb.id,
+        result = CliRunner().invoke(cli, ["--db", db_location, "add-model", lb.id,
                                           "--name", "m", "--manifest", str(tmp_path / "m" / "list.jsonl")])
         assert result.exit_code == 0, result.output
         assert list(lb.model_media("m")) == [prompt]
 
 
-def test_hostile_text_is_accepted_and_stored_exactly(tmp_path: Path) -> None:
-    db = tmp_path / "lb.db"
-    with Client(db) as client:
+def test_hostile_text_is_accepted_and_stored_exactly(db_location: str, tmp_path: Path) -> None:
+    db = db_location
+    with Client(db, create=True) as client:
         lb = client.mri.create_new_leaderboard(HOSTILE[0], HOSTILE[2] + "\n" + HOSTILE[1], HOSTILE, True,
                                                tags=[[t] for t in ("<b>", "ü", "🎨", "a&b", "x")])
         for i, name in enumerate(HOSTILE):
@@ -374,7 +371,7 @@ CLI_CASES = [
 
 @pytest.mark.parametrize("label, args, code, message", CLI_CASES, ids=[c[0] for c in CLI_CASES])
 def test_cli_errors_are_one_line(world: World, label: str, args: list[str], code: int, message: str) -> None:
-    db = world.client.store.path
+    db = world.client.db_path
     args = [a.format(board=world.board_id, tmp=world.tmp, db=db) for a in args]  # type: ignore[attr-defined]
     before = state(world.client)
     result = CliRunner().invoke(cli, ["--db", str(db), *args])

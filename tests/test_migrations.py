@@ -185,3 +185,107 @@ def test_step_10_adds_weighted_scoring_off_keeping_every_row(tmp_path: Path) -> 
         assert on.weighted_scoring and client.mri.get_leaderboard_by_id(on.id).weighted_scoring
         with pytest.raises(Exception, match="weighted_scoring must be True or False"):
             boards[0].update(weighted_scoring="yes")
+
+
+# -- PostgreSQL: the version machinery ----------------------------------------------------------
+# A PostgreSQL database is created at the current version in one step (rater/store/schema_pg.py),
+# its version in table rater_schema; there is no older PostgreSQL schema to migrate from.
+
+
+def _raw(url: str):  # type: ignore[no-untyped-def]
+    """A plain server connection (not the store's), speaking the store's ``?`` SQL."""
+    import psycopg
+
+    from rater.store.postgres import PgConnection
+
+    return PgConnection(psycopg.connect(url, autocommit=True), url)
+
+
+def _pg_dump(url: str) -> dict[str, Any]:
+    from db_dump import dump_database
+
+    conn = _raw(url)
+    try:
+        return dump_database(conn)
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("version, error, message", [
+    (SCHEMA_VERSION + 1, "SchemaTooNewError", f"schema version {SCHEMA_VERSION + 1}, newer than this tool's"),
+    (SCHEMA_VERSION - 1, "DatabaseError", f"schema version {SCHEMA_VERSION - 1}, which no release of rater wrote"),
+])
+def test_postgresql_refuses_another_schema_version_untouched(pg_location: str, version: int, error: str,
+                                                             message: str) -> None:
+    from rater import errors
+
+    with Client(pg_location, create=True) as client:
+        client.mri.create_new_leaderboard("B", "Which?", ["p"])
+    conn = _raw(pg_location)
+    conn.execute("UPDATE rater_schema SET version = ?", (version,))
+    conn.close()
+    before = _pg_dump(pg_location)
+    for create in (False, True):
+        with pytest.raises(getattr(errors, error), match=message) as caught:
+            Client(pg_location, create=create).mri.list_leaderboards()
+        assert "\n" not in str(caught.value)
+    assert _pg_dump(pg_location) == before
+
+
+def test_postgresql_refuses_a_database_of_something_else_untouched(pg_location: str) -> None:
+    from rater import DatabaseError
+
+    conn = _raw(pg_location)
+    conn.execute("CREATE TABLE people (name TEXT PRIMARY KEY)")
+    conn.execute("INSERT INTO people VALUES (?)", ("ann",))
+    conn.close()
+    before = _pg_dump(pg_location)
+    for create in (False, True):
+        with pytest.raises(DatabaseError, match=r"holds something else \(1 tables, no rater schema\): refusing"):
+            Client(pg_location, create=create).mri.list_leaderboards()
+    assert _pg_dump(pg_location) == before
+
+
+def test_postgresql_empty_database_gets_the_current_schema_only_with_create(pg_location: str) -> None:
+    from rater import DatabaseNotFound
+
+    with pytest.raises(DatabaseNotFound, match="the server database is empty"):
+        Client(pg_location).mri.list_leaderboards()
+    assert _pg_dump(pg_location)["tables"] == {}
+    with Client(pg_location, create=True) as client:
+        conn = client.store.conn
+        assert conn.execute("SELECT singleton, version FROM rater_schema").fetchall() == [(1, SCHEMA_VERSION)]
+        assert len(exchange_sql.host_id(conn)) == 32
+        assert exchange_sql.check_integrity(conn) == []
+    tables = set(_pg_dump(pg_location)["tables"])
+    assert {"rater_schema", "blob_data", "host", *V1_TABLES} <= tables
+
+
+def _create_at_once(url: str, start, out) -> None:  # type: ignore[no-untyped-def]
+    try:
+        start.wait(30)
+        with Client(url, create=True) as client:
+            out.put(exchange_sql.host_id(client.store.conn))
+    except BaseException as exc:  # noqa: BLE001  (reported to the test)
+        out.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_postgresql_processes_creating_the_schema_at_once_make_it_once(pg_location: str) -> None:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")  # fresh interpreters, as separate hosts would be
+    start, out = ctx.Event(), ctx.Queue()
+    workers = [ctx.Process(target=_create_at_once, args=(pg_location, start, out)) for _ in range(4)]
+    for w in workers:
+        w.start()
+    start.set()
+    hosts = [out.get(timeout=120) for _ in workers]
+    for w in workers:
+        w.join(30)
+    assert len(set(hosts)) == 1 and len(hosts[0]) == 32, hosts  # every one saw the same, one schema
+    conn = _raw(pg_location)
+    try:
+        assert conn.execute("SELECT count(*) FROM rater_schema").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM host").fetchone()[0] == 1
+    finally:
+        conn.close()

@@ -4,6 +4,11 @@ Only the calls and commands meant to create a database make one (``Client(create
 ``create_new_leaderboard``, ``rater init``, ``rater create``, ``rater demo``); everything else,
 the CLI, the Python API and the rating app, refuses a missing file and creates nothing, not even
 its folder. A store whose file is deleted or replaced while it is open refuses to go on.
+
+On PostgreSQL the same holds for a server database: a missing one (the server has no such
+database) is a one-line :class:`DatabaseNotFound` and nothing is created on the server; an empty
+one is given the rater schema only by a creating call. A file deleted or replaced has no server
+counterpart.
 """
 
 from __future__ import annotations
@@ -215,3 +220,70 @@ def test_app_on_a_missing_database_says_so_and_creates_nothing(tmp_path: Path, m
         f"no database at {path}: check the path (--db, $RATER_DB) or create one with `rater init` "
         "(`rater create` and `rater demo` create one too)"]
     assert not (tmp_path / "typo").exists()
+
+
+# -- a PostgreSQL server database ----------------------------------------------------------------
+
+
+def _server_state(pg_server, url: str) -> tuple[list[str], int | None]:
+    """The server's databases, and how many tables the one at ``url`` has (None: no such database)."""
+    import psycopg
+
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as admin:
+        names = [r[0] for r in admin.execute("SELECT datname FROM pg_database ORDER BY datname")]
+    name = url.rsplit("/", 1)[1]
+    if name not in names:
+        return names, None
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0]
+    return names, tables
+
+
+def test_a_missing_server_database_is_one_line_and_nothing_is_created(pg_server) -> None:
+    url = pg_server.url("typo_db")
+    before = _server_state(pg_server, url)
+    assert before[1] is None
+    message = f"no database at {url}: the server has no such database; create it first"
+    client = Client(url)
+    for call in (lambda: client.mri.list_leaderboards(), lambda: client.mri.get_leaderboard_by_id("k7gq2mxa"),
+                 lambda: client.mri.create_new_leaderboard("B", "Which?", PROMPTS)):  # not even a creating call
+        with pytest.raises(DatabaseNotFound, match=message) as caught:
+            call()
+        assert "\n" not in str(caught.value)
+    with pytest.raises(DatabaseNotFound, match=message):
+        Client(url, create=True)
+    client.close()
+    assert _server_state(pg_server, url) == before
+
+
+def test_an_empty_server_database_gets_the_schema_only_from_a_creating_call(pg_location, pg_server) -> None:
+    before = _server_state(pg_server, pg_location)
+    assert before[1] == 0
+    client = Client(pg_location)
+    for call in (lambda: client.mri.list_leaderboards(), lambda: client.mri.find_leaderboards("x"),
+                 lambda: client.mri.get_leaderboard_by_id("k7gq2mxa")):
+        with pytest.raises(DatabaseNotFound, match=f"no rater database at {pg_location} yet"):
+            call()
+    with pytest.raises(Exception, match="prompts is empty"):
+        client.mri.create_new_leaderboard("B", "Which?", [])  # an invalid creating call
+    assert _server_state(pg_server, pg_location) == before  # still empty
+    lb = client.mri.create_new_leaderboard("B", "Which?", PROMPTS)  # the creating call
+    assert [b.id for b in client.mri.list_leaderboards()] == [lb.id]
+    assert _server_state(pg_server, pg_location)[1] > 0
+    client.close()
+
+
+PG_NON_CREATING = [a for a in NON_CREATING if a[0] not in ("serve", "backup")]
+
+
+@pytest.mark.parametrize("args", PG_NON_CREATING, ids=[" ".join(a) for a in PG_NON_CREATING])
+def test_commands_refuse_a_missing_server_database_and_create_nothing(pg_server, tmp_path: Path,
+                                                                      args: list[str]) -> None:
+    url = pg_server.url("typo_db")
+    before = _server_state(pg_server, url)
+    result = CliRunner().invoke(cli, ["--db", url, *args])
+    assert result.exit_code == 1, result.output
+    assert f"no database at {url}: the server has no such database" in result.output
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+    assert _server_state(pg_server, url) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no file either

@@ -4,6 +4,7 @@ PostgreSQL; the settings of each have a test of their own."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import uuid
@@ -259,3 +260,23 @@ def test_change_marker_moves_on_every_change_a_cached_page_depends_on(client: Cl
     seen.append(standings_key(lb))
     assert len(set(seen)) == len(seen), seen
     assert standings_key(lb) == seen[-1]  # and stays put while nothing changes
+
+
+def test_postgresql_integrity_check_finds_a_dangling_reference(pg_location: str, png) -> None:
+    """PostgreSQL enforces foreign keys, but a load with triggers off (``session_replication_role
+    = replica``) does not: the integrity check must still see a vote whose matchup is gone."""
+    from rater.store import exchange
+
+    with Client(pg_location, create=True) as client:
+        lb = client.mri.create_new_leaderboard("B", "Which?", ["p1"], False)
+        lb.evaluate_model("m1", [png(1)], ["p1"])
+        lb.evaluate_model("m2", [png(2)], ["p1"])
+        m = lb.next_matchup("r")
+        lb.record_vote(m.id, "left", "r")
+        conn = client.store.conn
+        assert exchange.check_integrity(conn) == []
+        conn.execute("SET session_replication_role = replica")
+        conn.execute("DELETE FROM matchups WHERE id = ?", (m.id,))
+        conn.execute("SET session_replication_role = origin")
+        [problem] = exchange.check_integrity(conn)
+        assert re.fullmatch(r"dangling reference in votes row \S+ to matchups", problem), problem

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..errors import MediaError
+from ..errors import DatabaseNotFound, MediaError
 from .files import blob_file
 from .db import transaction
 from .postgres import connect_postgres, display_url
@@ -47,7 +47,8 @@ class PostgresStore(Store):
     """A PostgreSQL database (``postgresql://user@host:port/db``) behind the :class:`Store` interface.
 
     :param url: the server database. It must exist on the server; with ``create`` an empty one
-        is given the rater schema.
+        is given the rater schema (without, a creating call gives it; any other use raises
+        :class:`DatabaseNotFound`, as on a missing SQLite file).
     :param media_cache: this host's folder of media files (default: :func:`default_media_cache`).
     """
 
@@ -59,7 +60,13 @@ class PostgresStore(Store):
         self.media_dir = media_cache or default_media_cache(url)
         self._identity = None
         self._init_connections()
-        self._open(create)  # a server or schema problem fails at construction
+        try:
+            self._open(create)  # a server or schema problem fails at construction ...
+        except DatabaseNotFound:
+            if create:
+                raise
+            # ... but, as a missing SQLite file, a missing database or schema only on use:
+            # a creating call (``require(create=True)``) then gives an empty database the schema.
 
     @property
     def location(self) -> str:

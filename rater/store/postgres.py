@@ -374,7 +374,6 @@ def _create_schema(conn: PgConnection, shown: str) -> None:
         raise
 
 
-
 def install_schema(conn: PgConnection) -> None:
     """Create the rater schema and its version row, in the caller's write transaction (the
     ``host`` row is left to the caller)."""
@@ -383,3 +382,4 @@ def install_schema(conn: PgConnection) -> None:
 
     conn.execute(SCHEMA_PG)
     conn.execute("INSERT INTO rater_schema (singleton, version) VALUES (1, ?)", (SCHEMA_VERSION,))
+

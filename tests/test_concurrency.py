@@ -4,7 +4,8 @@ The load test is the issue's: 8 processes each record 2,000 votes through ``reco
 same time on one file (pairs served beforehand in bulk, see ``benchmarks/vote_load.py``, which
 also prints the throughput and latency figures; they are not asserted here because a shared CI
 machine makes them noise). Smaller tests check the full serve-then-vote loop and a writer that
-holds the lock for a while.
+holds the lock for a while. Every test runs on SQLite and on PostgreSQL (real server, real
+processes): every acknowledged vote is stored once and no rater was served the same pair twice.
 """
 
 from __future__ import annotations
@@ -32,22 +33,41 @@ def _load_benchmark():
 
 
 vote_load = _load_benchmark()
-pytestmark = pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs fork")
+pytestmark = [pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs fork"),
+              pytest.mark.both_backends]
 
 
-def _check(db: Path, expected: list[str]) -> None:
+def _board(db: str, tmp_path: Path, models: int, prompts: int) -> str:
+    Client(db, create=True).close()
+    return vote_load.prepare_board(db, models=models, prompts=prompts, work=tmp_path / "load-media")
+
+
+def _check(db: str, expected: list[str]) -> None:
+    """Every acknowledged vote is stored, each matchup has at most one vote, the database is sound."""
     with Client(db) as client:
         conn = client.store.conn
         assert exchange.check_integrity(conn) == []
         stored = exchange.voted_matchup_ids(conn)
+        votes, matchups_voted = conn.execute("SELECT count(*), count(DISTINCT matchup_id) FROM votes").fetchone()
     missing = set(expected) - stored
     assert not missing, f"{len(missing)} acknowledged votes are not stored"
+    assert votes == matchups_voted, "a matchup has two votes"
+
+
+def _pairs_served_twice(db: str) -> int:
+    """How many media pairs the matchmaker served twice to one rater (either way round)."""
+    with Client(db) as client:
+        return client.store.conn.execute(
+            "SELECT count(*) FROM (SELECT rater, leaderboard_id, "
+            "CASE WHEN left_media < right_media THEN left_media ELSE right_media END AS lo, "
+            "CASE WHEN left_media < right_media THEN right_media ELSE left_media END AS hi "
+            "FROM matchups GROUP BY rater, leaderboard_id, lo, hi HAVING count(*) > 1) AS t").fetchone()[0]
 
 
 @pytest.mark.slow
-def test_8_processes_record_2000_votes_each(tmp_path: Path) -> None:
-    db = tmp_path / "load.db"
-    board = vote_load.prepare_board(db, models=16, prompts=12)
+def test_8_processes_record_2000_votes_each(db_location: str, tmp_path: Path) -> None:
+    db = db_location
+    board = _board(db, tmp_path, models=16, prompts=12)
     result = vote_load.run_load(db, board, processes=8, votes=2000)
     assert result.errors == []
     assert result.votes == 16_000 and len(set(result.acknowledged)) == 16_000
@@ -57,16 +77,17 @@ def test_8_processes_record_2000_votes_each(tmp_path: Path) -> None:
           f"{result.percentile_ms(0.99):.1f} ms, {result.seconds:.1f} s", file=sys.stderr)
 
 
-def test_serving_and_voting_concurrently_through_the_api(tmp_path: Path) -> None:
-    db = tmp_path / "serve.db"
-    board = vote_load.prepare_board(db, models=6, prompts=4)  # 60 pairs per rater
+def test_serving_and_voting_concurrently_through_the_api(db_location: str, tmp_path: Path) -> None:
+    db = db_location
+    board = _board(db, tmp_path, models=6, prompts=4)  # 60 pairs per rater
     result = vote_load.run_load(db, board, processes=4, votes=40, serve="api")
     assert result.errors == [] and result.exhausted == 0
     assert result.votes == 160
     _check(db, result.acknowledged)
+    assert _pairs_served_twice(db) == 0
 
 
-def _hold_the_write_lock(db: Path, seconds: float, holding) -> None:
+def _hold_the_write_lock(db: str, seconds: float, holding) -> None:
     client = Client(db)
     with client.store.write():
         holding.set()
@@ -74,9 +95,9 @@ def _hold_the_write_lock(db: Path, seconds: float, holding) -> None:
     client.close()
 
 
-def test_a_long_write_makes_others_wait_not_fail(tmp_path: Path) -> None:
-    db = tmp_path / "wait.db"
-    board = vote_load.prepare_board(db, models=3, prompts=2)
+def test_a_long_write_makes_others_wait_not_fail(db_location: str, tmp_path: Path) -> None:
+    db = db_location
+    board = _board(db, tmp_path, models=3, prompts=2)
     served = vote_load.serve_in_bulk(db, board, ["ann"], 5)["ann"]
     ctx = mp.get_context("fork")
     holding = ctx.Event()
@@ -94,19 +115,22 @@ def test_a_long_write_makes_others_wait_not_fail(tmp_path: Path) -> None:
     _check(db, served)
 
 
-def test_giving_up_the_queue_after_the_timeout_leaves_it_working(tmp_path: Path, monkeypatch) -> None:
+def test_giving_up_the_queue_after_the_timeout_leaves_it_working(db_location: str, tmp_path: Path,
+                                                                   monkeypatch) -> None:
     from rater import DatabaseError
     from rater.store import db as store_db
+    from rater.store import postgres
 
-    db = tmp_path / "queue.db"
-    board = vote_load.prepare_board(db, models=3, prompts=2)
+    db = db_location
+    board = _board(db, tmp_path, models=3, prompts=2)
     served = vote_load.serve_in_bulk(db, board, ["ann"], 3)["ann"]
     ctx = mp.get_context("fork")
     holding = ctx.Event()
     holder = ctx.Process(target=_hold_the_write_lock, args=(db, 1.5, holding))
     holder.start()
     assert holding.wait(30)
-    monkeypatch.setattr(store_db, "BUSY_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(store_db, "BUSY_TIMEOUT_SECONDS", 0.3)  # SQLite's write queue
+    monkeypatch.setattr(postgres, "LOCK_TIMEOUT_SECONDS", 0.3)  # PostgreSQL's lock_timeout
     with Client(db) as client:
         lb = client.mri.get_leaderboard_by_id(board)
         with pytest.raises(DatabaseError, match="other writers kept the database busy for 0.3 s"):

@@ -16,16 +16,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sqlite3
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import DatabaseNotFound, MediaError
 from .files import blob_file
 from .db import transaction
+from . import postgres as _pg  # LOCK_TIMEOUT_SECONDS read at use
 from .postgres import connect_postgres, display_url
-from .store import Store, _guarded
+from .store import Store, _busy, _guarded
 
 __all__ = ["MEDIA_CACHE_ENV", "PostgresStore", "default_media_cache"]
 
@@ -91,8 +93,9 @@ class PostgresStore(Store):
 
     def write(self, *, durable: bool = True, single_statement: bool = False) -> contextlib.AbstractContextManager[Any]:
         """A write transaction holding the database's write lock (see :meth:`Store.write`)."""
-        return _guarded(self.location, transaction(self.conn, durable=durable and self._synchronous == "FULL",
-                                                   single_statement=single_statement))
+        inner = transaction(self.conn, durable=durable and self._synchronous == "FULL",
+                            single_statement=single_statement)
+        return _guarded(self.location, _waited(self.location, inner))
 
     def set_synchronous(self, level: str) -> None:
         """``"FULL"``: each commit waits for the server's WAL flush; ``"NORMAL"`` or ``"OFF"``:
@@ -137,3 +140,16 @@ class PostgresStore(Store):
             raise
         return path
 
+
+
+@contextlib.contextmanager
+def _waited(location: str, inner: contextlib.AbstractContextManager[Any]) -> Iterator[Any]:
+    """A writer that waited out the lock timeout for the write lock (or a row) gets the one-line
+    error a writer of an SQLite file gets; the transaction was rolled back."""
+    try:
+        with inner as conn:
+            yield conn
+    except sqlite3.OperationalError as exc:
+        if not str(exc).startswith("database is locked"):
+            raise
+        raise _busy(location, _pg.LOCK_TIMEOUT_SECONDS) from exc

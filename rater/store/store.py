@@ -284,9 +284,10 @@ class Store:
         self._local = threading.local()
 
 
-def _busy(path: Path) -> DatabaseError:
+def _busy(path: Path | str, seconds: float | None = None) -> DatabaseError:
     return DatabaseError(f"{path}: other writers kept the database busy for "
-                         f"{_db.BUSY_TIMEOUT_SECONDS:g} s; nothing was written, try again")
+                         f"{_db.BUSY_TIMEOUT_SECONDS if seconds is None else seconds:g} s; "
+                         "nothing was written, try again")
 
 
 @contextlib.contextmanager

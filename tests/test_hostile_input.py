@@ -366,6 +366,8 @@ CLI_CASES = [
     ("import an endless device", ["import-votes", "/dev/zero"], 1, "/dev/zero is not a regular file"),
     ("backup onto the live database", ["backup", "{db}"], 1, "is the database being backed up"),
     ("backup onto an existing file", ["backup", "{tmp}/good/1.png"], 1, "already exists"),
+    ("backup onto a server database", ["backup", "postgresql://nobody@127.0.0.1:1/elsewhere"], 1,
+     "postgresql://nobody@127.0.0.1:1/elsewhere is a server database: a backup is an SQLite file"),
 ]
 
 
@@ -383,3 +385,4 @@ def test_cli_errors_are_one_line(world: World, label: str, args: list[str], code
     if code == 1:
         assert result.output.count("\n") == 1, "exit-1 errors are a single line"
     assert state(world.client) == before
+    assert not Path("postgresql:").exists()  # a URL taken as a file path would make this folder

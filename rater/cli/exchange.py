@@ -12,11 +12,11 @@ __all__ = ["COMMANDS", "backup", "copy_db", "export_votes", "import_votes"]
 
 
 @click.command()
-@click.argument("dest", type=click.Path(path_type=Path))
+@click.argument("dest")  # text: a Path would turn a postgresql:// URL into a folder "postgresql:"
 @click.option("--no-media", is_flag=True, help="Copy the database only, not the media files.")
 @click.option("--force", is_flag=True, help="Replace DEST if it exists.")
 @friendly_errors
-def backup(dest: Path, no_media: bool, force: bool) -> None:
+def backup(dest: str, no_media: bool, force: bool) -> None:
     """Copy the database to DEST while raters keep voting (SQLite's online backup).
 
     The copy is one consistent moment of the database, checked before it gets its name; the

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 from rater.errors import DatabaseError
 from rater.intake.media import blob_path
 from rater.store import exchange
+from rater.store.dialect import is_database_url
+from rater.store.postgres import display_url
 
 from .copy_db import copy_to_file
 
@@ -90,6 +92,12 @@ def backup(
     """
     started = time.perf_counter()
     store.require()  # a missing source is refused before anything is made at dest
+    if is_database_url(dest):  # never a file under a folder named "postgresql:"
+        shown = display_url(str(dest))
+        if shown == store.location:
+            raise DatabaseError(f"backup destination {shown} is the database being backed up")
+        raise DatabaseError(f"backup destination {shown} is a server database: a backup is an SQLite "
+                            "file (with its media folder); to copy into a server database use `rater copy-db`")
     source = store.path
     target = Path(dest)
     if source is not None and _same_file(source, target):

@@ -19,6 +19,9 @@ from rater import (
     Benchmark, BenchmarkNotFound, Client, Job, NotFoundError, Participant, Tag, ValidationError, VoteAggregation,
 )
 
+#: Every test runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 IDS = ["scene_1", "scene_2", "scene_3", "scene_4"]
 PROMPTS = ["A sunny beach", "A mountain landscape", "A city skyline", "A sunny beach"]  # text repeats: ids differ
 TAGS = [[Tag("beach", category="scene"), "outdoor"], ["mountain", "outdoor"], ["city"], ["beach", "nsfw"]]

@@ -27,7 +27,7 @@ Below the API, functions take what they need (a Store, ids, plain values or a sm
 ``Protocol`` of board settings), never the facade objects, so no room imports a room above it.
 """
 
-from rater.api.client import DEFAULT_DB_PATH, Client, LeaderboardManager
+from rater.api.client import DEFAULT_DB_PATH, Client, LeaderboardManager, is_database_url
 from .errors import (
     AudienceNotFound,
     LinkRefused,
@@ -88,4 +88,5 @@ __all__ = [
     "VoteAggregation",
     "VoteError",
     "__version__",
+    "is_database_url",
 ]

@@ -9,7 +9,7 @@ host or straight from disk, with no request leaving the site folder.
 
 from .build import BuildResult, build_site, default_db_path
 from .data import Settings
-from .downloads import Pseudonyms, pseudonym_key
+from .downloads import Pseudonyms, pseudonym_key, pseudonym_key_path
 from .publish import SiteError
 from .stats import vote_log_hash
 from .watch import watch
@@ -22,6 +22,7 @@ __all__ = [
     "build_site",
     "default_db_path",
     "pseudonym_key",
+    "pseudonym_key_path",
     "vote_log_hash",
     "watch",
 ]

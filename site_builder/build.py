@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import rater
 from rater import Client
@@ -44,9 +45,14 @@ __all__ = ["BuildResult", "build_site", "default_db_path"]
 STATIC = Path(__file__).parent / "static"
 
 
-def default_db_path() -> Path:
-    """``$RATER_DB``, or ``data/leaderboards.db``."""
-    return Path(os.environ.get("RATER_DB") or rater.DEFAULT_DB_PATH)
+def default_db_path() -> Path | str:
+    """``$RATER_DB``, or ``data/leaderboards.db`` (a ``postgresql://`` URL stays a string)."""
+    return _location(os.environ.get("RATER_DB") or rater.DEFAULT_DB_PATH)
+
+
+def _location(db: str | os.PathLike[str]) -> Path | str:
+    """A server database's URL as given, anything else the path of an SQLite file."""
+    return str(db) if rater.is_database_url(str(db)) else Path(db)
 
 
 @dataclass
@@ -67,6 +73,8 @@ class BuildResult:
     failed: dict[str, str] = field(default_factory=dict)
     #: Boards already published and not asked for, carried over as they were.
     kept: list[str] = field(default_factory=list)
+    #: The database built from, as messages show it (a server's URL without its password).
+    database: str = ""
 
 
 def _stderr(message: str) -> None:
@@ -91,7 +99,8 @@ def build_site(
     that fails to build gets a page saying why and is listed in ``BuildResult.failed``; the
     other boards build as usual.
 
-    :param db_path: the database; ``$RATER_DB`` or ``data/leaderboards.db`` when None.
+    :param db_path: the database (an SQLite file or a ``postgresql://`` URL); ``$RATER_DB`` or
+        ``data/leaderboards.db`` when None.
     :param out: the site folder; replaced atomically at the end of a successful build (when it
         is a symlink, the folder it points to is replaced and the link kept).
     :param leaderboard_ids: build only these boards (default: all); other boards already
@@ -112,19 +121,20 @@ def build_site(
     out_path = Path(out)
     template_dir = Path(templates) if templates is not None else None
     env = make_environment(template_dir)
-    db = Path(db_path) if db_path is not None else default_db_path()
-    if not db.is_file():
+    db = _location(db_path) if db_path is not None else default_db_path()
+    if isinstance(db, Path) and not db.is_file():
         raise rater.DatabaseError(f"no database at {db} (create one with `rater create` or "
                                   "`rater demo`, or pass --db)")
-    client = Client(db)
+    client = Client(db)  # a server database that is missing or empty: DatabaseNotFound
+    shown = client.db_path  # a server's URL without its password
     try:
         target = resolve_out(out_path)
         published = check_target(target)
         previous = read_build(target) if published else {}
-        plan = choose_boards(client, leaderboard_ids, only, out_path, previous, db)
+        plan = choose_boards(client, leaderboard_ids, only, out_path, previous, shown)
         for stale in remove_stale(target):
             say(f"removed {stale.name}, left behind by an interrupted build")
-        key = pseudonym_key(db)
+        key = pseudonym_key(shown)
         static_fp = digest([rater.__version__, settings.as_dict(), templates_digest(template_dir),
                              hmac.new(key, b"site fingerprint", "sha256").hexdigest()])
         defs = {b.id: digest([static_fp, board_definition(b)]) for b in plan.boards}
@@ -133,14 +143,14 @@ def build_site(
             return BuildResult(out_path, True, time.perf_counter() - start,
                                boards=[b.id for b in plan.boards], fingerprint=fingerprint,
                                failed=failures(previous.get("leaderboards", {}), defs),
-                               kept=list(plan.kept))
+                               kept=list(plan.kept), database=str(shown))
         tmp = temp_folder(target)
         try:
             result, records, benches = _build_into(
                 tmp, client, plan, defs, {} if force else previous,
                 target if published else None, env, settings, say, Pseudonyms(key))
             result.fingerprint = fingerprint
-            _write_build_json(tmp, records, benches, settings, fingerprint, template_dir, db)
+            _write_build_json(tmp, records, benches, settings, fingerprint, template_dir, shown)
             swap_in(tmp, target)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -152,7 +162,7 @@ def build_site(
             raise
     finally:
         client.close()
-    result.out = out_path
+    result.out, result.database = out_path, str(shown)
     result.seconds = time.perf_counter() - start
     say(f"{out_path}: built {len(result.rebuilt)} of {len(plan.boards)} boards"
         + (f" (kept {len(plan.kept)} other published board(s))" if plan.kept else "")
@@ -203,14 +213,14 @@ def _build_into(tmp: Path, client: Client, plan: Plan, defs: dict[str, str],
 
 def _write_build_json(tmp: Path, boards: dict[str, Any], benches: dict[str, Any],
                       settings: Settings, fingerprint: str, templates: Path | None,
-                      db: Path) -> None:
+                      db: Path | str) -> None:
     """The build's provenance: when, which version, which settings, which votes."""
     document = {
         "generator": MARKER_GENERATOR,
         "version": rater.__version__,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "built_at_unix": round(time.time(), 3),
-        "database": db.name,
+        "database": Path(urlsplit(db).path if isinstance(db, str) else db).name,  # no host, no folder
         # Whether user templates were used, and which: a digest, never a local path.
         "settings": {**settings.as_dict(),
                      "templates": templates_digest(templates) if templates else None},

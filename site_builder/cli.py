@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
+from rater import is_database_url
 from rater.errors import LeaderboardError
 
 from .build import build_site as _build
@@ -19,8 +21,9 @@ __all__ = ["build_site"]
 
 
 @click.command(name="build-site")
-@click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The database.  [default: $RATER_DB or data/leaderboards.db]")
+@click.option("--db", "db", type=click.Path(dir_okay=False), default=None, metavar="FILE|URL",
+              help="The database: an SQLite file, or a postgresql://user@host/db URL (a password "
+              "only in $RATER_DB, never here).  [default: $RATER_DB or data/leaderboards.db]")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("site"), show_default=True,
               help="The site folder (replaced atomically; must be new, empty or a previous site; "
@@ -43,7 +46,7 @@ __all__ = ["build_site"]
 @click.option("--method", type=click.Choice(["plackett_luce", "bradley_terry_full",
                                              "thurstone_mosteller_full"]),
               default=Settings.method, show_default=True, help="OpenSkill model to fit.")
-def build_site(db: Path | None, out: Path, leaderboards: tuple[str, ...], only: bool,
+def build_site(db: str | None, out: Path, leaderboards: tuple[str, ...], only: bool,
                templates: Path | None, every: float | None, force: bool, bootstrap: int,
                method: str) -> None:
     """Render every leaderboard (or those named) to a static website.
@@ -60,7 +63,12 @@ def build_site(db: Path | None, out: Path, leaderboards: tuple[str, ...], only: 
         build-site --db data/leaderboards.db --out site/ --watch 30
 
         build-site --out site/ --leaderboard k7gq2mxa    # rebuild one board, keep the rest
+
+        build-site --db postgresql://rater@dbhost/rater --out site/
     """
+    if db is not None and is_database_url(db) and urlsplit(db).password is not None:
+        raise click.ClickException("a password in --db is readable by every user of this machine (ps): "
+                                   "put the URL in RATER_DB, or leave the password out and use ~/.pgpass")
     settings = Settings(method=method, n_bootstrap=bootstrap)
     options = {"db_path": db if db is not None else default_db_path(), "out": out,
                "leaderboard_ids": list(leaderboards) or None, "only": only,
@@ -71,7 +79,7 @@ def build_site(db: Path | None, out: Path, leaderboards: tuple[str, ...], only: 
             click.echo(f"{out}: up to date (nothing changed since it was built)", err=True)
         report_failures(result)
         if every is not None:
-            click.echo(f"watching {options['db_path']} every {every:g} s (Ctrl-C stops)", err=True)
+            click.echo(f"watching {result.database} every {every:g} s (Ctrl-C stops)", err=True)
             watch(every, **options)
     except KeyboardInterrupt:
         click.echo("stopped", err=True)

@@ -32,16 +32,28 @@ from rater.results.csv_cells import csv_field, safe_cell
 from .data import BoardData
 from .publish import SiteError
 
-__all__ = ["STANDINGS_FIELDS", "Pseudonyms", "pseudonym_key", "write_downloads"]
+__all__ = ["STANDINGS_FIELDS", "Pseudonyms", "pseudonym_key", "pseudonym_key_path", "write_downloads"]
 
 STANDINGS_FIELDS = ["rank", "rank_low", "rank_high", "tied_group", "name", "score", "ci_low",
                     "ci_high", "mu", "sigma", "wins", "losses", "ties", "total_matches",
                     "win_rate"]
 
 
-def pseudonym_key(db_path: Path) -> bytes:
-    """The database's pseudonym key, created (0600) beside it on first use."""
-    path = Path(f"{db_path}.pseudonym-key")
+def pseudonym_key_path(db: Path | str) -> Path:
+    """Where the database's pseudonym key lives: beside an SQLite file; for a server database
+    (its URL without a password), in this host's ``$XDG_CONFIG_HOME/rater/site-keys`` (default
+    ``~/.config``), named by a hash of the URL: the server holds no file of ours. A site built
+    on another host keeps the same pseudonyms once that file is copied there."""
+    if isinstance(db, Path):
+        return Path(f"{db}.pseudonym-key")
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return config / "rater" / "site-keys" / f"{hashlib.sha256(db.encode()).hexdigest()[:16]}.pseudonym-key"
+
+
+def pseudonym_key(db: Path | str) -> bytes:
+    """The database's pseudonym key (see :func:`pseudonym_key_path`), created (0600) on first use."""
+    path = pseudonym_key_path(db)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():  # written whole beside it, then linked in: never a partial key
         tmp = Path(f"{path}.tmp-{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

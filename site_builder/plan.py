@@ -45,7 +45,7 @@ class Plan:
 
 
 def choose_boards(client: Client, ids: Sequence[str] | None, only: bool, out: Path,
-                  previous: dict[str, Any], db: Path) -> Plan:
+                  previous: dict[str, Any], db: Path | str) -> Plan:
     """Choose the boards; refuse to drop published boards unless ``only``.
 
     :raises SiteError: the site publishes boards the database does not have.

@@ -36,6 +36,7 @@ from rater.intake.media import (
     write_with_blobs,
 )
 from rater.store import Store, catalog, open_store
+from rater.store.dialect import is_database_url
 from rater.store.schema import DEFAULT_MIN_VOTES
 from rater.intake.validation import check_count, check_flag, check_name, check_text
 
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from rater.exchange.backup import BackupResult
     from rater.exchange.votes import ImportResult
 
-__all__ = ["DEFAULT_DB_PATH", "Client", "LeaderboardManager", "new_leaderboard_id"]
+__all__ = ["DEFAULT_DB_PATH", "Client", "LeaderboardManager", "is_database_url", "new_leaderboard_id"]
 
 #: Where the database lives when no path is given (``RATER_DB`` overrides it).
 DEFAULT_DB_PATH = "data/leaderboards.db"

@@ -263,7 +263,8 @@ def _postgres_database(db: str, tmp: Path) -> Iterator[tuple[str, str]]:
                 raise SystemExit(f"--db postgresql: cannot start a throwaway cluster: {reason}")
             db = stack.enter_context(PostgresServer(durable=True)).create_database("vote_load")
         try:
-            Client(db).close()
+            with Client(db) as client:
+                client.store.require()  # an empty server database: DatabaseNotFound
         except DatabaseNotFound as exc:
             if "is empty" not in str(exc):
                 raise SystemExit(f"--db: {exc}") from None
@@ -305,12 +306,13 @@ def main(argv: list[str] | None = None) -> int:
                              "a postgresql:// URL names an EMPTY server database to use")
     args = parser.parse_args(argv)
     pg_rows: list[tuple[str, LoadResult]] = []
-    with tempfile.TemporaryDirectory(prefix="vote-load-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="vote-load-") as tmp, contextlib.ExitStack() as stack:
+        if args.db:  # refused (not empty, unreachable) before anything runs
+            url, pg_version = stack.enter_context(_postgres_database(args.db, Path(tmp)))
         db = Path(tmp) / "load.db"
         rows = _scenarios(db, args, db.parent / "load-media")
         if args.db:
-            with _postgres_database(args.db, Path(tmp)) as (url, pg_version):
-                pg_rows = _scenarios(url, args, Path(tmp) / "pg-media", "PG ")
+            pg_rows = _scenarios(url, args, Path(tmp) / "pg-media", "PG ")
     (_, baseline), (_, loaded) = rows[:2]
     print(f"vote load on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end),"
           f" Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}; targets: >= "

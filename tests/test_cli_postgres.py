@@ -119,9 +119,10 @@ def test_a_missing_server_database_is_not_found_and_nothing_is_created(pg_server
     import psycopg
 
     missing = pg_server.url("no_such_database")
-    for create in (False, True):
-        with pytest.raises(DatabaseNotFound, match="no_such_database.*no such database"):
-            Client(missing, create=create)
+    with pytest.raises(DatabaseNotFound, match="no_such_database.*no such database"):
+        Client(missing, create=True)
+    with Client(missing) as client, pytest.raises(DatabaseNotFound, match="no_such_database.*no such database"):
+        client.mri.list_leaderboards()  # as a missing SQLite file: on use
     for args in (["list"], ["init"], ["demo"]):
         failed = run(missing, *args)
         assert failed.exit_code == 1 and failed.output.count("\n") == 1, failed.output

@@ -244,10 +244,15 @@ def test_a_missing_server_database_is_one_line_and_nothing_is_created(pg_server)
     before = _server_state(pg_server, url)
     assert before[1] is None
     message = f"no database at {url}: the server has no such database; create it first"
-    for create in (False, True):  # refused at once: no call could create it
+    client = Client(url)
+    for call in (lambda: client.mri.list_leaderboards(), lambda: client.mri.get_leaderboard_by_id("k7gq2mxa"),
+                 lambda: client.mri.create_new_leaderboard("B", "Which?", PROMPTS)):  # not even a creating call
         with pytest.raises(DatabaseNotFound, match=message) as caught:
-            Client(url, create=create)
+            call()
         assert "\n" not in str(caught.value)
+    with pytest.raises(DatabaseNotFound, match=message):
+        Client(url, create=True)
+    client.close()
     assert _server_state(pg_server, url) == before
 
 

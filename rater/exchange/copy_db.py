@@ -98,7 +98,9 @@ Source = Store | _FileSource
 
 def _open_source(src: str | os.PathLike[str]) -> Source:
     if is_database_url(src):
-        return open_store(src)
+        store = open_store(src)
+        store.require()  # a missing or empty server database: refused before anything is made at dest
+        return store
     path = Path(src)
     if not path.is_file():
         raise DatabaseError(f"{path} is a directory, not a database file") if path.is_dir() else missing_database(path)

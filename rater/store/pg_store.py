@@ -22,11 +22,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import MediaError
+from ..errors import DatabaseNotFound, MediaError
 from .files import blob_file
 from .db import transaction
 from . import postgres as _pg  # LOCK_TIMEOUT_SECONDS read at use
-from .postgres import NoSchemaYet, connect_postgres, display_url
+from .postgres import connect_postgres, display_url
 from .store import Store, _busy, _guarded
 
 __all__ = ["MEDIA_CACHE_ENV", "PostgresStore", "default_media_cache"]
@@ -49,9 +49,8 @@ class PostgresStore(Store):
     """A PostgreSQL database (``postgresql://user@host:port/db``) behind the :class:`Store` interface.
 
     :param url: the server database. It must exist on the server; with ``create`` an empty one
-        is given the rater schema (without, a creating call gives it and any other use raises
-        :class:`DatabaseNotFound`, as on a missing SQLite file; a database missing on the
-        server is refused at once).
+        is given the rater schema (without, a creating call gives it; any other use raises
+        :class:`DatabaseNotFound`, as on a missing SQLite file).
     :param media_cache: this host's folder of media files (default: :func:`default_media_cache`).
     """
 
@@ -65,11 +64,11 @@ class PostgresStore(Store):
         self._init_connections()
         try:
             self._open(create)  # a server or schema problem fails at construction ...
-        except NoSchemaYet:
+        except DatabaseNotFound:
             if create:
                 raise
-            # ... but an empty database, as a missing SQLite file, only on use: a creating
-            # call (``require(create=True)``) then gives it the schema.
+            # ... but, as a missing SQLite file, a missing database or schema only on use:
+            # a creating call (``require(create=True)``) then gives an empty database the schema.
 
     @property
     def location(self) -> str:

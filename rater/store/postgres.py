@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import DatabaseError, DatabaseNotFound, SchemaTooNewError
 
-__all__ = ["NoSchemaYet", "PgConnection", "WRITE_LOCK_KEY", "connect_postgres", "display_url", "install_schema",
+__all__ = ["PgConnection", "WRITE_LOCK_KEY", "connect_postgres", "display_url", "install_schema",
            "open_connection"]
 
 #: The advisory lock every write transaction holds (an arbitrary 64-bit constant: "rater" + 1).
@@ -111,10 +111,6 @@ def _copy_text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     raise TypeError(f"cannot copy a {type(value).__name__} value into PostgreSQL: {value!r}")
-
-
-class NoSchemaYet(DatabaseNotFound):
-    """The server database exists but is empty: a creating call may give it the rater schema."""
 
 
 class PgConnection:
@@ -347,7 +343,7 @@ def _check_schema(conn: PgConnection, shown: str, create: bool) -> None:
             raise DatabaseError(f"{shown} holds something else ({tables} tables, no rater schema): "
                                 "refusing to modify it")
         if not create:
-            raise NoSchemaYet(f"no rater database at {shown} yet (the server database is empty): "
+            raise DatabaseNotFound(f"no rater database at {shown} yet (the server database is empty): "
                                    "create one with `rater init` (`rater create` and `rater demo` create one too)")
         _create_schema(conn, shown)
         version = _version(conn)

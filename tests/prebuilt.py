@@ -59,13 +59,17 @@ class Prebuilt:
                 os.environ["RATER_MEDIA_CACHE"] = before
         return root, locations, info
 
+    def original(self, backend: str, request: pytest.FixtureRequest) -> tuple[Path, dict[str, str], Any]:
+        """What was built, itself (for tests that only read): ``(root, {name: location}, info)``."""
+        if backend not in self._made:
+            self._made[backend] = self._make(backend, request)
+        return self._made[backend]
+
     def copy(self, backend: str, new_location: Callable[..., str],
              request: pytest.FixtureRequest) -> tuple[Path, dict[str, str], Any]:
         """A copy for this test: ``(work folder, {name: location}, what build returned)``; the
         work folder holds a copy of ``root`` (media files and, on SQLite, the databases)."""
-        if backend not in self._made:
-            self._made[backend] = self._make(backend, request)
-        root, locations, info = self._made[backend]
+        root, locations, info = self.original(backend, request)
         work = request.getfixturevalue("tmp_path") / "w"
         shutil.copytree(root, work)
         if backend == "sqlite":

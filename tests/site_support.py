@@ -152,11 +152,12 @@ def local_targets(page: Path, soup: BeautifulSoup) -> Iterator[tuple[str, Path]]
 
 
 def make_named_database(folder: Path, models: list[str], *, votes: int = 40,
-                        tags: list[list[str]] | None = None) -> tuple[Path, Leaderboard]:
-    """One small image board with these model names (best first) and two prompts."""
+                        tags: list[list[str]] | None = None, db: str | None = None) -> tuple[Path, Leaderboard]:
+    """One small image board with these model names (best first) and two prompts (in a new
+    database at ``db``, by default ``folder/db/leaderboards.db``)."""
     media = folder / "inputs"
-    db = folder / "db" / "leaderboards.db"
-    client = Client(db)
+    db = db or folder / "db" / "leaderboards.db"
+    client = Client(db, create=True)
     prompts = ["first prompt", "second prompt"]
     board = client.mri.create_new_leaderboard("Named", "Which is better?", prompts, True,
                                               tags=tags)

@@ -324,3 +324,43 @@ def test_add_compare_example_makes_a_qualification_pair_on_every_attached_board(
         audience.add_compare_example("Which follows the prompt?", [png(820), png(821)], png(820),
                                      context="no such prompt")
     assert [len(b.gold_pairs()) for b in (one, two)] == [1, 1]
+
+
+def test_the_same_database_reads_the_same_on_both_backends(tmp_path: Path, png, pg_location: str) -> None:
+    """An SQLite database copied onto a server (copy-db) answers every reader alike, types
+    included (a comparison PostgreSQL returns as a boolean where SQLite gives 0 or 1 would
+    show): summaries, raters' quality figures, standings, gold pairs, the audience report and
+    the CLI's JSON."""
+    from click.testing import CliRunner
+
+    from rater.cli import cli
+    from rater.exchange.copy_db import copy_database
+
+    db = tmp_path / "lb.db"
+    with Client(db, create=True) as client:
+        board = make_board(client, png, models=3, prompts=2, repeat_share=0.3)
+        audience = client.audience.create_audience("Experts")
+        audience.attach(board)
+        board.add_gold_pairs([(png(900), png(901), board.prompts[0])])
+        members = [i.rater for i in audience.invite(board, count=3)]
+        for member in members:
+            _vote(board, member, 12)
+        board.exclude_rater(members[1])
+        board_id, benchmark_id = board.id, board.benchmark_id
+    copy_database(db, pg_location)
+
+    def readings(location: str) -> list[str]:
+        with Client(location) as client:
+            lb = client.mri.get_leaderboard_by_id(board_id)
+            [experts] = client.audience.list_audiences()
+            found = [lb.summary(), lb.raters(), lb.get_standings(seed=1).to_dict("records"), lb.quality_rules(),
+                     [(g.better_sha256, g.votes, g.correct) for g in lb.gold_pairs()], experts.report(),
+                     lb.status()]
+        found += [CliRunner().invoke(cli, ["--db", location, *args]).output for args in (
+            ["benchmark", "show", benchmark_id, "--prompts", "--format", "json"],
+            ["participant", "list", benchmark_id, "--format", "json"])]
+        return [repr(x) for x in found]
+
+    sqlite = readings(str(db))
+    assert "excluded=True" in sqlite[1] and '"asset": false' in sqlite[-2]
+    assert readings(pg_location) == sqlite

@@ -21,6 +21,7 @@ from site_builder import build_site
 
 from app_support import open_app, page_text
 from conftest import make_png
+from prebuilt import Prebuilt
 from site_support import parse
 
 NEWCOMER = "painter-newcomer"
@@ -43,11 +44,8 @@ def _vote(board, rater: str, pick) -> bool:
     return True
 
 
-@pytest.fixture(scope="module")
-def made(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    folder = tmp_path_factory.mktemp("prelim")
-    db = folder / "lb.db"
-    with Client(db, create=True) as client:
+def _build(folder: Path, location) -> dict:
+    with Client(location("prelim"), create=True) as client:
         board = client.mri.create_new_leaderboard("Painters", "Which painting is better?", PROMPTS,
                                                   show_prompt=True, tags=[["night"], ["day"]],
                                                   strategy="uniform")
@@ -81,8 +79,34 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict:
         for k in range(5):
             _vote(thin, f"r{k}", lambda m: "left")
         status = board.status()
-    return {"db": db, "board": board.id, "thin": thin.id, "folder": folder,
-            "placing": sum(1 for m in status.models if m.status == "placing")}
+    return {"board": board.id, "thin": thin.id, "placing": sum(1 for m in status.models if m.status == "placing")}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Prebuilt:
+    return Prebuilt(tmp_path_factory, _build)
+
+
+@pytest.fixture(scope="module")
+def made(built: Prebuilt, request) -> dict:
+    """The boards on SQLite, for the site's and the app's tests (which only read them)."""
+    folder, locations, info = built.original("sqlite", request)
+    return {"db": locations["prelim"], "folder": folder, **info}
+
+
+@pytest.fixture
+def on_backend(built: Prebuilt, backend: str, request, tmp_path: Path, monkeypatch) -> dict:
+    """The same boards on the test's backend, for tests that only read them."""
+    monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "media-cache"))
+    folder, locations, info = built.original(backend, request)
+    return {"db": locations["prelim"], "folder": folder, **info}
+
+
+@pytest.fixture
+def copied(built: Prebuilt, backend: str, new_location, request) -> dict:
+    """A copy of the boards on the test's backend, for tests that change them."""
+    _, locations, info = built.copy(backend, new_location, request)
+    return {"db": locations["prelim"], **info}
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +116,9 @@ def site(made: dict) -> Path:
     return out
 
 
-def test_the_newcomer_is_preliminary_and_not_rank_one(made: dict) -> None:
+@pytest.mark.both_backends
+def test_the_newcomer_is_preliminary_and_not_rank_one(on_backend: dict) -> None:
+    made = on_backend
     with Client(made["db"]) as client:
         board = client.mri.get_leaderboard_by_id(made["board"])
         assert board.min_votes == 20  # the default
@@ -107,7 +133,9 @@ def test_the_newcomer_is_preliminary_and_not_rank_one(made: dict) -> None:
     assert df.attrs["min_votes"] == 20
 
 
-def test_min_votes_is_a_board_setting(made: dict, tmp_path: Path) -> None:
+@pytest.mark.both_backends
+def test_min_votes_is_a_board_setting(copied: dict) -> None:
+    made = copied
     with Client(made["db"]) as client:
         board = client.mri.get_leaderboard_by_id(made["board"])
         for bad in (-1, 2.5, True, "10"):
@@ -118,16 +146,16 @@ def test_min_votes_is_a_board_setting(made: dict, tmp_path: Path) -> None:
             client.mri.create_new_leaderboard("x", "y", ["p"], min_votes=-3)
         tiny = client.mri.create_new_leaderboard("x", "y", ["p"], min_votes=5)
         assert tiny.min_votes == 5
-    other = tmp_path / "copy.db"
-    other.write_bytes(Path(made["db"]).read_bytes())
-    with Client(other) as client:
+    with Client(made["db"]) as client:
         board = client.mri.get_leaderboard_by_id(made["board"]).update(min_votes=300)
         assert board.min_votes == 300 and board.show_standings is False
         df = board.get_standings(n_bootstrap=0)
         assert df["preliminary"].all()  # nobody has 300 votes
 
 
-def test_cli_marks_the_newcomer_and_lists_it_last(made: dict) -> None:
+@pytest.mark.both_backends
+def test_cli_marks_the_newcomer_and_lists_it_last(on_backend: dict) -> None:
+    made = on_backend
     result = CliRunner().invoke(cli, ["--db", str(made["db"]), "standings", made["board"]],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -142,9 +170,9 @@ def test_cli_marks_the_newcomer_and_lists_it_last(made: dict) -> None:
     assert [r["preliminary"] for r in table] == [False, False, False, True]
 
 
-def test_cli_update_sets_min_votes(made: dict, tmp_path: Path) -> None:
-    copy = tmp_path / "copy.db"
-    copy.write_bytes(Path(made["db"]).read_bytes())
+@pytest.mark.both_backends
+def test_cli_update_sets_min_votes(copied: dict) -> None:
+    made, copy = copied, copied["db"]
     runner = CliRunner()
     bad = runner.invoke(cli, ["--db", str(copy), "update", made["board"], "--min-votes", "-2"])
     assert bad.exit_code == 1 and "min_votes must be an integer of at least 0" in bad.output

@@ -82,9 +82,10 @@ def test_update_turns_publishing_on_and_off_and_the_site_follows(tmp_path) -> No
         Client(db).mri.create_new_leaderboard("C", "Which?", ["p"], publish_prompts=1)
 
 
-def test_cli_create_and_update_set_publishing(tmp_path) -> None:
-    db = tmp_path / "lb.db"
-    run = lambda *a: CliRunner().invoke(cli, ["--db", str(db), *a])  # noqa: E731
+@pytest.mark.both_backends
+def test_cli_create_and_update_set_publishing(db_location) -> None:
+    db = db_location
+    run = lambda *a: CliRunner().invoke(cli, ["--db", db, *a])  # noqa: E731
     made = run("create", "--name", "N", "--instruction", "Which?", "--prompt", "p",
                "--hide-prompts-on-site")
     assert made.exit_code == 0, made.output

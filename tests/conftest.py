@@ -83,19 +83,25 @@ def pg_server():
         yield server
 
 
+def host_folders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """What a host keeps beside a server database, in tmp_path: its media cache and (build-site)
+    its pseudonym keys, never the user's ~/.cache or ~/.config."""
+    monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "media-cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
 @pytest.fixture
 def new_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[..., str]:
     """Factory: ``new_location(name)`` is where another fresh, not yet created database goes on
     the test's backend: ``tmp_path/name/leaderboards.db`` on SQLite, an empty server database's
-    URL on PostgreSQL (the test's media cache in tmp_path). ``template=`` (PostgreSQL only): a
-    copy of that database instead, which no one may be connected to."""
+    URL on PostgreSQL (the host's folders in tmp_path: :func:`host_folders`). ``template=``
+    (PostgreSQL only): a copy of that database instead (its sessions are ended first)."""
 
     def factory(name: str, template: str | None = None) -> str:
         if backend == "sqlite":
             return str(tmp_path / name / "leaderboards.db")
         server = request.getfixturevalue("pg_server")
-        monkeypatch = request.getfixturevalue("monkeypatch")
-        monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "media-cache"))
+        host_folders(request.getfixturevalue("monkeypatch"), tmp_path)
         return server.create_database(f"t{os.getpid()}_{next(_DATABASE_NUMBERS)}", template=template)
 
     return factory
@@ -135,9 +141,9 @@ def client(db_location: str) -> Client:
 
 @pytest.fixture
 def pg_location(pg_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh empty PostgreSQL database's URL, for tests of PostgreSQL alone (its own media
-    cache in tmp_path)."""
-    monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "media-cache"))
+    """A fresh empty PostgreSQL database's URL, for tests of PostgreSQL alone (the host's
+    folders in tmp_path: :func:`host_folders`)."""
+    host_folders(monkeypatch, tmp_path)
     return pg_server.create_database(f"pg{os.getpid()}_{next(_DATABASE_NUMBERS)}")
 
 

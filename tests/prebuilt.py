@@ -48,15 +48,10 @@ class Prebuilt:
                 locations[name] = server.create_database(f"built{os.getpid()}_{root.name}_{name}".replace("-", "_"))
             return locations[name]
 
-        before = os.environ.get("RATER_MEDIA_CACHE")
-        os.environ["RATER_MEDIA_CACHE"] = str(root / "media-cache")
-        try:
+        with pytest.MonkeyPatch.context() as monkeypatch:  # the host's folders under root
+            monkeypatch.setenv("RATER_MEDIA_CACHE", str(root / "media-cache"))
+            monkeypatch.setenv("XDG_CONFIG_HOME", str(root / "config"))
             info = self._build(root, location)
-        finally:
-            if before is None:
-                del os.environ["RATER_MEDIA_CACHE"]
-            else:
-                os.environ["RATER_MEDIA_CACHE"] = before
         return root, locations, info
 
     def original(self, backend: str, request: pytest.FixtureRequest) -> tuple[Path, dict[str, str], Any]:

@@ -341,11 +341,9 @@ def test_an_audience_member_qualifies_and_the_report_shows_gold_figures(client, 
     assert rows[bad.rater].reason.startswith("failed the qualification: 0 of 1")
 
 
-def test_the_published_site_leaves_gold_votes_and_hidden_participants_out(png, tmp_path):
+def test_the_published_site_leaves_gold_votes_and_hidden_participants_out(client, png, tmp_path):
     import csv
     import json
-
-    client = rater.Client(tmp_path / "lb.db", create=True)  # SQLite: build-site takes no server URL yet
 
     from site_builder.build import build_site
 

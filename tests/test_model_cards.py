@@ -20,15 +20,15 @@ from site_support import HOSTILE, make_named_database, parse
 
 MODELS = ["alpha", "beta", "gamma"]
 
+pytestmark = pytest.mark.both_backends  # the API, the CLI and the site on SQLite, then on PostgreSQL
+
 
 @pytest.fixture
 def board(tmp_path: Path, db_location: str):
-    """``(database location, board)``: on SQLite, and on PostgreSQL too for tests marked
-    ``both_backends`` (the site's tests build from a file: build-site takes no server URL yet)."""
+    """``(database location, board)``."""
     return make_named_database(tmp_path, MODELS, votes=30, db=db_location)
 
 
-@pytest.mark.both_backends
 def test_set_read_and_clear_a_card_through_the_api(board) -> None:
     db, lb = board
     assert lb.model_info("alpha") == ModelCard("alpha")  # nothing set: every field ""
@@ -48,7 +48,6 @@ def test_set_read_and_clear_a_card_through_the_api(board) -> None:
     assert table.set_index("name").loc["beta", "organization"] == ""
 
 
-@pytest.mark.both_backends
 @pytest.mark.parametrize(("change", "message"), [
     ({"url": "javascript:alert(1)"}, "url must be an http:// or https:// address"),
     ({"url": "JAVASCRIPT://x.org/%0aalert(1)"}, "url must be an http:// or https:// address"),
@@ -70,7 +69,6 @@ def test_bad_values_are_refused_whole_and_change_nothing(board, change, message)
     assert lb.model_info("beta") == before
 
 
-@pytest.mark.both_backends
 def test_an_unknown_model_is_named(board) -> None:
     _, lb = board
     with pytest.raises(NotFoundError, match=r"has no model 'nope' \(models: 'alpha', 'beta', 'gamma'\)"):
@@ -79,7 +77,6 @@ def test_an_unknown_model_is_named(board) -> None:
         lb.model_info("nope")
 
 
-@pytest.mark.both_backends
 def test_cli_sets_shows_and_clears_a_card(board) -> None:
     db, lb = board
     run = lambda *a: CliRunner().invoke(cli, ["--db", str(db), "model-info", lb.id, *a])  # noqa: E731

@@ -20,13 +20,15 @@ from rater.cli import cli
 from site_builder import build_site
 
 from app_support import open_app, page_text
-from conftest import make_png
+from conftest import host_folders, make_png
 from prebuilt import Prebuilt
 from site_support import parse
 
 NEWCOMER = "painter-newcomer"
 ESTABLISHED = ["painter-a", "painter-b", "painter-c"]
 PROMPTS = ["A harbour at night", "A field of poppies"]
+
+pytestmark = pytest.mark.both_backends  # the boards on SQLite, then on PostgreSQL (the app: SQLite)
 
 
 def _add(board, name: str, folder: Path, seed: int) -> None:
@@ -97,7 +99,7 @@ def made(built: Prebuilt, request) -> dict:
 @pytest.fixture
 def on_backend(built: Prebuilt, backend: str, request, tmp_path: Path, monkeypatch) -> dict:
     """The same boards on the test's backend, for tests that only read them."""
-    monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "media-cache"))
+    host_folders(monkeypatch, tmp_path)
     folder, locations, info = built.original(backend, request)
     return {"db": locations["prelim"], "folder": folder, **info}
 
@@ -110,13 +112,19 @@ def copied(built: Prebuilt, backend: str, new_location, request) -> dict:
 
 
 @pytest.fixture(scope="module")
-def site(made: dict) -> Path:
-    out = made["folder"] / "site"
-    build_site(made["db"], out, progress=None)
-    return out
+def sites() -> dict[str, Path]:
+    return {}
 
 
-@pytest.mark.both_backends
+@pytest.fixture
+def site(sites: dict[str, Path], on_backend: dict, backend: str) -> Path:
+    """The site, built once per backend from the boards."""
+    if backend not in sites:
+        sites[backend] = on_backend["folder"] / f"site-{backend}"
+        build_site(on_backend["db"], sites[backend], progress=None)
+    return sites[backend]
+
+
 def test_the_newcomer_is_preliminary_and_not_rank_one(on_backend: dict) -> None:
     made = on_backend
     with Client(made["db"]) as client:
@@ -133,7 +141,6 @@ def test_the_newcomer_is_preliminary_and_not_rank_one(on_backend: dict) -> None:
     assert df.attrs["min_votes"] == 20
 
 
-@pytest.mark.both_backends
 def test_min_votes_is_a_board_setting(copied: dict) -> None:
     made = copied
     with Client(made["db"]) as client:
@@ -153,7 +160,6 @@ def test_min_votes_is_a_board_setting(copied: dict) -> None:
         assert df["preliminary"].all()  # nobody has 300 votes
 
 
-@pytest.mark.both_backends
 def test_cli_marks_the_newcomer_and_lists_it_last(on_backend: dict) -> None:
     made = on_backend
     result = CliRunner().invoke(cli, ["--db", str(made["db"]), "standings", made["board"]],
@@ -170,7 +176,6 @@ def test_cli_marks_the_newcomer_and_lists_it_last(on_backend: dict) -> None:
     assert [r["preliminary"] for r in table] == [False, False, False, True]
 
 
-@pytest.mark.both_backends
 def test_cli_update_sets_min_votes(copied: dict) -> None:
     made, copy = copied, copied["db"]
     runner = CliRunner()
@@ -193,7 +198,8 @@ def test_app_standings_page_lists_the_newcomer_last(made: dict, monkeypatch) -> 
     assert "1 model is preliminary: fewer than 20 votes" in page_text(at)
 
 
-def test_site_board_page_keeps_the_newcomer_off_the_podium(made: dict, site: Path) -> None:
+def test_site_board_page_keeps_the_newcomer_off_the_podium(on_backend: dict, site: Path) -> None:
+    made = on_backend
     page = parse(site / "boards" / made["board"] / "index.html")
     podium = [a.get_text(strip=True) for a in page.select("ol.podium a.name")]
     assert len(podium) == 3 and NEWCOMER not in podium
@@ -212,7 +218,8 @@ def test_site_board_page_keeps_the_newcomer_off_the_podium(made: dict, site: Pat
     assert [a.get_text(strip=True) for a in tag.select("tbody.preliminary tr.preliminary a")] == [NEWCOMER]
 
 
-def test_site_index_leader_and_badge(made: dict, site: Path) -> None:
+def test_site_index_leader_and_badge(on_backend: dict, site: Path) -> None:
+    made = on_backend
     index = parse(site / "index.html")
     cards = {c.select_one("h2").get_text(strip=True): c for c in index.select("a.board-card")}
     painters, sketches = cards["Painters"], cards["Sketches"]
@@ -225,7 +232,8 @@ def test_site_index_leader_and_badge(made: dict, site: Path) -> None:
     assert "standings preliminary" in sketches.select_one(".leader").get_text()
 
 
-def test_site_all_preliminary_board_crowns_nobody(made: dict, site: Path) -> None:
+def test_site_all_preliminary_board_crowns_nobody(on_backend: dict, site: Path) -> None:
+    made = on_backend
     page = parse(site / "boards" / made["thin"] / "index.html")
     assert page.select_one("ol.podium") is None
     assert "Standings are preliminary" in page.select_one("#podium-preliminary").get_text()
@@ -234,7 +242,8 @@ def test_site_all_preliminary_board_crowns_nobody(made: dict, site: Path) -> Non
 
 
 @pytest.mark.slow
-def test_preliminary_pages_pass_the_nu_html_checker(made: dict, site: Path) -> None:
+def test_preliminary_pages_pass_the_nu_html_checker(on_backend: dict, site: Path) -> None:
+    made = on_backend
     from test_site_html_valid import check_pages
 
     check_pages(site)  # the preliminary band, badges and the "Standings are preliminary" note

@@ -20,9 +20,10 @@ from conftest import make_png
 PROMPTS = ["A red cat on a mat", f"A secret prompt {HOSTILE}"]
 MODELS = ["one", "two", "three"]
 
+pytestmark = pytest.mark.both_backends  # the site built from SQLite, then from PostgreSQL
 
-def _board(folder: Path, **options):
-    db = folder / "db" / "lb.db"
+
+def _board(folder: Path, db: str, **options):
     client = Client(db, create=True)
     lb = client.mri.create_new_leaderboard("B", "Which?", PROMPTS, **options)
     for m, name in enumerate(MODELS):
@@ -32,7 +33,7 @@ def _board(folder: Path, **options):
     return db, lb
 
 
-def _site_texts(db: Path, site: Path) -> tuple[str, list[str]]:
+def _site_texts(db: str, site: Path) -> tuple[str, list[str]]:
     """The whole site's visible text and the prompt column of votes.csv."""
     build_site(db, site, progress=None, settings=site_builder.Settings(n_bootstrap=0))
     folder = next((site / "boards").iterdir())
@@ -42,8 +43,8 @@ def _site_texts(db: Path, site: Path) -> tuple[str, list[str]]:
     return text, prompts
 
 
-def test_new_boards_publish_prompts_even_when_raters_do_not_see_them(tmp_path) -> None:
-    db, lb = _board(tmp_path, show_prompt=False)  # the README's example
+def test_new_boards_publish_prompts_even_when_raters_do_not_see_them(tmp_path, db_location) -> None:
+    db, lb = _board(tmp_path, db_location, show_prompt=False)  # the README's example
     assert lb.show_prompt is False and lb.publish_prompts is True
     text, prompts = _site_texts(db, tmp_path / "site")
     assert "A red cat on a mat" in text and HOSTILE in text  # shown as text, escaped
@@ -55,8 +56,8 @@ def test_new_boards_publish_prompts_even_when_raters_do_not_see_them(tmp_path) -
     assert caption is not None and caption.get_text() in PROMPTS
 
 
-def test_a_board_that_does_not_publish_prompts_shows_none_anywhere(tmp_path) -> None:
-    db, lb = _board(tmp_path, show_prompt=True, publish_prompts=False)
+def test_a_board_that_does_not_publish_prompts_shows_none_anywhere(tmp_path, db_location) -> None:
+    db, lb = _board(tmp_path, db_location, show_prompt=True, publish_prompts=False)
     assert lb.show_prompt is True and lb.publish_prompts is False
     text, prompts = _site_texts(db, tmp_path / "site")
     assert "red cat" not in text and "secret prompt" not in text
@@ -66,8 +67,8 @@ def test_a_board_that_does_not_publish_prompts_shows_none_anywhere(tmp_path) -> 
     assert "chose not to publish the prompt texts" in board.select_one("#prompts .note").get_text()
 
 
-def test_update_turns_publishing_on_and_off_and_the_site_follows(tmp_path) -> None:
-    db, lb = _board(tmp_path)
+def test_update_turns_publishing_on_and_off_and_the_site_follows(tmp_path, db_location) -> None:
+    db, lb = _board(tmp_path, db_location)
     hidden = lb.update(publish_prompts=False)
     assert hidden.publish_prompts is False and hidden.show_standings is False  # the other kept
     assert "red cat" not in _site_texts(db, tmp_path / "site")[0]
@@ -82,7 +83,6 @@ def test_update_turns_publishing_on_and_off_and_the_site_follows(tmp_path) -> No
         Client(db).mri.create_new_leaderboard("C", "Which?", ["p"], publish_prompts=1)
 
 
-@pytest.mark.both_backends
 def test_cli_create_and_update_set_publishing(db_location) -> None:
     db = db_location
     run = lambda *a: CliRunner().invoke(cli, ["--db", db, *a])  # noqa: E731

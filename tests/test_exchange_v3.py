@@ -20,7 +20,8 @@ from prebuilt import Prebuilt
 from rater import Client, LeaderboardNotFound
 from rater.exchange.votes import BoardMismatchError, ExchangeError, MissingMediaError
 from rater.store import exchange as exchange_sql
-from test_exchange import _dump, _rewrite, _votes, export_text
+from test_exchange import _dump, _rewrite, _votes
+from test_exchange_backends import export_text
 
 BENCH = "T2I 2026"
 # The same text twice, under two identifiers (two seeds): only the identifier tells them apart.

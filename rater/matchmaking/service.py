@@ -351,7 +351,9 @@ def record_vote(store: Store, leaderboard_id: str, matchup_id: str, choice: str,
             "a rater may only vote on the pairs served to them"
         )
     judged = served["gold_pair"] is not None or served["repeat_of"] is not None
-    with store.write(single_statement=not judged) as conn:  # most votes: one INSERT, one round trip
+    # Most votes are one INSERT that the schema keeps correct by itself: on PostgreSQL it goes
+    # without the write lock, so concurrent votes share the server's WAL flushes.
+    with store.write(single_statement=not judged) as conn:
         counted = votes.insert_vote(conn, matchup_id, rater, choice, time.time())
         if counted and judged:
             gold.judge_after_vote(conn, leaderboard_id, rater, gold=served["gold_pair"] is not None,

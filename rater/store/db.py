@@ -79,8 +79,8 @@ def transaction(conn: sqlite3.Connection, *, durable: bool = True,
     connection is never left inside a half-done transaction. A PostgreSQL connection takes its
     database's write lock instead (:meth:`rater.store.postgres.PgConnection.begin_write`, where
     ``durable`` applies; SQLite's commits are made unsynced by the store instead), and a
-    ``single_statement`` block (one statement, nothing after it that can fail) is committed in
-    the same round trip as that statement; SQLite, in process, has no round trips to save.
+    ``single_statement`` block (one statement the schema alone keeps correct) runs there on its
+    own, without the lock; SQLite has one writer at a time whatever the block.
     """
     if conn.in_transaction:  # nested: the outer block owns commit and rollback
         yield conn

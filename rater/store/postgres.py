@@ -121,24 +121,23 @@ class PgConnection:
     def __init__(self, raw: Any, location: str) -> None:
         self._raw = raw
         self.location = location
-        self._begin: str | None = None  # a single-statement write's start, sent with it (begin_write)
-        self._committed = False  # ... and it was committed with it: the block's COMMIT has nothing to do
+        self._single = ""  # a single-statement write: "pending" until its statement ran, then "done"
 
     @property
     def raw(self) -> Any:
-        """The psycopg connection (a single-statement write begun here is started on it first)."""
-        if self._begin is not None:
-            self.execute(None)
+        """The psycopg connection."""
         return self._raw
 
-    def execute(self, sql: str | None, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         import psycopg
 
-        try:
-            if self._begin is not None:
-                return self._begun_with(sql, params)
-            if self._committed:
+        if self._single:
+            if self._single == "done":
                 return self._after_single_statement(sql)
+            self._single = "done"  # the statement runs alone, and commits by itself
+            if sql in ("COMMIT", "ROLLBACK"):
+                return self._after_single_statement(sql)
+        try:
             if params is None:
                 return self._raw.execute(sql)
             return self._raw.execute(_placeholders(sql), params if isinstance(params, Mapping) else tuple(params))
@@ -150,35 +149,13 @@ class PgConnection:
             return sqlite3.ProgrammingError("Cannot operate on a closed database.")
         return _translated(exc, self.location)
 
-    def _begun_with(self, sql: str | None, params: Sequence[Any] | Mapping[str, Any] | None) -> Any:
-        """A single-statement write's ``BEGIN``, write lock, ``sql`` and ``COMMIT`` in one message
-        (``sql`` bound client-side), unless its parameters hold bytes: those go bound by the
-        server after the ``BEGIN`` and lock, and the block's ``COMMIT`` follows as usual. A block
-        that ran nothing sends nothing."""
-        import psycopg
-
-        begin, self._begin = self._begin, None
-        if sql in ("COMMIT", "ROLLBACK"):
-            return self._raw.cursor()
-        values = () if params is None else params.values() if isinstance(params, Mapping) else params
-        if sql is None or any(isinstance(v, (bytes, bytearray, memoryview)) for v in values):
-            self._raw.execute(begin)
-            return None if sql is None else self.execute(sql, params)
-        cur = psycopg.ClientCursor(self._raw)
-        text = f"{begin}; {sql if params is None else _placeholders(sql)}; COMMIT"
-        cur.execute(text, None if params is None else params if isinstance(params, Mapping) else tuple(params))
-        for _ in range(begin.count(";") + 1):  # to the result of ``sql``
-            cur.nextset()
-        self._committed = True
-        return cur
-
     def _after_single_statement(self, sql: str | None) -> Any:
-        """The block of a single-statement write ends (its statement was committed with it), or
-        it runs a second statement, which it must not: that would run outside the transaction."""
-        self._committed = False
+        """The block of a single-statement write ends (its statement committed by itself), or
+        it runs a second statement, which it must not: that would not be part of the first."""
         if sql not in ("COMMIT", "ROLLBACK"):
             raise sqlite3.ProgrammingError("a single-statement write ran a second statement "
                                            "(use write() for a transaction of several)")
+        self._single = ""
         return self._raw.cursor()
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
@@ -235,7 +212,7 @@ class PgConnection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self._begin is not None or self._raw.info.transaction_status != TransactionStatus.IDLE
+        return bool(self._single) or self._raw.info.transaction_status != TransactionStatus.IDLE
 
     def begin_write(self, *, durable: bool = True, single_statement: bool = False) -> None:
         """``BEGIN`` and take the database's write lock (waiting up to the lock timeout), in one
@@ -244,25 +221,27 @@ class PgConnection:
         :param durable: False commits this transaction without waiting for the WAL flush
             (``synchronous_commit = off`` for it only): for writes whose loss in a crash of
             the server is harmless, never for an acknowledged vote.
-        :param single_statement: the transaction is the block's one statement: ``BEGIN``, the
-            lock, the statement and ``COMMIT`` go in one message when it runs (one round trip for
-            the write, and none while the lock is held). The block must do nothing after it that
-            could fail (it is committed) and must not need the lock before it.
+        :param single_statement: the block is one statement that the schema alone keeps
+            correct (a plain vote: one per matchup by its unique key, the rater's by the
+            foreign key, an audience's by its trigger), with no check before it that other
+            writers could make stale. It then runs on its own, committing by itself, without
+            the write lock: one round trip, and concurrent votes share the server's WAL
+            flushes (group commit) instead of waiting for each other's. A second statement
+            in the block is refused.
         """
-        local = "" if durable else " SET LOCAL synchronous_commit = off;"
-        begin = f"BEGIN;{local} SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY:d})"
         if single_statement:
-            self._begin = begin
+            self._single = "pending"
             return
+        local = "" if durable else " SET LOCAL synchronous_commit = off;"
         try:
-            self.execute(begin)  # the simple protocol: several statements, one round trip
+            self.execute(f"BEGIN;{local} SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY:d})")  # one round trip
         except BaseException:
             if self.in_transaction:
                 self.execute("ROLLBACK")
             raise
 
     def close(self) -> None:
-        self._begin, self._committed = None, False
+        self._single = ""
         self._raw.close()
 
 

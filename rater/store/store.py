@@ -201,9 +201,10 @@ class Store:
             durable commit (of any connection: it syncs the same log) makes it survive a power
             cut too. For writes whose loss in a power cut is harmless (a matchup served but not
             yet voted on); never for an acknowledged vote.
-        :param single_statement: the block runs one statement and nothing after it that can
-            fail: on PostgreSQL its ``COMMIT`` is sent with it (one round trip for the write,
-            see :meth:`rater.store.postgres.PgConnection.begin_write`); the same here.
+        :param single_statement: the block is one statement that the schema alone keeps
+            correct (a plain vote): on PostgreSQL it runs on its own, without the write lock
+            (see :meth:`rater.store.postgres.PgConnection.begin_write`); here it is an
+            ordinary write.
 
         :raises DatabaseNotFound: there is no database file (see :meth:`require`).
         :raises DatabaseGone: the database file was deleted or replaced; nothing was written.

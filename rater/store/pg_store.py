@@ -85,7 +85,7 @@ class PostgresStore(Store):
         with self._opening:
             conn = connect_postgres(self.url, create=create)
             if self._synchronous != "FULL":
-                conn.execute("SET synchronous_commit = off")
+                conn.execute(self._synchronous_setting(self._synchronous))
         self._local.conn = conn
         with self._lock:
             self._all.append(conn)
@@ -97,16 +97,10 @@ class PostgresStore(Store):
                             single_statement=single_statement)
         return _guarded(self.location, _waited(self.location, inner))
 
-    def set_synchronous(self, level: str) -> None:
+    def _synchronous_setting(self, level: str) -> str:
         """``"FULL"``: each commit waits for the server's WAL flush; ``"NORMAL"`` or ``"OFF"``:
         it does not (``synchronous_commit = off``), for measuring or throwaway databases."""
-        level = level.upper()
-        if level not in ("OFF", "NORMAL", "FULL"):
-            raise ValueError(f"synchronous must be OFF, NORMAL or FULL, got {level!r}")
-        self._synchronous = level
-        with self._lock:
-            for conn in self._all:
-                conn.execute(f"SET synchronous_commit = {'on' if level == 'FULL' else 'off'}")
+        return f"SET synchronous_commit = {'on' if level == 'FULL' else 'off'}"
 
     def missing_media(self, media: Iterable[tuple[str, str]]) -> set[str]:
         """The sha256 of those stored media ``(sha256, ext)`` the database has no bytes of;

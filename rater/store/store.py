@@ -147,7 +147,7 @@ class Store:
                 self._refuse_other(found)  # replaced while we were opening it
                 self._identity = self._identity or found
                 if self._synchronous != "FULL":
-                    conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+                    conn.execute(self._synchronous_setting(self._synchronous))
             except BaseException:
                 conn.close()
                 raise
@@ -270,7 +270,11 @@ class Store:
         self._synchronous = level
         with self._lock:
             for conn in self._all:
-                conn.execute(f"PRAGMA synchronous = {level}")
+                conn.execute(self._synchronous_setting(level))
+
+    def _synchronous_setting(self, level: str) -> str:
+        """The statement that makes a connection commit at ``level``."""
+        return f"PRAGMA synchronous = {level}"
 
     def close(self) -> None:
         """Close every connection (and write-queue file) this store opened."""

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from conftest import ROOT, make_png
 from db_dump import dump_database
 
-from rater import Benchmark, Client, DatabaseError, DatabaseNotFound, Tag
+from rater import Benchmark, Client, DatabaseError, DatabaseNotFound, MediaError, Tag
 from rater.cli import cli
 from rater.exchange.copy_db import copy_database
 from rater.intake.media import blob_path, preview_path
@@ -298,3 +298,19 @@ def test_the_source_is_left_byte_for_byte_as_it_was(tmp_path, png) -> None:
     copy_database(tmp_path / "kept" / "lb.db", tmp_path / "copy" / "lb.db")
     assert _snapshot(tmp_path / "kept") == before  # not switched to WAL, no file beside it
     assert _dump(str(tmp_path / "copy" / "lb.db")) == _dump(str(live))
+
+
+def test_a_damaged_medium_stops_the_copy_and_leaves_nothing(tmp_path, pg_server, png, monkeypatch) -> None:
+    monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "cache"))
+    url = pg_server.create_database("copy_damaged")
+    with Client(url, create=True) as client:
+        lb = client.mri.create_new_leaderboard("B", "Which?", ["p"], False)
+        for seed in range(4):
+            lb.evaluate_model(f"m{seed}", [png(seed)], ["p"])
+        last = client.store.conn.execute("SELECT max(sha256) FROM blob_data").fetchone()[0]
+        with client.store.write() as conn:  # the last one copied: the others are written by then
+            conn.execute("UPDATE blob_data SET data = ? WHERE sha256 = ?", (b"damaged", last))
+    dest = tmp_path / "new" / "deeper" / "lb.db"
+    with pytest.raises(MediaError, match=f"medium {last} .* do not match its hash"):
+        copy_database(url, dest)
+    assert not (tmp_path / "new").exists(), "no file, no media, no folder left"

@@ -142,21 +142,21 @@ def _fill(source: Source, src: Any, dest: Any, dest_name: str, put: _Media | Non
     copied, missing = 0, []
     if put is not None:
         blobs = copying.blob_list(src)
-        kept = copying.kept_blobs(src)  # a server's bytes, in the same order (none on SQLite)
-        pending = next(kept, None)
-        for sha256, ext, kind in blobs:
-            while pending is not None and pending[0] < sha256:
-                pending = next(kept, None)
-            if not put.wanted(sha256, ext):
-                continue
-            data, path = _blob(source, sha256, ext, pending[1] if pending and pending[0] == sha256 else None)
-            if data is None:
-                missing.append(path)
-                continue
-            put.add(sha256, ext, kind, data)
-            copied += 1
-        for _ in kept:  # read to the end: the connection serves nothing else meanwhile
-            pass
+        # A server's bytes, in the same order (none on SQLite); closed even on an error, since
+        # the connection serves nothing else until then.
+        with contextlib.closing(copying.kept_blobs(src)) as kept:
+            pending = next(kept, None)
+            for sha256, ext, kind in blobs:
+                while pending is not None and pending[0] < sha256:
+                    pending = next(kept, None)
+                if not put.wanted(sha256, ext):
+                    continue
+                data, path = _blob(source, sha256, ext, pending[1] if pending and pending[0] == sha256 else None)
+                if data is None:
+                    missing.append(path)
+                    continue
+                put.add(sha256, ext, kind, data)
+                copied += 1
         say(f"media: {copied:,} files copied" + (f", {len(missing):,} missing" if missing else ""))
     return rows, copied, missing
 
@@ -243,52 +243,67 @@ def copy_to_file(source: Source, target: Path, *, media: bool = True,
     the caller checks), in one snapshot of ``source``; its media go to ``media/`` beside it.
 
     :param media: also copy the media files (a file already in that folder is kept).
-    :raises DatabaseError: the copy failed (``target`` is then as it was).
+    :raises DatabaseError: the copy failed (``target`` is then as it was, and every file and
+        folder the copy made is gone).
     """
     say = progress or (lambda _line: None)
     started = time.perf_counter()
     folder = target.parent
-    made = [d for d in (folder, *folder.parents) if not d.exists()]
+    made = [d for d in reversed((folder, *folder.parents)) if not d.exists()]  # in creation order
     folder.mkdir(parents=True, exist_ok=True)
-    _sweep_leftovers(target)
-    moved: list[Path] = []
-    with _partial(target) as partial:
-        staging = Path(f"{partial}.media")
-        try:
-            dest = connect(partial, create=True)
+    try:
+        _sweep_leftovers(target)
+        with _partial(target) as partial:
+            staging = Path(f"{partial}.media")
             try:
-                dest.execute("PRAGMA synchronous = OFF")  # synced once below, before the rename
-                dest.execute("PRAGMA cache_size = -262144")  # up to 256 MB: indexes fill in random order
-                put = _StagedFiles(staging, folder / "media") if media else None
-                with read_snapshot(source.conn) as src, transaction(dest):
-                    rows, copied, missing = _fill(source, src, dest, str(target), put, say)
-                problems = check_integrity(dest)
-                if problems:
-                    raise DatabaseError(f"the copy failed its checks: {'; '.join(problems[:5])}")
-                dest.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+                rows, copied, missing = _write_file(source, partial, str(target), staging if media else None, say)
+                moved = _move_into(staging, folder / "media")
+                try:
+                    os.replace(partial, target)
+                except BaseException:
+                    _remove(moved)
+                    raise
             finally:
-                dest.close()
-            _fsync(partial)
-            moved = _move_into(staging, folder / "media")
-            os.replace(partial, target)
-        except BaseException as exc:
-            for path in reversed(moved):
-                with contextlib.suppress(OSError):
-                    path.rmdir() if path.is_dir() else path.unlink()
-            for name in (Path(f"{partial}-wal"), Path(f"{partial}-journal"), Path(f"{partial}-shm")):
-                name.unlink(missing_ok=True)
-            for directory in made:
-                with contextlib.suppress(OSError):
-                    directory.rmdir()
-            if isinstance(exc, sqlite3.Error):
-                raise DatabaseError(f"copy of {source.location} to {target} failed ({exc}): "
-                                    "nothing was written") from None
-            raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+                shutil.rmtree(staging, ignore_errors=True)
+                for name in (Path(f"{partial}-wal"), Path(f"{partial}-journal"), Path(f"{partial}-shm")):
+                    name.unlink(missing_ok=True)
+    except BaseException as exc:
+        _remove(made)
+        if isinstance(exc, sqlite3.Error):
+            raise DatabaseError(f"copy of {source.location} to {target} failed ({exc}): "
+                                "nothing was written") from None
+        raise
     with contextlib.suppress(OSError):
         _fsync(folder)  # the rename itself
     return CopyResult(str(target), rows, copied, time.perf_counter() - started, tuple(missing))
+
+
+def _write_file(source: Source, partial: Path, name: str, staging: Path | None,
+                say: Progress) -> tuple[dict[str, int], int, list[Path]]:
+    """Fill the new SQLite file ``partial`` (to be ``name``; its media into ``staging``),
+    checked and synced."""
+    dest = connect(partial, create=True)
+    try:
+        dest.execute("PRAGMA synchronous = OFF")  # synced once below, before the rename
+        dest.execute("PRAGMA cache_size = -262144")  # up to 256 MB: indexes fill in random order
+        put = None if staging is None else _StagedFiles(staging, partial.parent / "media")
+        with read_snapshot(source.conn) as src, transaction(dest):
+            filled = _fill(source, src, dest, name, put, say)
+        problems = check_integrity(dest)
+        if problems:
+            raise DatabaseError(f"the copy failed its checks: {'; '.join(problems[:5])}")
+        dest.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+    finally:
+        dest.close()
+    _fsync(partial)
+    return filled
+
+
+def _remove(paths: list[Path]) -> None:
+    """Delete these files and (empty) folders, last first."""
+    for path in reversed(paths):
+        with contextlib.suppress(OSError):
+            path.rmdir() if path.is_dir() else path.unlink()
 
 
 _PARTIAL = ".copying-"  # a copy's temporary files: .<name>.copying-XXXX (+ .media), flock'ed
@@ -350,9 +365,7 @@ def _move_into(staging: Path, media_dir: Path) -> list[Path]:
                 os.replace(path, final)
                 created.append(final)
     except BaseException:
-        for path in reversed(created):
-            with contextlib.suppress(OSError):
-                path.rmdir() if path.is_dir() else path.unlink()
+        _remove(created)
         raise
     return created
 

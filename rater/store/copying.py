@@ -15,6 +15,7 @@ the copy, which the caller then rolls back.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -131,15 +132,16 @@ def copy_table(source: Any, dest: Any, table: str, key: Sequence[str], dest_name
     names = ", ".join(f'"{c}"' for c in columns)
     sql = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})'
     copied = 0
-    for page in _pages(source, table, columns, key):
-        try:
-            if is_postgres(dest):
-                dest.copy_rows(table, columns, page)
-            else:
-                dest.executemany(sql, page)
-        except sqlite3.Error as exc:
-            raise DatabaseError(f"{dest_name} refused a row of {table} ({exc}): nothing was copied") from None
-        copied += len(page)
+    with contextlib.closing(_pages(source, table, columns, key)) as pages:  # ends a COPY left midway
+        for page in pages:
+            try:
+                if is_postgres(dest):
+                    dest.copy_rows(table, columns, page)
+                else:
+                    dest.executemany(sql, page)
+            except sqlite3.Error as exc:
+                raise DatabaseError(f"{dest_name} refused a row of {table} ({exc}): nothing was copied") from None
+            copied += len(page)
     expected = count_rows(source, table)
     if copied != expected:
         raise DatabaseError(f"read {copied} rows of {table} where it has {expected}: nothing was copied")
@@ -194,7 +196,8 @@ def blob_list(conn: Any) -> list[tuple[str, str, str]]:
 
 def kept_blobs(conn: Any) -> Iterator[tuple[str, bytes]]:
     """``(sha256, bytes)`` of every blob PostgreSQL keeps, by hash, streamed (nothing on
-    SQLite, whose bytes are files beside the database). Run nothing else on ``conn`` meanwhile."""
+    SQLite, whose bytes are files beside the database). Run nothing else on ``conn`` until it
+    is read to the end or closed."""
     if not is_postgres(conn):
         return
     for sha256, data in conn.copy_out("SELECT sha256, data FROM blob_data ORDER BY sha256"):

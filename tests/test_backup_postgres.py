@@ -1,5 +1,6 @@
-"""``client.backup(dest)`` of a PostgreSQL database: the same self-contained SQLite file and
-media folder as of an SQLite one, from one consistent snapshot, while raters keep voting."""
+"""Copies taken while a rater keeps voting hold one consistent moment: ``client.backup(dest)`` of a
+PostgreSQL database (the same self-contained SQLite file and media folder as of an SQLite one)
+and ``copy-db`` of a live SQLite database into PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from conftest import make_png
 
 from rater import Client, DatabaseError
+from rater.exchange.copy_db import copy_database
 
 PROMPTS = [f"prompt {i}" for i in range(4)]
 
@@ -40,25 +42,49 @@ def _voter(url: str, board_id: str, stop: threading.Event, acknowledged: list[in
             n += 1
 
 
-def test_backup_of_a_server_database_while_a_rater_votes(tmp_path, pg_server, monkeypatch) -> None:
-    monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "cache"))
-    url = pg_server.create_database("backup_live")
-    Client(url, create=True).close()
-    board_id = _board(url, tmp_path)
+def _while_voting(location: str, board_id: str, take) -> tuple[int, int, list[int]]:
+    """Run ``take()`` while a rater votes on ``location``: acknowledged votes before and after
+    it, and the ids of all of them once the voter stopped."""
     stop, acknowledged = threading.Event(), []
-    voter = threading.Thread(target=_voter, args=(url, board_id, stop, acknowledged))
+    voter = threading.Thread(target=_voter, args=(location, board_id, stop, acknowledged))
     voter.start()
     try:
         while len(acknowledged) < 30:
             stop.wait(0.05)
         before = len(acknowledged)
-        with Client(url) as client:
-            during = client.backup(tmp_path / "during" / "lb.db")
+        take()
         after = len(acknowledged)
     finally:
         stop.set()
         voter.join(timeout=60)
-    assert after > before, "no vote was recorded while the backup ran: the test shows nothing"
+    assert after > before, "no vote was recorded while the copy ran: the test shows nothing"
+    return before, after, acknowledged
+
+
+def test_copy_db_of_a_live_sqlite_database_while_a_rater_votes(tmp_path, pg_server) -> None:
+    source = str(tmp_path / "live" / "lb.db")
+    Client(source, create=True).close()
+    board_id = _board(source, tmp_path)
+    url = pg_server.create_database("copy_live")
+    before, after, acknowledged = _while_voting(source, board_id, lambda: copy_database(source, url))
+    with Client(url) as copy:
+        ids = [r[0] for r in copy.store.conn.execute("SELECT id FROM votes ORDER BY id")]
+    assert before <= len(ids) <= after and ids == sorted(acknowledged)[:len(ids)]
+
+
+def test_backup_of_a_server_database_while_a_rater_votes(tmp_path, pg_server, monkeypatch) -> None:
+    monkeypatch.setenv("RATER_MEDIA_CACHE", str(tmp_path / "cache"))
+    url = pg_server.create_database("backup_live")
+    Client(url, create=True).close()
+    board_id = _board(url, tmp_path)
+    results = []
+
+    def take() -> None:
+        with Client(url) as client:
+            results.append(client.backup(tmp_path / "during" / "lb.db"))
+
+    before, after, acknowledged = _while_voting(url, board_id, take)
+    during = results[0]
 
     copy = sqlite3.connect(tmp_path / "during" / "lb.db")
     ids = [r[0] for r in copy.execute("SELECT id FROM votes ORDER BY id")]

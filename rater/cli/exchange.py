@@ -20,7 +20,8 @@ def backup(dest: str, no_media: bool, force: bool) -> None:
     """Copy the database to DEST while raters keep voting (SQLite's online backup).
 
     The copy is one consistent moment of the database, checked before it gets its name; the
-    media it refers to are copied into a media/ folder beside DEST.
+    media it refers to are copied into a media/ folder beside DEST. A PostgreSQL database is
+    backed up the same way, as an SQLite file with its media/ folder (the copy of copy-db).
 
     Example:
 

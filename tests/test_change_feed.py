@@ -11,6 +11,7 @@ matchmaker counts every vote exactly once, whatever order they commit in.
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import psycopg
@@ -25,7 +26,7 @@ from app_support import make_board
 @pytest.fixture
 def board(pg_server, png, tmp_path, monkeypatch, request):  # type: ignore[no-untyped-def]
     monkeypatch.setenv(MEDIA_CACHE_ENV, str(tmp_path / "cache"))
-    url = pg_server.create_database(f"feed_{os.getpid()}_{request.node.name[-40:].lower().replace('-', '_')}")
+    url = pg_server.create_database(f"feed_{os.getpid()}_{re.sub(r'[^a-z0-9_]', '_', request.node.name[-40:].lower())}")
     client = Client(url, create=True)
     yield url, make_board(client, png, models=3, prompts=2, repeat_share=0.0)
     client.close()

@@ -235,8 +235,11 @@ class RatingSession:
         paths = [matchup.left.path, matchup.right.path]
         if self.board.show_prompt_asset and matchup.prompt_asset is not None:
             paths.append(matchup.prompt_asset)
-        store = self.board._client.store
-        return [p for p in paths if not local_file(store, Path(p)).is_file()]
+        gone = [Path(p) for p in paths if not Path(p).is_file()]
+        if not gone:
+            return []
+        store = self.board._client.store  # a PostgreSQL host's cache refills from the database
+        return [p for p in gone if not local_file(store, p).is_file()]
 
     def _usable(self, matchup: Matchup | None) -> Matchup | None:
         missing = self._missing(matchup) if matchup is not None else []

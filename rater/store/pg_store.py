@@ -2,7 +2,8 @@
 
 Everything above the store sees the same object: one connection per thread at a time (handed
 back for the next thread), ``write()`` transactions taken in turn with every other writer of the
-database (its advisory lock, on every host: see :mod:`rater.store.postgres`), ``durable=False``
+database (its advisory lock, on every host; a plain vote's single INSERT goes without it: see
+:mod:`rater.store.postgres`), ``durable=False``
 for writes whose loss in a crash is harmless. What a file store checks about its file (deleted,
 replaced, read-only) has no server counterpart; the server reports its own errors.
 

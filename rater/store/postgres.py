@@ -11,8 +11,10 @@ spells each.
 
 Writes are serialised as on SQLite: :meth:`PgConnection.begin_write` takes one advisory lock per
 database for the whole transaction, as SQLite's ``BEGIN IMMEDIATE`` takes the write lock, so
-every check-then-insert rule of the store (one vote per matchup, no pair twice to a rater) holds
-unchanged across processes and hosts.
+every check-then-insert rule of the store (no pair twice to a rater, a repeat only of an
+unrepeated original) holds unchanged across processes and hosts. The one exception is a
+single-statement write (a plain vote): one INSERT that the schema alone keeps correct, which
+commits on its own without the lock, so concurrent votes share the server's WAL flushes.
 
 The schema is created at the current version in one step (:mod:`rater.store.schema_pg`); the
 version lives in ``rater_schema``. A database of something else, or of a newer version, is

@@ -14,7 +14,7 @@ import rater.matchmaking.service  # noqa: F401  (imported before forking, so wri
 from rater import Client, DatabaseError
 from rater.cli import cli
 from rater.intake.media import blob_path
-from rater.store import catalog, exchange
+from rater.store import catalog, exchange, integrity
 
 PROMPTS = [f"prompt {i}" for i in range(5)]
 
@@ -79,7 +79,7 @@ def test_online_backup_while_raters_write(tmp_path: Path) -> None:
     for dest in copies:
         assert not Path(f"{dest}-wal").exists(), "a copy is one self-contained file"
         with Client(dest) as copy:
-            assert exchange.check_integrity(copy.store.conn) == []  # includes foreign keys
+            assert integrity.check_integrity(copy.store.conn) == []  # includes foreign keys
             lb = copy.mri.get_leaderboard_by_id(board_id)
             ids = _vote_ids(copy, board_id)
             # Prefix-consistent: exactly the live votes up to the copy's last one.

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from rater import Client
-from rater.store import exchange
+from rater.store import integrity
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,8 +46,8 @@ def _check(db: str, expected: list[str]) -> None:
     """Every acknowledged vote is stored, each matchup has at most one vote, the database is sound."""
     with Client(db) as client:
         conn = client.store.conn
-        assert exchange.check_integrity(conn) == []
-        stored = exchange.voted_matchup_ids(conn)
+        assert integrity.check_integrity(conn) == []
+        stored = integrity.voted_matchup_ids(conn)
         votes, matchups_voted = conn.execute("SELECT count(*), count(DISTINCT matchup_id) FROM votes").fetchone()
     missing = set(expected) - stored
     assert not missing, f"{len(missing)} acknowledged votes are not stored"

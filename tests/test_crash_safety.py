@@ -4,7 +4,7 @@ Each of the 50 runs forks a child that serves pairs and records votes as fast as
 the public API. Only AFTER ``record_vote`` has returned does the child write the matchup id to a
 pipe (one unbuffered ``os.write`` per line, atomic for lines this short), so every id the parent
 reads was acknowledged. The parent kills the child with SIGKILL after a random delay, 50 times,
-then checks that the database is sound (``exchange.check_integrity``: ``PRAGMA integrity_check``
+then checks that the database is sound (``integrity.check_integrity``: ``PRAGMA integrity_check``
 and ``foreign_key_check`` on SQLite, invalid indexes and dangling foreign keys on PostgreSQL) and
 that every acknowledged vote is stored. The seed is printed so a failing run can be replayed.
 It runs on both backends: on PostgreSQL the killed writer is a client of a real server, which
@@ -25,7 +25,7 @@ from conftest import make_png
 
 import rater.matchmaking.service  # noqa: F401  (imported before forking, so children start warm)
 from rater import Client
-from rater.store import exchange
+from rater.store import integrity
 
 RUNS = 50
 PROMPTS = [f"prompt {i}" for i in range(6)]
@@ -108,12 +108,12 @@ def test_sigkill_never_loses_an_acknowledged_vote(db_location: str, backend: str
         acknowledged += _run_once(db, board_id, f"rater-{run}", delay)
         if run % 10 == 9:  # the next child must cope with whatever the last one left behind
             with Client(db) as client:
-                assert exchange.check_integrity(client.store.conn) == []
+                assert integrity.check_integrity(client.store.conn) == []
     elapsed = time.monotonic() - started
     with Client(db) as client:
         conn = client.store.conn
-        assert exchange.check_integrity(conn) == []
-        stored = exchange.voted_matchup_ids(conn)
+        assert integrity.check_integrity(conn) == []
+        stored = integrity.voted_matchup_ids(conn)
         lost = [m for m in acknowledged if m not in stored]
         assert not lost, f"{len(lost)} acknowledged votes lost (seed {seed}): {lost[:5]}"
         lb = client.mri.get_leaderboard_by_id(board_id)

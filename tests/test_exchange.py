@@ -29,6 +29,7 @@ from rater.exchange.votes import (
     board_fingerprint,
 )
 from rater.store import exchange as exchange_sql
+from rater.store import integrity
 
 NAME = "Arena <b>🎨</b> مرحبا"
 PROMPTS = ["A red sun", "A <script>alert(1)</script> boat", "שלום\u2028world\u2029!"]
@@ -133,7 +134,7 @@ def test_two_hosts_merge_both_ways_and_agree(hosts) -> None:
     pd.testing.assert_frame_equal(sa, sb)
     assert sa["total_matches"].sum() > 0
     for client in (a_client, b_client):
-        assert exchange_sql.check_integrity(client.store.conn) == []
+        assert integrity.check_integrity(client.store.conn) == []
 
 
 def test_importing_twice_adds_nothing(hosts) -> None:

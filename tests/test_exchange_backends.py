@@ -14,6 +14,7 @@ from prebuilt import Prebuilt
 from rater import Client
 from rater.exchange.votes import ExchangeError
 from rater.store import exchange as exchange_sql
+from rater.store import integrity
 
 pytestmark = pytest.mark.both_backends
 
@@ -23,12 +24,12 @@ def test_check_integrity_names_a_dangling_reference(hosts) -> None:
     file or a careless copy could hold) is reported on either backend."""
     _, _, (client, board), _ = hosts
     conn = client.store.conn
-    assert exchange_sql.check_integrity(conn) == []
+    assert integrity.check_integrity(conn) == []
     rules_off = ("SET session_replication_role = replica" if client.store.path is None
                  else "PRAGMA foreign_keys = OFF")
     conn.execute(rules_off)
     conn.execute("UPDATE raters SET leaderboard_id = 'gone' WHERE leaderboard_id = ?", (board.id,))
-    [problem, *_] = exchange_sql.check_integrity(conn)
+    [problem, *_] = integrity.check_integrity(conn)
     assert problem.startswith("dangling reference in raters row ") and problem.endswith(" to leaderboards")
 
 

@@ -19,7 +19,7 @@ from prebuilt import Prebuilt
 
 from rater import Client, LeaderboardNotFound
 from rater.exchange.votes import BoardMismatchError, ExchangeError, MissingMediaError
-from rater.store import exchange as exchange_sql
+from rater.store import integrity
 from test_exchange import _dump, _rewrite, _votes
 from test_exchange_backends import export_text
 
@@ -136,7 +136,7 @@ def test_a_two_criterion_benchmark_round_trips(hosts) -> None:
         pd.testing.assert_frame_equal(board_a.get_standings(seed=7), board_b.get_standings(seed=7))
     pd.testing.assert_frame_equal(_overall(a), _overall(b))
     for client in (a, b):
-        assert exchange_sql.check_integrity(client.store.conn) == []
+        assert integrity.check_integrity(client.store.conn) == []
 
 
 def test_a_file_goes_to_the_board_of_its_id_or_the_one_named(hosts) -> None:

@@ -19,6 +19,7 @@ import pytest
 from rater import Client
 from rater.store import SCHEMA_VERSION, db, migrate, schema
 from rater.store import exchange as exchange_sql
+from rater.store import integrity
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 V1 = FIXTURES / "schema_v1.db"
@@ -98,7 +99,7 @@ def test_v1_database_is_migrated_in_place_keeping_every_row(v1_copy: Path) -> No
     with Client(v1_copy) as client:  # opening migrates
         conn = client.store.conn
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert exchange_sql.check_integrity(conn) == []
+        assert integrity.check_integrity(conn) == []
         boards = {b.id: b for b in client.mri.list_leaderboards()}
         assert boards["k7gq2mxa"].name == "Art <b>arena</b> 🎨"
         assert boards["k7gq2mxa"].prompts == ["A red sun", "مرحبا boat"]
@@ -256,7 +257,7 @@ def test_postgresql_empty_database_gets_the_current_schema_only_with_create(pg_l
         conn = client.store.conn
         assert conn.execute("SELECT singleton, version FROM rater_schema").fetchall() == [(1, SCHEMA_VERSION)]
         assert len(exchange_sql.host_id(conn)) == 32
-        assert exchange_sql.check_integrity(conn) == []
+        assert integrity.check_integrity(conn) == []
     tables = set(_pg_dump(pg_location)["tables"])
     assert {"rater_schema", "blob_data", "host", *V1_TABLES} <= tables
 

@@ -265,7 +265,7 @@ def test_change_marker_moves_on_every_change_a_cached_page_depends_on(client: Cl
 def test_postgresql_integrity_check_finds_a_dangling_reference(pg_location: str, png) -> None:
     """PostgreSQL enforces foreign keys, but a load with triggers off (``session_replication_role
     = replica``) does not: the integrity check must still see a vote whose matchup is gone."""
-    from rater.store import exchange
+    from rater.store import integrity
 
     with Client(pg_location, create=True) as client:
         lb = client.mri.create_new_leaderboard("B", "Which?", ["p1"], False)
@@ -274,9 +274,9 @@ def test_postgresql_integrity_check_finds_a_dangling_reference(pg_location: str,
         m = lb.next_matchup("r")
         lb.record_vote(m.id, "left", "r")
         conn = client.store.conn
-        assert exchange.check_integrity(conn) == []
+        assert integrity.check_integrity(conn) == []
         conn.execute("SET session_replication_role = replica")
         conn.execute("DELETE FROM matchups WHERE id = ?", (m.id,))
         conn.execute("SET session_replication_role = origin")
-        [problem] = exchange.check_integrity(conn)
+        [problem] = integrity.check_integrity(conn)
         assert re.fullmatch(r"dangling reference in votes row \S+ to matchups", problem), problem

@@ -4,7 +4,7 @@ A backup is an SQLite file with a ``media/`` folder beside it, whatever the sour
 PostgreSQL database it is the copy of :func:`rater.exchange.copy_db.copy_to_file` (every row,
 read in one ``REPEATABLE READ`` snapshot, and the media bytes written out as files). Of an
 SQLite one, SQLite's backup API copies the pages of one committed state (see
-:func:`rater.store.exchange.backup_to`), so the copy holds every vote up to some moment and no
+:func:`rater.store.integrity.backup_to`), so the copy holds every vote up to some moment and no
 vote without its matchup. The copy is written under a temporary name, checked
 (``integrity_check``, ``foreign_key_check``) and only then renamed to its final name, so a
 half-written backup never looks like a finished one. Media blobs the copy refers to are copied
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from rater.errors import DatabaseError
 from rater.intake.media import blob_path
-from rater.store import exchange
+from rater.store import integrity
 from rater.store.dialect import is_database_url
 from rater.store.postgres import display_url
 
@@ -126,7 +126,7 @@ def backup(
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        stats = exchange.backup_to(store.conn, tmp)
+        stats = integrity.backup_to(store.conn, tmp)
     except sqlite3.Error as exc:
         tmp.unlink(missing_ok=True)
         raise DatabaseError(f"backup of {source} to {target} failed: {exc}") from exc

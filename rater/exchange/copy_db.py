@@ -34,7 +34,8 @@ from rater.errors import DatabaseError, DatabaseNotFound, MediaError, SchemaTooN
 from rater.intake.media import blob_path, make_preview
 from rater.store import SCHEMA_VERSION, Store, connect, copying, open_store, transaction
 from rater.store.dialect import is_database_url
-from rater.store.exchange import check_integrity, read_snapshot
+from rater.store.exchange import read_snapshot
+from rater.store.integrity import check_integrity
 from rater.store.files import blob_file, missing_database
 from rater.store.postgres import display_url, install_schema, open_connection
 

@@ -36,7 +36,8 @@ from scipy.special import expit
 
 from ranking import RatingState
 from rater import Client, Leaderboard
-from rater.matchmaking.service import next_matchup, record_vote
+from rater.matchmaking.service import next_matchup
+from rater.matchmaking.voting import record_vote
 from rater.matchmaking.state import forget_states
 from rater.results.standings import load_votes
 from rater.store import catalog, matchups, votes

@@ -325,7 +325,6 @@ def robust_covariance(k: Keys, scale: OpenSkillScale, post: Posterior) -> np.nda
     """Cluster-robust covariance of ``z``: the ``z`` rows of ``J^-1 M J^-1`` over all
     parameters, ``M`` summing the outer products of each resampling unit's score vector (a
     cluster, or each single vote of a key with ``cluster`` -1)."""
-    m = len(post.z)
     score, _, pd_, pw, pl = _terms(k, scale, post.z, post.w, post.lam)
     # Each key's score in the raters' parameters enters z-space as - C_r J_r^-1 g_r.
     push = np.einsum("rmi,rij->rmj", post.cross, post.rater_inv)

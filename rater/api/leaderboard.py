@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from rater.exchange.votes import ExportResult
 
     from .participant import Job
-    from rater.store import Store
     from rater.matchmaking.service import BoardStatus, Matchup, VoteReceipt
     from rater.results.quality import RaterStats
 
@@ -280,12 +279,12 @@ class Leaderboard(GoldMethods, CardMethods):
     def record_vote(self, matchup_id: str, choice: str, rater_id: str) -> VoteReceipt:
         """Store a rater's judgement of a served matchup: ``"left"``, ``"right"`` or ``"tie"``.
 
-        Returns once the vote is durably stored. See :func:`rater.matchmaking.service.record_vote`.
+        Returns once the vote is durably stored. See :func:`rater.matchmaking.voting.record_vote`.
         """
-        from rater.matchmaking import service as matchmaking
+        from rater.matchmaking import voting
 
         with _admitted(rater_id, self.id):
-            return matchmaking.record_vote(self._client.store, self.id, matchup_id, choice, rater_id)
+            return voting.record_vote(self._client.store, self.id, matchup_id, choice, rater_id)
 
     def catalog_version(self) -> int:
         """A number that moves whenever a participant anywhere in the database is disabled,

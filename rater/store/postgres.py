@@ -178,7 +178,6 @@ class PgConnection:
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Insert ``rows`` into ``table`` with ``COPY ... FROM STDIN``: many times faster than
         :meth:`executemany` for a whole table (constraints and triggers apply as to INSERT)."""
-        import psycopg
 
         text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
         self.copy_in(table, columns, [text.encode()])

@@ -24,7 +24,7 @@ from PIL import Image
 
 import ranking
 from rater import Client
-from rater.intake.media import blob_path
+from rater.store.files import blob_file
 from rater.results.standings import load_votes
 from rater.store import catalog, votes as vote_store
 from site_builder import Settings, build_site
@@ -61,7 +61,7 @@ def make_database(path: Path, n_models: int, n_prompts: int, n_votes: int) -> st
             for p in range(n_prompts):
                 data = _png(rng)
                 sha = hashlib.sha256(data).hexdigest()
-                target = blob_path(store.media_dir, sha, "png")
+                target = blob_file(store.media_dir, sha, "png")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
                 catalog.insert_blob(conn, sha, "image", "image/png", "png", len(data))

@@ -13,7 +13,7 @@ from conftest import make_png
 import rater.matchmaking.service  # noqa: F401  (imported before forking, so writers start warm)
 from rater import Client, DatabaseError
 from rater.cli import cli
-from rater.intake.media import blob_path
+from rater.store.files import blob_file
 from rater.store import catalog, exchange, integrity
 
 PROMPTS = [f"prompt {i}" for i in range(5)]
@@ -89,7 +89,7 @@ def test_online_backup_while_raters_write(tmp_path: Path) -> None:
             assert voted <= served  # every vote's matchup came along
             assert len(lb.models()) == 6
             for media in catalog.list_media(copy.store.conn, board_id):
-                assert blob_path(copy.store.media_dir, media["sha256"], media["ext"]).is_file()
+                assert blob_file(copy.store.media_dir, media["sha256"], media["ext"]).is_file()
             seen.append(len(ids))
     assert seen == sorted(seen) and seen[-1] > seen[0], f"copies did not advance: {seen}"
 

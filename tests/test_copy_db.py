@@ -23,7 +23,8 @@ from db_dump import dump_database
 from rater import Benchmark, Client, DatabaseError, DatabaseNotFound, MediaError, Tag
 from rater.cli import cli
 from rater.exchange.copy_db import copy_database
-from rater.intake.media import blob_path, preview_path
+from rater.intake.media import preview_path
+from rater.store.files import blob_file
 from rater.store.copying import COPY_TABLES
 
 IDS = ["beach", "peak", "city"]
@@ -283,7 +284,7 @@ def test_media_from_a_server_become_files_with_their_previews(tmp_path, pg_serve
     back = tmp_path / "back" / "lb.db"
     assert copy_database(url, back).media_copied == 2
     for image, wanted in ((large, True), (small, False)):
-        stored = blob_path(back.parent / "media", hashlib.sha256(image.read_bytes()).hexdigest(), "png")
+        stored = blob_file(back.parent / "media", hashlib.sha256(image.read_bytes()).hexdigest(), "png")
         assert stored.read_bytes() == image.read_bytes()
         assert preview_path(stored).is_file() == wanted  # as an upload makes them
 

@@ -20,7 +20,8 @@ from click.testing import CliRunner
 from rater import Client
 from rater.cli import cli
 from rater.intake.gc import GRACE_SECONDS, collect_garbage
-from rater.intake.media import blob_path, inspect_media, store_blob
+from rater.intake.media import inspect_media, store_blob
+from rater.store.files import blob_file
 from rater.store import blobs, catalog
 
 from conftest import make_png
@@ -40,7 +41,7 @@ def _loose_blob(client: Client, png_path: Path) -> Path:
     """A blob file in the store with no row: what a kill between rename and COMMIT leaves."""
     media = inspect_media(png_path)
     store_blob(client.store.media_dir, media)
-    return blob_path(client.store.media_dir, media.sha256, media.ext)
+    return blob_file(client.store.media_dir, media.sha256, media.ext)
 
 
 def _copy(path: Path, name: str) -> Path:
@@ -80,7 +81,7 @@ def setup(tmp_path: Path, db_location: str):
     leftovers = {
         "old temp": _age(_temp(media / used[0].parent.name, "old")),
         "old loose blob": _age(_loose_blob(client, make_png(tmp_path / "in" / "loose.png", 600))),
-        "unused blob": blob_path(media, unused_media.sha256, unused_media.ext),
+        "unused blob": blob_file(media, unused_media.sha256, unused_media.ext),
     }
     loose = leftovers["old loose blob"]
     leftovers["preview of a loose blob"] = _age(_copy(loose, loose.name.replace(".png", ".preview-1460.png")))
@@ -146,7 +147,7 @@ def test_gc_waits_for_an_upload_in_progress_and_keeps_its_blob(tmp_path: Path, d
     lb = gc_client.mri.create_new_leaderboard("B", "Which?", PROMPTS)
     uploader = Client(path)
     media = inspect_media(make_png(tmp_path / "in" / "slow.png", 42))
-    target = blob_path(uploader.store.media_dir, media.sha256, media.ext)
+    target = blob_file(uploader.store.media_dir, media.sha256, media.ext)
     written, release = threading.Event(), threading.Event()
 
     def upload() -> None:

@@ -23,7 +23,8 @@ from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 from rater import Client, DatabaseError, ValidationError
 from rater.cli import cli
 from rater.intake.manifest import read_manifest
-from rater.intake.media import PREVIEW_SIDE, blob_path, display_file, preview_path
+from rater.intake.media import PREVIEW_SIDE, display_file, preview_path
+from rater.store.files import blob_file
 
 PROMPTS = ["A red sun over blue mountains", "A sailboat on calm water"]
 
@@ -321,4 +322,4 @@ def test_add_model_allow_outside_and_max_pixels(tmp_path, db_location) -> None:
     assert "1 media added (1 new files)" in added.output
     with Client(db) as client:
         [stored] = client.mri.get_leaderboard_by_id(board_id).model_media("m")[PROMPTS[0]]
-        assert stored == blob_path(client.store.media_dir, stored.stem, "png")
+        assert stored == blob_file(client.store.media_dir, stored.stem, "png")

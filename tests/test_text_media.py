@@ -19,16 +19,14 @@ from rater.errors import DuplicateMediaWarning, MediaError, ValidationError
 from rater.intake.gc import GRACE_SECONDS, collect_garbage
 from rater.intake.media import (
     DEFAULT_MAX_TEXT_BYTES,
-    blob_path,
     display_file,
     inspect_media,
     store_blob,
     write_texts,
 )
-from rater.store import catalog
+from rater.store.files import blob_file
 
 from app_support import button, open_app, session
-from conftest import make_png
 
 PROMPTS = ["What is 2+2?", "Name a prime."]
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -66,7 +64,7 @@ def test_a_text_is_stored_by_the_hash_of_its_utf8_bytes_once(client, tmp_path):
     found = blobs(client)
     assert len(found) == 3  # the shared answer is stored once
     assert found[sha] == ("text", "text/plain; charset=utf-8", "txt", len(shared.encode("utf-8")))
-    stored = blob_path(client.store.media_dir, sha, "txt")
+    stored = blob_file(client.store.media_dir, sha, "txt")
     assert stored.read_bytes() == shared.encode("utf-8")
     assert sorted(p.name for p in stored.parent.iterdir()) == [stored.name]  # no preview beside it
     assert display_file(stored) == stored
@@ -164,7 +162,7 @@ def test_gc_and_backup_treat_text_blobs_like_others(client, tmp_path):
     old = time.time() - 2 * GRACE_SECONDS
     loose = inspect_media(write_texts(["never committed"], tmp_path / "loose")[0])
     store_blob(media, loose)  # a blob whose upload's transaction never committed
-    loose_path = blob_path(media, loose.sha256, "txt")
+    loose_path = blob_file(media, loose.sha256, "txt")
     for path in [*used, loose_path]:
         os.utime(path, (old, old))
     result = collect_garbage(client.store, delete=True)
@@ -255,7 +253,7 @@ def test_a_text_prompt_asset_is_shown_as_text_too(client, tmp_path, monkeypatch)
 
 def test_a_text_removed_from_disk_is_skipped_not_shown(client, tmp_path, monkeypatch):
     lb = text_board(client, tmp_path, {"m1": ["Four."], "m2": ["It is 5."], "m3": ["Quatre."]})
-    gone = blob_path(client.store.media_dir, hashlib.sha256(b"Quatre.").hexdigest(), "txt")
+    gone = blob_file(client.store.media_dir, hashlib.sha256(b"Quatre.").hexdigest(), "txt")
     gone.unlink()
     at = open_app(monkeypatch, client.db_path, lb.id, rater="alice")
     assert not at.exception, at.exception

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rater.errors import DatabaseError
-from rater.intake.media import blob_path
+from rater.store.files import blob_file
 from rater.store import integrity
 from rater.store.dialect import is_database_url
 from rater.store.postgres import display_url
@@ -139,11 +139,11 @@ def backup(
             source_media, target_media = store.media_dir, target.parent / "media"
             if not _same_file(source_media, target_media):
                 for sha256, ext in stats["blobs"]:
-                    source_blob = blob_path(source_media, sha256, ext)
+                    source_blob = blob_file(source_media, sha256, ext)
                     if not source_blob.is_file():
                         missing.append(source_blob)
                         continue
-                    copied += _copy_blob(source_blob, blob_path(target_media, sha256, ext))
+                    copied += _copy_blob(source_blob, blob_file(target_media, sha256, ext))
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from rater.errors import DatabaseError, DatabaseNotFound, MediaError, SchemaTooNewError
-from rater.intake.media import blob_path, make_preview
+from rater.intake.media import make_preview
 from rater.store import SCHEMA_VERSION, Store, connect, copying, open_store, transaction
 from rater.store.dialect import is_database_url
 from rater.store.exchange import read_snapshot
@@ -203,10 +203,10 @@ class _StagedFiles(_Media):
         self.staging, self.final = staging, final
 
     def wanted(self, sha256: str, ext: str) -> bool:
-        return not blob_path(self.final, sha256, ext).exists()  # content-addressed: already there
+        return not blob_file(self.final, sha256, ext).exists()  # content-addressed: already there
 
     def add(self, sha256: str, ext: str, kind: str, data: bytes) -> None:
-        path = blob_path(self.staging, sha256, ext)
+        path = blob_file(self.staging, sha256, ext)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         if kind == "image":

@@ -63,7 +63,6 @@ from rater.exchange.file import (
     BoardHeader,
     BoardMismatchError,
     ExchangeError,
-    ParsedFile,
     board_fingerprint,
     check_meaning,
     read_file,

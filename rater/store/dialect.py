@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "DATABASE_URL_SCHEMES",
+    "char",
     "is_database_url",
     "is_postgres",
     "json_values",
@@ -44,11 +45,15 @@ def json_values(conn: Any, expr: str) -> str:
     return f"json_each({expr})"
 
 
+def char(conn: Any, code: int) -> str:
+    """The one-character text with this code point."""
+    return f"chr({code})" if is_postgres(conn) else f"char({code})"
+
+
 def string_agg(conn: Any, expr: str, separator_code: int) -> str:
     """The values of ``expr`` joined by the character ``chr(separator_code)``."""
-    if is_postgres(conn):
-        return f"string_agg({expr}, chr({separator_code}))"
-    return f"group_concat({expr}, char({separator_code}))"
+    function = "string_agg" if is_postgres(conn) else "group_concat"
+    return f"{function}({expr}, {char(conn, separator_code)})"
 
 
 def now_epoch(conn: Any) -> str:

@@ -35,12 +35,13 @@ def change_probe(conn: sqlite3.Connection) -> tuple[int, int, int, int, int]:
     and the catalog version moves when a participant is disabled, enabled, renamed, deleted or
     run, or a prompt is re-tagged, so a change in either of the last two means "read
     everything again"."""
+    postgres = is_postgres(conn)  # there the vote position is a query of its own
     row = conn.execute(
-        "SELECT (SELECT max(id) FROM votes), (SELECT max(id) FROM media), "
+        f"SELECT {'0' if postgres else '(SELECT max(id) FROM votes)'}, (SELECT max(id) FROM media), "
         "(SELECT max(id) FROM models), (SELECT count(*) FROM import_batches WHERE committed = 1), "
         "(SELECT n FROM catalog_version)"
     ).fetchone()
-    votes_at = vote_position(conn) if is_postgres(conn) else int(row[0] or 0)
+    votes_at = vote_position(conn) if postgres else int(row[0] or 0)
     return votes_at, int(row[1] or 0), int(row[2] or 0), int(row[3]), int(row[4])
 
 

@@ -121,14 +121,9 @@ class PgConnection:
     dialect = "postgresql"
 
     def __init__(self, raw: Any, location: str) -> None:
-        self._raw = raw
+        self.raw = raw  # the psycopg connection
         self.location = location
         self._single = ""  # a single-statement write: "pending" until its statement ran, then "done"
-
-    @property
-    def raw(self) -> Any:
-        """The psycopg connection."""
-        return self._raw
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         import psycopg
@@ -141,13 +136,13 @@ class PgConnection:
                 return self._after_single_statement(sql)
         try:
             if params is None:
-                return self._raw.execute(sql)
-            return self._raw.execute(_placeholders(sql), params if isinstance(params, Mapping) else tuple(params))
+                return self.raw.execute(sql)
+            return self.raw.execute(_placeholders(sql), params if isinstance(params, Mapping) else tuple(params))
         except psycopg.Error as exc:
             raise self._translated(exc) from exc
 
     def _translated(self, exc: Exception) -> sqlite3.Error:
-        if self._raw.closed and not self._raw.broken:  # closed by close(), as sqlite3 says it
+        if self.raw.closed and not self.raw.broken:  # closed by close(), as sqlite3 says it
             return sqlite3.ProgrammingError("Cannot operate on a closed database.")
         return _translated(exc, self.location)
 
@@ -158,7 +153,7 @@ class PgConnection:
             raise sqlite3.ProgrammingError("a single-statement write ran a second statement "
                                            "(use write() for a transaction of several)")
         self._single = ""
-        return self._raw.cursor()
+        return self.raw.cursor()
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         import psycopg
@@ -173,7 +168,7 @@ class PgConnection:
     @property
     def broken(self) -> bool:
         """The connection was lost (the server restarted or went away): the store opens another."""
-        return bool(self._raw.closed or self._raw.broken)
+        return bool(self.raw.closed or self.raw.broken)
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Insert ``rows`` into ``table`` with ``COPY ... FROM STDIN``: many times faster than
@@ -213,7 +208,7 @@ class PgConnection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return bool(self._single) or self._raw.info.transaction_status != TransactionStatus.IDLE
+        return bool(self._single) or self.raw.info.transaction_status != TransactionStatus.IDLE
 
     def begin_write(self, *, durable: bool = True, single_statement: bool = False) -> None:
         """``BEGIN`` and take the database's write lock (waiting up to the lock timeout), in one
@@ -243,7 +238,7 @@ class PgConnection:
 
     def close(self) -> None:
         self._single = ""
-        self._raw.close()
+        self.raw.close()
 
 
 def _numeric_loader() -> Any:

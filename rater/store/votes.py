@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from ..errors import ValidationError
-from .dialect import is_postgres, ordered_join, string_agg
+from .dialect import char, ordered_join, string_agg
 
 __all__ = [
     "EARLIEST_TIME",
@@ -328,10 +328,9 @@ def change_marker(conn: sqlite3.Connection) -> tuple[int, int, str, int, int, in
     no scan of matchups) that changes whenever a vote is stored, a rater is excluded or
     included, a model or media is added on any board, an import's votes become visible, or a
     participant is disabled, enabled, renamed, deleted or run."""
-    separator = "chr(31)" if is_postgres(conn) else "char(31)"
     row = conn.execute(
         "SELECT (SELECT coalesce(max(id), 0) FROM votes), (SELECT count(*) FROM votes), "
-        f"(SELECT coalesce({string_agg(conn, 'leaderboard_id || ' + separator + ' || name', 30)}, '') FROM "
+        f"(SELECT coalesce({string_agg(conn, f'leaderboard_id || {char(conn, 31)} || name', 30)}, '') FROM "
         "(SELECT leaderboard_id, name FROM raters WHERE excluded = 1 ORDER BY 1, 2) AS excluded_raters), "
         "(SELECT coalesce(max(id), 0) FROM models), (SELECT coalesce(max(id), 0) FROM media), "
         "(SELECT count(*) FROM import_batches WHERE committed = 1), (SELECT n FROM catalog_version)"

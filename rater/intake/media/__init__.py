@@ -6,7 +6,7 @@ into the content-addressed store beside the database, and ``previews`` makes the
 copies of large images that raters are shown (texts have none).
 """
 
-from .blobs import blob_path, local_file, remove_created, store_blob, write_with_blobs
+from .blobs import local_file, remove_created, store_blob, write_with_blobs
 from .files import MediaFile
 from .limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_TEXT_BYTES, check_limit
 from .previews import PREVIEW_SIDE, display_file, make_preview, preview_path
@@ -21,7 +21,6 @@ __all__ = [
     "TEXT_KIND",
     "TEXT_MIME",
     "MediaFile",
-    "blob_path",
     "check_limit",
     "display_file",
     "inspect_media",

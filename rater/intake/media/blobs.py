@@ -28,12 +28,11 @@ from rater.store.files import blob_file
 from .previews import make_preview
 from .files import MediaFile
 
-__all__ = ["blob_path", "local_file", "remove_created", "store_blob", "write_with_blobs"]
+__all__ = ["local_file", "remove_created", "store_blob", "write_with_blobs"]
 
 _CHUNK = 1 << 20
 
 
-blob_path = blob_file  # where the blob with this hash lives in the media store
 
 
 def local_file(store: Store, path: Path) -> Path:
@@ -71,7 +70,7 @@ def store_blob(media_dir: Path, media: MediaFile) -> list[Path]:
     Nothing is returned when the blob was already stored. A large image's preview is made
     here, once; if that fails the rater app falls back to the original.
     """
-    target = blob_path(media_dir, media.sha256, media.ext)
+    target = blob_file(media_dir, media.sha256, media.ext)
     if target.exists():
         return []
     created = [d for d in (media_dir, target.parent) if not d.exists()]

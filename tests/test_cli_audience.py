@@ -10,28 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from click.testing import CliRunner, Result
-
 from app_support import make_board
+from cli_support import fails, ok, run
 from rater import Client, Leaderboard
-from rater.cli import cli
-
-
-def run(db: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=False)
-
-
-def ok(db: Path, *args: str) -> str:
-    result = run(db, *args)
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-def fails(db: Path, *args: str, message: str) -> None:
-    result = run(db, *args)
-    assert result.exit_code == 1, result.output
-    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert result.stdout == ""
 
 
 def _setup(client: Client, png: Callable[..., Path]) -> tuple[Path, Leaderboard, str]:

@@ -4,30 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-
 from conftest import make_png
+from cli_support import fails, ok, run
 from rater import Client
-from rater.cli import cli
 
 PROMPTS = ["a red fox", "a blue bird"]
-
-
-def run(db: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=False)
-
-
-def ok(db: Path, *args: str) -> str:
-    result = run(db, *args)
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-def fails(db: Path, *args: str, message: str) -> None:
-    result = run(db, *args)
-    assert result.exit_code == 1, result.output
-    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert result.stdout == ""
 
 
 def setup(tmp_path: Path) -> tuple[Path, str]:

@@ -52,6 +52,7 @@ def test_create_find_get(client: Client) -> None:
     b = client.audience.create_audience("Crowd", platform="mturk")
     assert client.audience.get_audience_by_id(a.id) == a
     assert [x.id for x in client.audience.find_audiences("alignment")] == [a.id]
+    assert [x.id for x in client.audience.find_audiences("ALIGNMENT")] == [a.id]  # either backend
     assert {x.id for x in client.audience.find_audiences("")} == {a.id, b.id}
     assert (b.worker_param, b.extra_params) == ("workerId", ("assignmentId", "hitId"))
     assert (a.worker_param, a.extra_params) == ("PROLIFIC_PID", ("STUDY_ID", "SESSION_ID"))

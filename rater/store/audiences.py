@@ -10,6 +10,8 @@ import json
 import sqlite3
 from typing import Any
 
+from .dialect import like
+
 __all__ = [
     "AUDIENCE_COLUMNS", "MEMBER_COLUMNS", "add_member", "attach", "board_audiences", "detach",
     "find_audiences", "get_audience", "get_member", "audience_boards", "audience_ids", "insert_audience",
@@ -58,7 +60,7 @@ def get_audience(conn: sqlite3.Connection, audience_id: str) -> dict[str, Any] |
 def find_audiences(conn: sqlite3.Connection, name: str, amount: int) -> list[dict[str, Any]]:
     """Audiences whose name contains ``name`` (case-insensitive), newest first."""
     pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return _select_audiences(conn, "WHERE name LIKE ? ESCAPE '\\' ORDER BY created_at DESC, id LIMIT ?",
+    return _select_audiences(conn, f"WHERE name {like(conn)} ? ESCAPE '\\' ORDER BY created_at DESC, id LIMIT ?",
                              (pattern, amount))
 
 

@@ -9,6 +9,8 @@ board restricted to audiences the identity comes from the link only; a typed nam
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from rater.api.audience import Admission
@@ -18,7 +20,7 @@ from rater.errors import LinkRefused
 
 from .markdown_text import escape_markdown
 
-__all__ = ["admission", "completion_screen", "gate", "linked_done", "recheck", "refuse_unlinked"]
+__all__ = ["admission", "completion_screen", "ended_check", "gate", "linked_done", "recheck", "refuse_unlinked"]
 
 ADMISSION_KEY = "admission"
 LINK_KEY = "link_params"
@@ -55,19 +57,30 @@ def _admit(db: Client, params: dict[str, str]) -> Admission:
     return db.audience.admit_worker(params.get("audience"), params.get("study"), params)
 
 
-def recheck(db: Client) -> None:
-    """For the rating fragment, which reruns alone on each answer (without :func:`gate`): a
-    full rerun as soon as the link stops admitting (revoked, expired) or its rater reaches the
-    quota, so that the page shows the refusal or the completion screen instead of a pair."""
-    found = admission()
-    if found is None:
-        return
+def _ended(db: Client, params: dict[str, str]) -> bool:
+    """Whether the link no longer admits its rater (revoked, expired) or they reached the quota."""
     try:
-        found = _admit(db, st.session_state.get(LINK_KEY) or {})
+        found = _admit(db, params)
     except LinkRefused:
+        return True
+    return found.quota is not None and db.audience.votes_cast(found) >= found.quota
+
+
+def recheck(db: Client) -> None:
+    """For the rating fragment, which reruns alone (without :func:`gate`): a full rerun as soon
+    as the link stops admitting (revoked, expired) or its rater reaches the quota, so that the
+    page shows the refusal or the completion screen instead of a pair."""
+    if admission() is not None and _ended(db, st.session_state.get(LINK_KEY) or {}):
         st.rerun()
-    if found.quota is not None and db.audience.votes_cast(found) >= found.quota:
-        st.rerun()
+
+
+def ended_check(db: Client) -> Callable[[], bool] | None:
+    """For answers given without a script run (:mod:`rater.app.pair_api`): a function telling
+    whether this session's link has ended (as :func:`recheck` checks); None without a link."""
+    if admission() is None:
+        return None
+    params = dict(st.session_state.get(LINK_KEY) or {})
+    return lambda: _ended(db, params)
 
 
 def admission() -> Admission | None:

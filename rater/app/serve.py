@@ -47,6 +47,8 @@ __all__ = [
 
 #: The Streamlit script.
 APP_PATH = Path(__file__).with_name("streamlit_app.py")
+#: What ``rater serve`` runs: the script and the rating routes on one port (:mod:`rater.app.asgi`).
+ASGI_PATH = Path(__file__).with_name("asgi.py")
 
 ENV_DB = "RATER_DB"
 ENV_HOST = "RATER_HOST"
@@ -199,7 +201,7 @@ def streamlit_command(port: int = 8501, host: str = "127.0.0.1") -> list[str]:
     after every script run (every click) was most of the server's CPU time under load.
     """
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+        sys.executable, "-m", "streamlit", "run", str(ASGI_PATH),
         "--server.headless", "true",
         "--server.address", host,
         "--server.port", str(port),

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hmac
 import logging
+import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -225,9 +226,15 @@ class RatingSession:
         self.missing_skipped = 0  # pairs not shown because a media file was missing
         self.catalog = -1  # the catalog version (participants' status, names, runs) last seen
         self._answered: dict[str, str] = {}
-        # Streamlit may start the next run (a click) while the previous one is still preparing
-        # the next pair, on another thread: one change at a time.
-        self._lock = threading.RLock()
+        #: Reaches this session from the pair component's requests (:mod:`rater.app.pair_api`).
+        self.token = secrets.token_urlsafe(32)
+        self.serial = 0  # answers handled: the component keeps the newest view it was given
+        self.files: dict[str, Path] = {}  # media this session may fetch, by their URL's name
+        #: True once the link that admitted the rater stops admitting them (None: no link).
+        self.link_ended: Callable[[], bool] | None = None
+        # The page's script run and the component's requests reach a session on different
+        # threads: one change at a time.
+        self.lock = threading.RLock()
 
     def _missing(self, matchup: Matchup) -> list[Path]:
         """The files of ``matchup`` that are not on disk (a backup restored without its media),
@@ -263,7 +270,7 @@ class RatingSession:
 
     def pair(self) -> Matchup | None:
         """The pair to show now (the prepared one if there is one); None when nothing is left."""
-        with self._lock:
+        with self.lock:
             catalog = self.board.catalog_version()
             if catalog != self.catalog:  # e.g. a participant was disabled: its pairs are not shown
                 self.catalog, self.current, self.upcoming = catalog, None, None
@@ -279,7 +286,7 @@ class RatingSession:
         A prepared pair equal to the one on screen is dropped (the rater would see it twice in a
         row); it may still come back later.
         """
-        with self._lock:
+        with self.lock:
             if self.current is None or self.upcoming is not None:
                 return
             upcoming = self._fetch()
@@ -300,7 +307,7 @@ class RatingSession:
         """
         if choice not in CHOICES:
             raise ValidationError(f"choice must be one of {', '.join(CHOICES)}, got {choice!r}")
-        with self._lock:
+        with self.lock:
             if matchup_id in self._answered:
                 return None
             receipt = self.board.record_vote(matchup_id, choice, self.rater)
@@ -312,7 +319,7 @@ class RatingSession:
 
     def skip(self, matchup_id: str) -> None:
         """Move on without a vote (the pair may be served again later)."""
-        with self._lock:
+        with self.lock:
             if matchup_id in self._answered:
                 return
             self._answered[matchup_id] = "skip"
@@ -320,7 +327,7 @@ class RatingSession:
 
     def keep_rating(self) -> None:
         """Go on serving pairs after the board is settled."""
-        with self._lock:
+        with self.lock:
             self.keep_going = True
             self.upcoming = None
 

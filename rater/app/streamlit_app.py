@@ -1,4 +1,5 @@
-"""The rating app, started by ``rater serve`` (``streamlit run rater/app/streamlit_app.py``).
+"""The rating app's pages, started by ``rater serve`` (through :mod:`rater.app.asgi`, which adds
+the rating routes).
 
 A thin view: the passcode gate, then three pages (Rate, Raters, Standings) under
 ``rater/app/views/``; what they do is in :mod:`rater.app.session` and the Leaderboard API.
@@ -21,7 +22,6 @@ st.set_page_config(page_title="Rater", page_icon="\u2696\ufe0f", layout="wide")
 # Streamlit stacks the two columns, so each medium gets less height there.
 _CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 3rem; }
-.st-key-prefetch { display: none; }
 [data-testid="stImage"] img, [data-testid="stVideo"] { max-height: 58vh; object-fit: contain; }
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import AlertBase, HeadingBase, Markdown, Toast
 
 from rater import Client, Leaderboard
+from rater.app import pair_api
 from rater.app.session import RatingSession
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,17 +67,49 @@ def open_app(
 
 
 def button(at: AppTest, label: str) -> Any:
-    """The one button with this label (fails when there is none or several)."""
+    """The one Streamlit button with this label (fails when there is none or several)."""
     found = [b for b in at.button if b.label == label]
-    assert len(found) == 1, f"expected one {label!r} button, found {[b.label for b in at.button]}"
+    assert len(found) == 1, f"expected one {label!r} button, found {labels(at)}"
     return found[0]
 
 
+def pair_view(at: AppTest) -> dict[str, Any] | None:
+    """The view the pair component was drawn with (:func:`rater.app.pair_api.pair_view`), or
+    None when the page shows no pair."""
+    found = [el.proto for el in at.main if getattr(el, "type", None) == "bidi_component"
+             and el.proto.component_name == "rater.pair"]
+    assert len(found) <= 1, found
+    return json.loads(found[0].json) if found else None
+
+
+def answer_labels(at: AppTest) -> dict[str, str]:
+    """The pair component's answers, label -> choice (empty when no pair is shown)."""
+    view = pair_view(at)
+    return {label: choice for choice, label in view["labels"].items()} if view else {}
+
+
 def labels(at: AppTest) -> list[str]:
-    return [b.label for b in at.button]
+    """Every button's label: Streamlit's, then the pair component's answers."""
+    return [b.label for b in at.button] + list(answer_labels(at))
+
+
+def answer(at: AppTest, choice: str) -> AppTest:
+    """Give an answer as the pair component does (``POST /_rater/answer``: the same function),
+    then draw the page again, as the browser would show the reply."""
+    view = pair_view(at)
+    assert view is not None and view["pair"] is not None, f"no pair on screen: {labels(at)}"
+    status, reply = pair_api.answer(view["session"], view["pair"]["id"], choice)
+    assert status == 200, reply
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 def click(at: AppTest, label: str) -> AppTest:
+    """Press the button with this label: a Streamlit button, or an answer of the pair."""
+    choices = answer_labels(at)
+    if label in choices and not any(b.label == label for b in at.button):
+        return answer(at, choices[label])
     button(at, label).click()
     at.run()
     assert not at.exception, at.exception
@@ -104,23 +138,33 @@ def page_text(at: AppTest, skip: tuple[str, ...] = ()) -> str:
     )
 
 
+def shown_sides(at: AppTest) -> list[dict[str, str]]:
+    """The media of the pair on screen, in page order: the prompt's asset (when shown), A, B;
+    each a dict with ``kind`` and ``url`` (a text: ``text``)."""
+    view = pair_view(at)
+    if view is None or view["pair"] is None:
+        return []
+    pair = view["pair"]
+    return [side for side in (pair["given"], pair["left"], pair["right"]) if side is not None]
+
+
 def media_urls(at: AppTest, kind: str = "image") -> list[str]:
-    """URLs of the media elements of ``kind`` shown in the main area, in page order (the
-    sidebar holds the prepared pair's images, hidden, to warm the browser's cache)."""
-    if kind == "image":
-        return [url for img in at.main.get("image") for url in img.value]
-    return [el.proto.url for el in at.main.get(kind)]
+    """URLs of the shown media of ``kind``, in page order (the prompt's asset first)."""
+    return [side["url"] for side in shown_sides(at) if side["kind"] == kind]
 
 
 def pair_urls(at: AppTest) -> tuple[str, str]:
-    """The URLs of the A and B images (the last two images: a prompt asset comes first)."""
-    urls = media_urls(at)
-    assert len(urls) >= 2, urls
-    return urls[-2], urls[-1]
+    """The URLs of the A and B media."""
+    pair = (pair_view(at) or {}).get("pair")
+    assert pair is not None, f"no pair on screen: {labels(at)}"
+    return pair["left"]["url"], pair["right"]["url"]
 
 
 def progress(at: AppTest) -> str:
-    """The progress line ("Your votes this session: ...")."""
+    """The progress line ("Your votes this session: ..."), of the pair or of the closing screen."""
+    view = pair_view(at)
+    if view is not None and view["pair"] is not None:
+        return view["progress"]
     [line] = [c.value for c in at.caption if c.value.startswith("Your votes this session")]
     return line
 

@@ -1,4 +1,4 @@
-"""Which stored file the rating page shows for a medium, and how Streamlit is told its format."""
+"""Which stored file the rating page shows for a medium, and the Content-Type it is served with."""
 
 from __future__ import annotations
 
@@ -7,31 +7,15 @@ from pathlib import Path
 
 from rater.intake.media import display_file
 
-__all__ = ["SHOWN_FILES_KEPT", "image_output_format", "media_format", "media_kind", "shown_file"]
+__all__ = ["SHOWN_FILES_KEPT", "media_format", "media_kind", "shown_file"]
 
 
 def media_format(path: Path | str) -> str:
-    """The MIME type Streamlit needs for a stored video or audio file."""
+    """The MIME type of a stored medium (its Content-Type on ``/_rater/media``)."""
     mime, _ = mimetypes.guess_type(str(path))
     ext = Path(path).suffix.lower()
     return mime or {".webm": "video/webm", ".mkv": "video/x-matroska", ".flac": "audio/flac",
                     ".m4a": "audio/mp4", ".ogg": "audio/ogg"}.get(ext, "application/octet-stream")
-
-
-def image_output_format(path: Path | str) -> str:
-    """The ``output_format`` for ``st.image`` that serves the stored bytes unchanged.
-
-    With the default ``"auto"``, Streamlit re-encodes an opaque PNG as JPEG (quality 90): raters
-    would judge compression artefacts that are not the model's. PNG and JPEG are passed through
-    as they are (unless wider than Streamlit's maximum content width); GIF keeps ``"auto"``
-    (which keeps GIF); WebP and BMP become lossless PNG.
-    """
-    ext = Path(path).suffix.lower()
-    if ext in (".jpg", ".jpeg"):
-        return "JPEG"
-    if ext == ".gif":
-        return "auto"
-    return "PNG"
 
 
 #: How many stored media :func:`shown_file` remembers (a few hundred bytes each).

@@ -18,14 +18,11 @@ from rater.app.session import escape_markdown
 # fetched from a web-font host (nothing may be loaded from another host).
 st.set_page_config(page_title="Rater", page_icon="\u2696\ufe0f", layout="wide")
 
-# Media large enough to judge, small enough that the answer buttons stay on screen; on phones
-# Streamlit stacks the two columns, so each medium gets less height there.
+# The pair's own layout is in rater/app/pair.css; this is the page around it.
 _CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 3rem; }
-[data-testid="stImage"] img, [data-testid="stVideo"] { max-height: 58vh; object-fit: contain; }
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
-  [data-testid="stImage"] img, [data-testid="stVideo"] { max-height: 30vh; }
   h2 { font-size: 1.35rem !important; }
   h3 { padding: 0 !important; }
 }

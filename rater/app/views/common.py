@@ -22,7 +22,7 @@ from rater.app.session import (
 from rater.app.serve import ENV_DB, ServerConfig
 
 __all__ = [
-    "board_picker", "chosen_board", "client", "config", "forget_widgets", "gate", "is_owner",
+    "board_picker", "chosen_board", "client", "config", "gate", "is_owner",
     "owner_gate", "rating_scope", "release_connection", "remember_board", "scope_picker",
 ]
 
@@ -62,37 +62,6 @@ def release_connection() -> None:
     would leave a connection and its file handles open for the life of the server.
     """
     client().store.release_thread()
-
-
-def forget_widgets(prefixes: tuple[str, ...], keep: set[str]) -> int:
-    """Drop what this session remembers of its widgets whose key starts with one of
-    ``prefixes`` and is not in ``keep``; returns how many were dropped.
-
-    Streamlit (1.67) drops a widget's value once a run no longer draws it, but keeps its
-    metadata (callback, arguments, serde) and its key for the life of the session: with keys
-    that change on every pair (the answer buttons carry the matchup id) that is a few KB a vote,
-    and the server's memory grew without bound (``benchmarks/rater_load.py``). A click still on
-    its way for a dropped button is ignored, as a click on a replaced pair must be.
-    """
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    safe = getattr(ctx, "session_state", None)
-    state = getattr(safe, "_state", None)
-    mapper = getattr(state, "_key_id_mapper", None)
-    widgets = getattr(state, "_new_widget_state", None)
-    if mapper is None or widgets is None:  # another Streamlit version: nothing to do
-        return 0
-    with safe._lock:
-        stale = [k for k in list(mapper._key_id_mapping)
-                 if k.startswith(prefixes) and k not in keep]
-        for key in stale:
-            widget_id = mapper.get_id_from_key(key)
-            mapper.delete(key)
-            widgets.widget_metadata.pop(widget_id, None)
-            widgets.states.pop(widget_id, None)
-            state._old_state.pop(widget_id, None)
-    return len(stale)
 
 
 def _passcode_form(key: str, title: str, expected: str, label: str) -> bool:

@@ -158,20 +158,27 @@ def answer(token: object, matchup_id: object, choice: object) -> tuple[int, dict
         return 404, {"rerun": True, "error": "This rating page has expired: it is drawn again."}
     if choice not in ANSWERS or not isinstance(matchup_id, str) or not matchup_id:
         return 400, {"error": f"choice must be one of {', '.join(ANSWERS)} with a matchup id"}
-    with session.lock:
-        if session.link_ended is not None and session.link_ended():
-            return 200, {"rerun": True, "error": None, "serial": session.serial}
-        try:
-            if choice == "skip":
-                session.skip(matchup_id)
-            else:
-                session.vote(matchup_id, choice)
-        except LeaderboardError as exc:
-            return 200, pair_view(session, error=f"Your vote was not saved: {exc}")
-        session.serial += 1
-        if session.link_ended is not None and session.link_ended():
-            return 200, {"rerun": True, "error": None, "serial": session.serial}
-        return 200, pair_view(session)
+    try:
+        with session.lock:
+            return _answer(session, matchup_id, choice)
+    finally:  # the request's worker thread hands its connection back to the store's pool
+        session.board._client.store.release_thread()
+
+
+def _answer(session: RatingSession, matchup_id: str, choice: str) -> tuple[int, dict[str, Any]]:
+    if session.link_ended is not None and session.link_ended():
+        return 200, {"rerun": True, "error": None, "serial": session.serial}
+    try:
+        if choice == "skip":
+            session.skip(matchup_id)
+        else:
+            session.vote(matchup_id, choice)
+    except LeaderboardError as exc:
+        return 200, pair_view(session, error=f"Your vote was not saved: {exc}")
+    session.serial += 1
+    if session.link_ended is not None and session.link_ended():
+        return 200, {"rerun": True, "error": None, "serial": session.serial}
+    return 200, pair_view(session)
 
 
 def media_path(token: object, name: object) -> Path | None:

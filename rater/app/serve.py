@@ -1,4 +1,5 @@
-"""Starting the rating app: ``streamlit run rater/app/streamlit_app.py`` as a child process.
+"""Starting the rating app as a child process: ``streamlit run rater/app/asgi.py`` (the pages
+and the rating routes on one port).
 
 The database path, the address and the passcodes reach the app through environment variables,
 never a command line (``ps`` shows every process's command line to every user of the machine;

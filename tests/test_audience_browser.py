@@ -13,14 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app_support import make_board
+from browser_support import BROWSER_MARKS, browser, pair_ready  # noqa: F401  (the fixture)
 from test_app_serve import free_port, start_server, stop_server, wait_healthy
-from test_serve_browser import CHROMIUM, browser, pair_ready  # noqa: F401  (the fixture)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
 
 DONE_URL = "https://example.org/complete?cc=STUDY1"
 
@@ -42,6 +38,8 @@ def test_invite_link_session_to_completion_code(client, png, browser, tmp_path: 
     try:
         wait_healthy(f"http://127.0.0.1:{port}/", proc)
         page = browser.new_page(viewport={"width": 1280, "height": 860})
+        replies = []  # the pair component's answers: /_rater/answer's replies
+        page.on("response", lambda r: replies.append(r) if r.url.endswith("/_rater/answer") else None)
         page.goto(invite.url)
         key = None
         gold_served = []
@@ -57,10 +55,13 @@ def test_invite_link_session_to_completion_code(client, png, browser, tmp_path: 
                 page.get_by_text(f"Your votes this session: {k}").wait_for(timeout=20_000)
         assert gold_served == [True, True, False, False]  # the qualification comes first
         page.get_by_text("Your completion code:").wait_for(timeout=20_000)
+        views = [r.json() for r in replies]
+        assert len(views) == quota and all(v["pair"] for v in views[:-1])
+        assert views[-1]["rerun"] is True and "pair" not in views[-1]  # the quota: drawn anew
         shown = page.locator('[data-testid="stCode"]').inner_text().strip()
         finish = page.get_by_role("link", name="Finish on the study's page")
         assert finish.get_attribute("href") == DONE_URL
-        assert page.locator('[class*="st-key-left-"]').count() == 0  # no more pairs
+        assert page.locator(".rater-pair").count() == 0  # no more pairs
     finally:
         out = stop_server(proc)
     assert token not in out

@@ -14,61 +14,26 @@ import pytest
 
 from rater import Client
 
-from app_support import ROOT, make_board
-from test_app_serve import free_port, start_server, stop_server, wait_healthy
+from app_support import make_board
+from browser_support import (  # noqa: F401  (browser: the fixture; the rest for other files)
+    ARTIFACTS,
+    BROWSER_MARKS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    browser,
+    pair_ready,
+    served,
+)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = ROOT / "test-artifacts"
-IMAGES = '[data-testid="stMain"] [data-testid="stImage"] img'  # not the hidden prepared pair
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"),
-]
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def server(client, png):
     """A board of 3 models x 3 prompts (64 px PNGs) served by ``rater serve`` on a free port."""
     lb = make_board(client, png, models=3, prompts=3, show_prompt=True, repeat_share=0.0)
-    port = free_port()
-    env = {"RATER_PASSCODE": "", "RATER_ADMIN_PASSCODE": ""}
-    proc = start_server(client.db_path, port, env=env)
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}/", proc)
-        yield lb, f"http://127.0.0.1:{port}/"
-    finally:
-        stop_server(proc)
-
-
-def pair_ready(page, previous_key: str | None) -> tuple[str, list[str]]:
-    """Wait for the next pair: answer buttons keyed by a new matchup id (the images come before
-    them), both images loaded. Return the "left" button's key and the image URLs."""
-    ready = page.wait_for_function(
-        """([selector, previousKey]) => {
-            const buttons = [...document.querySelectorAll('[class*="st-key-left-"]')];
-            if (buttons.length !== 1) return false;
-            const key = [...buttons[0].classList].find(c => c.startsWith("st-key-left-"));
-            const imgs = [...document.querySelectorAll(selector)];
-            return key !== previousKey && imgs.length === 2
-                && imgs.every(i => i.complete && i.naturalWidth > 0)
-                && {key: key, srcs: imgs.map(i => i.src)};
-        }""",
-        arg=[IMAGES, previous_key], timeout=20_000,
-    ).json_value()
-    return ready["key"], ready["srcs"]
+    with served(client.db_path) as (_, url):
+        yield lb, url
 
 
 def test_five_votes_by_clicking(server, browser):
@@ -84,6 +49,8 @@ def test_five_votes_by_clicking(server, browser):
     key = None
     for k, label in enumerate(plan, start=1):
         key, shown = pair_ready(page, key)
+        prompt = page.locator(".rater-pair .rater-prompt").inner_text()
+        assert prompt.startswith("Prompt: ") and prompt.removeprefix("Prompt: ") in lb.prompts
         a, b = (model_of[hashlib.sha256(page.request.get(src).body()).hexdigest()] for src in shown)
         if label == "Can't decide":
             expected[a][1] += 1
@@ -108,29 +75,37 @@ def test_five_votes_by_clicking(server, browser):
 
 
 def test_nothing_is_served_before_the_passcode(client, png, browser):
+    """Before the passcode: no medium is asked for or sent, nothing names the board, and the
+    answer and media routes know no session (a made-up token is a 404 and writes nothing)."""
     lb = make_board(client, png, models=2, prompts=1)
-    port = free_port()
-    proc = start_server(client.db_path, port, "--host", "0.0.0.0",
-                        env={"RATER_PASSCODE": "let-me-in", "RATER_ADMIN_PASSCODE": "owner-code"})
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}/", proc)
+    media = lambda urls: [u for u in urls if urlparse(u).path.startswith(("/media/", "/_rater/media/"))]  # noqa: E731
+    with served(client.db_path, "--host", "0.0.0.0",
+                env={"RATER_PASSCODE": "let-me-in", "RATER_ADMIN_PASSCODE": "owner-code"}) as (proc, url):
         page = browser.new_page()
         requested: list[str] = []
+        answered: list[str] = []
         page.on("request", lambda request: requested.append(request.url))
-        page.goto(f"http://127.0.0.1:{port}/?leaderboard={lb.id}")
+        page.on("response", lambda response: answered.append(response.url))
+        page.goto(f"{url}?leaderboard={lb.id}")
         page.get_by_label("Passcode").wait_for()
         page.wait_for_timeout(1000)
-        assert not [u for u in requested if urlparse(u).path.startswith("/media/")]
+        assert media(requested) == [] and media(answered) == []
         assert page.locator("img").count() == 0 and "Test board" not in page.content()
+        assert page.locator(".rater-pair").count() == 0
+        pair = lb.next_matchup("intruder")  # a real matchup id, a made-up token
+        forged = page.request.post(f"{url}_rater/answer", data={
+            "session": "made-up-token", "matchup": pair.id, "choice": "left"})
+        assert forged.status == 404 and forged.json()["rerun"] is True
+        name = "0" * 32 + ".png"
+        assert page.request.get(f"{url}_rater/media/made-up-token/{name}").status == 404
+        assert lb.summary()["votes"] == 0
         page.get_by_label("Passcode").fill("let-me-in")
         page.get_by_role("button", name="Enter").click()
         page.get_by_label("Your name").fill("ana")
         page.get_by_role("button", name="Start rating").click()
         pair_ready(page, None)
-        assert [u for u in requested if urlparse(u).path.startswith("/media/")]
-    finally:
-        out = stop_server(proc)
-    assert "let-me-in" not in out and "owner-code" not in out  # passcodes are never printed
+        assert media(requested)
+    assert "let-me-in" not in proc.output and "owner-code" not in proc.output  # never printed
 
 
 def process_tree(pid: int) -> list[int]:
@@ -161,12 +136,8 @@ def test_network_server_keeps_passcodes_off_command_lines_and_raters_off_owner_p
         lb.record_vote(pair.id, "left", rater)
     rate_code, admin_code = "rate-Xq7-passcode", "admin-Zr9-passcode"
     (tmp_path / "rate.txt").write_text(rate_code + "\n", encoding="utf-8")
-    port = free_port()
-    proc = start_server(client.db_path, port, "--host", "0.0.0.0", "--passcode-file",
-                        str(tmp_path / "rate.txt"),
-                        env={"RATER_PASSCODE": "", "RATER_ADMIN_PASSCODE": admin_code})
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}/", proc)
+    with served(client.db_path, "--host", "0.0.0.0", "--passcode-file", str(tmp_path / "rate.txt"),
+                env={"RATER_PASSCODE": "", "RATER_ADMIN_PASSCODE": admin_code}) as (proc, url):
         pids = process_tree(proc.pid)
         cmdlines = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in pids]
         assert len(pids) >= 2 and any(b"streamlit" in c for c in cmdlines)  # serve and its child
@@ -174,7 +145,7 @@ def test_network_server_keeps_passcodes_off_command_lines_and_raters_off_owner_p
             assert rate_code.encode() not in cmdline and admin_code.encode() not in cmdline
 
         page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{port}/?leaderboard={lb.id}")
+        page.goto(f"{url}?leaderboard={lb.id}")
         page.get_by_label("Passcode").fill(rate_code)
         page.get_by_role("button", name="Enter").click()
         page.get_by_label("Your name").wait_for()
@@ -190,6 +161,4 @@ def test_network_server_keeps_passcodes_off_command_lines_and_raters_off_owner_p
         page.get_by_text("2 votes counted").wait_for()  # the owner sees the standings
         page.get_by_role("link", name="Raters").click()
         page.get_by_role("button", name="Exclude from standings").wait_for()
-    finally:
-        out = stop_server(proc)
-    assert rate_code not in out and admin_code not in out
+    assert rate_code not in proc.output and admin_code not in proc.output

@@ -64,7 +64,8 @@ def test_a_rating_session_requests_nothing_from_outside(server, browser) -> None
     page.wait_for_timeout(1500)  # late requests: favicon, fonts, telemetry
     context.close()
 
-    assert any("/media/" in u for u in requested) and any("/_stcore/stream" in u for u in requested)
+    assert any("/_rater/media/" in u for u in requested) and any("/_rater/answer" in u for u in requested)
+    assert any("/_stcore/stream" in u for u in requested)
     outside = sorted({u for u in requested if not is_local(u)})
     assert outside == [], f"requests to other hosts: {outside}"
 

@@ -377,13 +377,13 @@ def test_in_chromium_texts_scroll_in_equal_boxes_and_run_nothing(client, tmp_pat
             dialogs: list[str] = []
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(f"http://127.0.0.1:{port}/?leaderboard={lb.id}&rater=alice")
-            texts = page.locator('[data-testid="stMain"] [data-testid="stText"]')
+            texts = page.locator('[data-testid="stMain"] .rater-text pre')
             texts.nth(1).wait_for(timeout=30_000)
             page.wait_for_timeout(500)  # the onerror image, were it an element, would fire by now
             shown = sorted(texts.all_inner_texts(), key=len)
             assert shown[0].startswith(HOSTILE) and "**bold**" in shown[0] and len(shown[1]) == len(LONG)
-            assert page.locator('[data-testid="stText"] script, [data-testid="stText"] img').count() == 0
-            boxes = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stText"]')]
+            assert page.locator('.rater-text script, .rater-text img').count() == 0
+            boxes = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] .rater-text pre')]
                 .map(t => { let s = t.parentElement;
                             while (s && getComputedStyle(s).overflowY === 'visible') s = s.parentElement;
                             return [s.clientHeight, s.scrollHeight]; })""")

@@ -6,8 +6,20 @@
 //
 // Everything shown is set as text (textContent) or as a URL: a model's text, the prompt and the
 // labels are never parsed as HTML. Keys: Left = A, Right = B, Down = can't decide, S = skip.
+//
+// Streamlit calls this function again whenever the page is drawn with a new view, on the same
+// element: what must outlive one call (the newest view, an answer in flight, the key listener)
+// is kept on the element.
 
 const ANSWER_URL = "/_rater/answer";
+// An answer this soon after a new pair appeared was meant for the pair before it (the second
+// click of a double click, a key pressed twice): nobody judges a pair in that time. The buttons
+// say so (aria-disabled) for that time, looking as usual.
+const SETTLE_MS = 350;
+// A "rerun" asked of Streamlit that brings no new view by then leaves the answers usable again.
+const RERUN_WAIT_MS = 8000;
+const NOT_SAVED = "Your vote was not saved";
+const KEYS = { ArrowLeft: "left", ArrowRight: "right", ArrowDown: "tie", s: "skip", S: "skip" };
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -19,6 +31,7 @@ function el(tag, className, text) {
 function medium(side) {
   if (side.kind === "text") {
     const box = el("div", "rater-text");
+    box.tabIndex = 0;  // scrolls with the keyboard too
     box.appendChild(el("pre", "", side.text));
     return box;
   }
@@ -26,43 +39,68 @@ function medium(side) {
     const video = el("video", "rater-media");
     video.controls = true;
     video.loop = true;
+    video.preload = "auto";
     video.src = side.url;
     return video;
   }
   if (side.kind === "audio") {
-    const audio = el("audio", "rater-audio");
+    const audio = el("audio", "rater-media rater-audio");
     audio.controls = true;
+    audio.preload = "auto";
     audio.src = side.url;
     return audio;
   }
   const img = el("img", "rater-media");
   img.alt = "";
+  img.decoding = "async";
   img.src = side.url;
   return img;
 }
 
-function warm(urls) {  // the prepared pair's images, so that they show at once after the vote
-  for (const url of urls || []) {
+// The prepared pair's images, loaded now so that they show at once after the vote. The Image
+// objects are kept until the next view (an image nobody holds may be dropped before it loads).
+function warm(state, urls) {
+  state.warm = (urls || []).map((url) => {
     const img = new Image();
     img.src = url;
-  }
+    return img;
+  });
 }
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const root = parentElement.querySelector(".rater-pair") || parentElement;
+  const state = root.__rater || (root.__rater = {
+    view: null, sending: false, waiting: false, shownAt: 0, pairId: null, warm: [], onKey: null,
+    rerunTimer: null,
+  });
   // The newest view wins: a page drawn again with an older view (a rerun that started before
   // an answer came back) does not take the rater back to a pair already answered.
-  const state = root.__rater || (root.__rater = { view: null, busy: false });
   if (!state.view || state.view.session !== data.session || data.serial >= state.view.serial) {
     state.view = data;
+    clearTimeout(state.rerunTimer);
+    state.waiting = false;  // the rerun asked for has come (or the page was drawn anew)
   }
+  const busy = () => state.sending || state.waiting;
+  const settling = () => performance.now() - state.shownAt < SETTLE_MS;
 
   function render(view, error) {
+    const focused = root.contains(document.activeElement) && document.activeElement.dataset
+      ? document.activeElement.dataset.choice : undefined;
     root.replaceChildren();
-    const message = error || view.error;
-    if (message) root.appendChild(el("div", "rater-error", message));
     const pair = view.pair;
+    if (!pair || pair.id !== state.pairId) {
+      state.pairId = pair ? pair.id : null;
+      state.shownAt = performance.now();
+      setTimeout(update, SETTLE_MS + 10);
+    }
+    root.dataset.matchup = pair ? pair.id : "";
+    const message = error || view.error;
+    if (message) {
+      const box = el("div", "rater-error", message);
+      box.setAttribute("role", "alert");
+      root.appendChild(box);
+    }
     if (!pair) return;
     if (pair.prompt !== null && pair.prompt !== undefined) {
       const line = el("p", "rater-prompt");
@@ -92,67 +130,99 @@ export default function (component) {
                         view.labels[choice]);
       button.type = "button";
       button.dataset.choice = choice;
-      button.disabled = state.busy;
-      button.addEventListener("click", () => send(choice));
+      button.addEventListener("click", (event) => {
+        // event.detail: the click's count in a quick series; 0 for Enter or Space on a button
+        if (event.detail < 2) send(choice);
+      });
       row.appendChild(button);
     }
     root.appendChild(main);
     root.appendChild(others);
     root.appendChild(el("div", "rater-progress", view.progress));
+    update();
+    if (focused) {  // a keyboard user keeps their place (the answered pair's buttons are gone)
+      const again = root.querySelector(`button[data-choice="${focused}"]`);
+      if (again) again.focus({ preventScroll: true });
+    }
   }
 
-  function setBusy(busy) {
-    state.busy = busy;
-    for (const button of root.querySelectorAll("button")) button.disabled = busy;
+  function update() {  // the answers usable or not (aria-disabled: a focused one keeps focus)
+    const off = String(busy() || settling());
+    root.classList.toggle("rater-busy", busy());
+    for (const button of root.querySelectorAll("button")) button.setAttribute("aria-disabled", off);
   }
 
   async function send(choice) {
     const view = state.view;
-    if (state.busy || !view || !view.pair) return;
-    setBusy(true);
+    if (busy() || settling() || !view || !view.pair) return;
+    state.sending = true;
+    update();
     let reply = null;
+    let problem = null;
     try {
       const response = await fetch(ANSWER_URL, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ session: view.session, matchup: view.pair.id, choice }),
         credentials: "same-origin",
+        cache: "no-store",
       });
-      reply = await response.json();
+      try {
+        reply = await response.json();
+      } catch (err) {
+        problem = `${NOT_SAVED}: the server answered HTTP ${response.status}. Please try again.`;
+      }
     } catch (err) {
-      setBusy(false);
-      render(view, "Your vote was not saved: the server cannot be reached. Please try again.");
+      problem = `${NOT_SAVED}: the server cannot be reached. Please try again.`;
+    }
+    state.sending = false;
+    if (problem || !reply || typeof reply !== "object") {
+      render(state.view, problem || `${NOT_SAVED}. Please try again.`);
       return;
     }
-    setBusy(false);
-    if (reply.rerun) {
-      setTriggerValue("rerun", (reply.serial || 0) + ":" + Date.now());
+    if (reply.rerun) {  // Streamlit draws the page anew; the answers wait for it
+      state.waiting = true;
+      update();
+      setTriggerValue("rerun", `${reply.serial || 0}:${Date.now()}`);
+      clearTimeout(state.rerunTimer);
+      state.rerunTimer = setTimeout(() => { state.waiting = false; update(); }, RERUN_WAIT_MS);
       return;
     }
-    if (reply.pair === undefined) {  // a refused request: the pair stays
-      render(view, reply.error || "Your vote was not saved. Please try again.");
+    if (!reply.pair) {  // a refused request: the pair stays
+      render(state.view, reply.error || `${NOT_SAVED}. Please try again.`);
+      return;
+    }
+    if (state.view.session === reply.session && reply.serial < state.view.serial) {
+      update();  // the page was drawn meanwhile with a newer view than this reply: it stands
       return;
     }
     state.view = reply;
     render(reply);
-    warm(reply.next);
+    warm(state, reply.next);
   }
 
   function onKey(event) {
     if (event.altKey || event.ctrlKey || event.metaKey || event.repeat) return;
     const target = event.target;
-    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) {
-      return;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)
+                   || (target.closest && target.closest("audio, video")))) {
+      return;  // typing, or a player's own keys (arrows seek)
     }
-    const choice = { ArrowLeft: "left", ArrowRight: "right", ArrowDown: "tie", s: "skip",
-                     S: "skip" }[event.key];
-    if (!choice || !root.isConnected) return;
+    const choice = KEYS[event.key];
+    if (!choice || !root.isConnected || !state.view || !state.view.pair) return;
     event.preventDefault();
     send(choice);
   }
 
   render(state.view);
-  warm(state.view.next);
+  warm(state, state.view.next);
+  // One listener whatever the number of calls: each call's own closure would answer again.
+  if (state.onKey) document.removeEventListener("keydown", state.onKey);
+  state.onKey = onKey;
   document.addEventListener("keydown", onKey);
-  return () => document.removeEventListener("keydown", onKey);
+  return () => {
+    document.removeEventListener("keydown", onKey);
+    if (state.onKey === onKey) state.onKey = null;
+    clearTimeout(state.rerunTimer);
+  };
 }

@@ -33,18 +33,18 @@ from rater_load import free_port, start_server, stop_server  # noqa: E402  (one 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-IMAGES = '[data-testid="stMain"] [data-testid="stImage"] img'  # not the hidden prepared pair
+IMAGES = ".rater-pair .rater-side img.rater-media"  # the pair component's A and B
+#: The pair component's answer buttons (``rater/app/pair.js``).
+BUTTON = ".rater-pair button[data-choice={}]"
 
-# The answer buttons' keys carry the matchup id, so a new key on the "left" button means the next
-# pair's elements are all in place (its images come first); then wait for both images to load.
-# Resolves with the milliseconds since the last click or key press.
+# The component draws each pair anew (new <img> elements); the pair's key is its two URLs (a
+# rater is never served the same pair twice). Resolves, once a new pair's two images are loaded,
+# with the milliseconds since the last click or key press.
 _READY = """([selector, previousKey]) => {
-    const buttons = [...document.querySelectorAll('[class*="st-key-left-"]')];
-    if (buttons.length !== 1) return false;
-    const key = [...buttons[0].classList].find(c => c.startsWith("st-key-left-"));
     const imgs = [...document.querySelectorAll(selector)];
-    if (key !== previousKey && imgs.length === 2
-        && imgs.every(i => i.complete && i.naturalWidth > 0)) {
+    if (imgs.length !== 2) return false;
+    const key = imgs.map(i => i.getAttribute("src")).join(" ");
+    if (key !== previousKey && imgs.every(i => i.complete && i.naturalWidth > 0)) {
         return {key: key, ms: performance.now() - window.__clickedAt};
     }
     return false;
@@ -89,7 +89,7 @@ def percentile(values: list[float], q: float) -> float:
 def measure(page, action, rounds: int, think_ms: int) -> list[float]:  # type: ignore[no-untyped-def]
     """Run ``action(k)`` ``rounds`` times; the time from input to the next loaded pair, in ms."""
     times = []
-    key = page.evaluate(_READY, [IMAGES, None])["key"]
+    key = page.wait_for_function(_READY, arg=[IMAGES, None], timeout=30_000).json_value()["key"]
     for k in range(rounds):
         page.evaluate(_ARM)
         action(k)
@@ -129,15 +129,15 @@ def main() -> None:
                 page.get_by_label("Your name").fill("benchmark")
                 page.get_by_role("button", name="Start rating").click()
                 page.wait_for_selector(IMAGES)  # the first pair
-                answer = ["A is better", "B is better"]
-                measure(page, lambda k: page.get_by_role("button", name=answer[k % 2]).first.click(), 3, args.think_ms)
+                answer = [BUTTON.format("left"), BUTTON.format("right")]
+                measure(page, lambda k: page.click(answer[k % 2]), 3, args.think_ms)
                 rows = [
                     ("vote (click) -> next pair", measure(
-                        page, lambda k: page.get_by_role("button", name=answer[k % 2]).first.click(), args.clicks, args.think_ms)),
+                        page, lambda k: page.click(answer[k % 2]), args.clicks, args.think_ms)),
                     ("vote (arrow key) -> next pair", measure(
                         page, lambda k: page.keyboard.press(["ArrowLeft", "ArrowRight"][k % 2]), args.clicks, args.think_ms)),
                     ("skip (click) -> next pair", measure(
-                        page, lambda k: page.get_by_role("button", name="Skip").first.click(), args.clicks // 2, args.think_ms)),
+                        page, lambda k: page.click(BUTTON.format("skip")), args.clicks // 2, args.think_ms)),
                 ]
                 browser.close()
         finally:

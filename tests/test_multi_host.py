@@ -25,9 +25,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from click.testing import CliRunner
-from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 
 from rater import Client
+from rater.app import pair_api
 from rater.app.serve import prepare
 from rater.cli import cli
 from rater.intake.media import preview_path
@@ -97,8 +97,7 @@ def big_image_board(client: Client, tmp_path: Path):  # type: ignore[no-untyped-
 def test_a_host_serves_media_only_another_host_uploaded(pg_url, tmp_path, monkeypatch) -> None:
     uploader = host(pg_url, tmp_path / "cache-1", create=True)
     lb, sources = big_image_board(uploader, tmp_path)
-    previews = {_calculate_file_id(preview_path(path).read_bytes(), "image/png")
-                for name in ("m0", "m1") for path in lb.model_media(name)[PROMPTS[0]]}
+    previews = {sha(preview_path(path)) for name in ("m0", "m1") for path in lb.model_media(name)[PROMPTS[0]]}
     assert len(previews) == 2  # made at upload, in the uploader's cache
     shutil.rmtree(tmp_path / "upload")  # the originals are gone: only the database has them
 
@@ -114,8 +113,9 @@ def test_a_host_serves_media_only_another_host_uploaded(pg_url, tmp_path, monkey
     # A third host's rater app: it copies the originals out and makes their previews itself.
     with media_cache(tmp_path / "cache-3"):
         at = start(open_app(monkeypatch, pg_url, lb.id))
-    shown = {Path(url).stem for url in pair_urls(at)}
-    assert shown == previews, "each side is the preview, made by the host that shows it"
+    served = [pair_api.media_path(*url.rsplit("/", 2)[1:]) for url in pair_urls(at)]
+    assert all(p.is_relative_to(tmp_path / "cache-3") and ".preview-" in p.name for p in served), served
+    assert {sha(p) for p in served} == previews, "each side is the preview, made by the host that shows it"
     made = files_in(tmp_path / "cache-3")
     assert sum(".preview-" in name for name in made) == 2 and len(made) == 5  # + originals, asset
 
@@ -278,6 +278,7 @@ def test_two_app_hosts_on_one_database(pg_url, png, tmp_path) -> None:
 HOST_SCRIPT = r"""
 import json, pathlib, sys, time
 from rater import Client
+from rater.app import pair_api
 url, board_id, mode, raters, rounds, pause, start_at, hosts, out = sys.argv[1:]
 lb = Client(url).mri.get_leaderboard_by_id(board_id)
 log = []

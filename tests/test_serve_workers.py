@@ -2,7 +2,8 @@
 
 The multi-process test starts the real command (two Streamlit processes and nginx as child
 processes) and drives raters over Streamlit's websocket protocol with the load benchmark's
-client (``benchmarks/ws_rater.py``), both through nginx and straight to each process.
+client (``benchmarks/ws_rater.py``: the page over the websocket, answers over HTTP), both
+through nginx and straight to each process.
 """
 
 from __future__ import annotations
@@ -185,8 +186,10 @@ def test_two_processes_on_one_database(client, png) -> None:
     assert tables[0] and tables[0] == tables[1]
     # nginx spread the proxied raters over both processes, each browser kept on one.
     streams = [line.split() for line in log if "/_stcore/stream" in line]
+    answers = [line for line in log if '"POST /_rater/answer ' in line]
     upstream_of: dict[str, set[str]] = {}
-    for fields in (line.split() for line in log if "/media/" in line or "/_stcore/stream" in line):
+    for fields in (line.split() for line in log if "/_rater/" in line or "/_stcore/stream" in line):
         upstream_of.setdefault(fields[1], set()).add(fields[2])
     assert len(streams) == 8 and {f[2] for f in streams} == {f"127.0.0.1:{p}" for p in app_ports}
+    assert len(answers) == acknowledged and all(" 200 " in line for line in answers)
     assert all(len(ups) == 1 for ups in upstream_of.values()), upstream_of

@@ -2,9 +2,10 @@
 ``benchmarks/rater_load.py --baseline K``.
 
 Each answer is a Streamlit button, so each vote is a script rerun (of the rating fragment), as
-on the Rate page before commit 80fdafe: two lettered images in columns, four answer buttons keyed
-by the matchup id (replaced ones forgotten), the prepared pair's images in a sidebar container,
-the progress caption. The rating work is the one the component's route does, through the same
+on the Rate page before commit 80fdafe: two lettered images in columns, four answer buttons
+keyed by the matchup id (Streamlit keeps each replaced button's record, so RSS grows a little
+with each vote), the prepared pair's images in a sidebar container, the progress caption. The
+rating work is the one the component's route does, through the same
 :class:`~rater.app.session.RatingSession` (pair, prepare_next, vote, status): what differs is
 only how a vote reaches the server and how the next pair is drawn. Opened as
 ``/?leaderboard=ID&rater=NAME`` on ``$RATER_DB``.
@@ -17,8 +18,6 @@ import streamlit as st
 from rater.app.media_files import shown_file
 from rater.app.session import RatingSession, button_labels, progress_lines
 from rater.app.views import common
-
-ANSWER_KEYS = ("left-", "right-", "tie-", "skip-")
 
 st.set_page_config(page_title="Rate (buttons)", layout="wide")
 
@@ -59,7 +58,6 @@ def _rating() -> None:
                                    (1, "tie", labels.tie), (1, "skip", labels.skip)):
             rows[row].button(label, key=f"{choice}-{pair.id}", type="primary" if row == 0 else "secondary",
                              on_click=_answer, args=(session, pair.id, choice))
-        common.forget_widgets(ANSWER_KEYS, {prefix + pair.id for prefix in ANSWER_KEYS})
         session.prepare_next()
         if session.upcoming is not None:
             with hidden:

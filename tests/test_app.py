@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import pytest
 
+from rater.app import pair_api
 from rater.store import votes
 
 from app_support import (
     INSTRUCTION,
     PROMPTS,
-    button,
+    answer,
+    answer_labels,
     click,
     labels,
     make_board,
     media_urls,
     open_app,
     page_text,
-    progress,
     pair_urls,
+    pair_view,
+    progress,
     session,
     start,
 )
@@ -54,13 +57,17 @@ def test_arriving_with_the_board_in_the_url_asks_only_for_a_name(client, board, 
 def test_rating_screen(client, board, monkeypatch):
     at = start(open_app(monkeypatch, client.db_path, board.id), "alice")
     assert at.header[0].value == INSTRUCTION  # the instruction is the heading
-    assert [s.value for s in at.subheader] == ["A", "B"]
-    assert len(media_urls(at)) == 2
-    assert labels(at)[:4] == ["A is better", "B is better", "Can't decide", "Skip"]
+    view = pair_view(at)  # one component draws the pair: sides A (left) and B (right)
     pair = session(at, board.id).current
-    assert pair.prompt in page_text(at)
+    assert view["pair"]["id"] == pair.id and view["error"] is None and view["rerun"] is False
+    assert [view["pair"][side]["kind"] for side in ("left", "right")] == ["image", "image"]
+    assert len(media_urls(at)) == 2 and len(set(media_urls(at))) == 2
+    assert view["labels"] == {"left": "A is better", "right": "B is better",
+                              "tie": "Can't decide", "skip": "Skip"}
+    assert list(answer_labels(at)) == ANSWERS
+    assert view["pair"]["prompt"] == pair.prompt and view["pair"]["given"] is None
     line = progress(at)
-    text = page_text(at, skip=(line,))  # the progress line may name a model being placed
+    text = page_text(at)  # every element, the component's view (and its progress line) included
     for m in range(3):  # the media are never labelled with model names
         assert f"model-{m}" not in text
     assert "Your votes this session: 0" in line and "Votes on this leaderboard: 0" in line
@@ -184,13 +191,18 @@ def test_prompt_asset_only_when_show_prompt_asset(client, png, monkeypatch, show
     lb.evaluate_model("m2", [png(902)], ["Make it blue"])
     at = start(open_app(monkeypatch, client.db_path, lb.id))
     assert len(media_urls(at)) == (3 if show else 2)
-    assert ("Given" in [c.value for c in at.caption]) is show
+    given = pair_view(at)["pair"]["given"]
+    assert (given is not None) is show
+    if show:  # the asset, first, served to this session as the asset's own bytes
+        assert given["kind"] == "image" and media_urls(at)[0] == given["url"]
+        token, name = given["url"].split("/")[-2:]
+        assert pair_api.media_path(token, name).read_bytes() == png(900).read_bytes()
 
 
 def test_inverse_board_asks_for_the_worse_one(client, png, monkeypatch):
     lb = make_board(client, png, models=2, prompts=1, inverse_ranking=True, repeat_share=0.0)
     at = start(open_app(monkeypatch, client.db_path, lb.id))
-    assert labels(at)[:2] == ["A is worse", "B is worse"]
+    assert list(answer_labels(at))[:2] == ["A is worse", "B is worse"]
     pair = session(at, lb.id).current
     click(at, "A is worse")
     [vote] = stored_votes(client, lb)
@@ -231,7 +243,9 @@ def test_repeat_shows_a_judged_pair_with_sides_swapped(client, png, monkeypatch)
         pytest.fail("no quality-control repeat in 30 pairs at repeat_share=0.5")
     original = votes.get_matchup(client.store.conn, pair.id)["repeat_of"]
     assert shown[pair.id] == shown[original][::-1]  # same two images, sides swapped
-    assert button(at, "A is better")  # looks like any other pair
+    view = pair_view(at)  # looks like any other pair: the same view, nothing says "repeat"
+    assert set(view["pair"]) == {"id", "prompt", "given", "left", "right"}
+    assert list(answer_labels(at)) == ANSWERS and "repeat" not in str(view).lower()
 
 
 def test_settled_board_thanks_the_rater_and_can_go_on(client, monkeypatch):
@@ -245,6 +259,60 @@ def test_settled_board_thanks_the_rater_and_can_go_on(client, monkeypatch):
     assert "Settled: thank you" in progress(at)
     click(at, "Keep rating anyway")
     assert len(media_urls(at, "audio")) == 2
+    view = pair_view(at)  # the pair component again, with its answers and the settled strip
+    assert view["pair"] is not None and not view["rerun"] and list(answer_labels(at)) == ANSWERS
+    assert "Keep rating anyway" not in labels(at) and not at.info
+    assert view["progress"].endswith("Settled: thank you")
+    status, reply = pair_api.answer(view["session"], view["pair"]["id"], "left")
+    assert status == 200 and reply["pair"] is not None and not reply["rerun"]  # still going
+    assert reply["progress"].startswith("Your votes this session: 1")
+    assert votes.get_vote(client.store.conn, view["pair"]["id"])["choice"] == "left"
+
+
+def test_the_answer_that_settles_the_board_draws_the_page_again(client, png, monkeypatch):
+    lb = make_board(client, png, models=4, prompts=4, repeat_share=0.0, max_pair_votes=2)
+    truth = [f"model-{m}" for m in range(4)]  # model-0 best: the standings settle
+    at = start(open_app(monkeypatch, client.db_path, lb.id), "zoe")
+    view, settled_at = pair_view(at), None
+    for n in range(24):  # zoe has 24 pairs to see
+        pair = session(at, lb.id).current
+        assert pair.id == view["pair"]["id"]
+        better = truth.index(pair.left.model) < truth.index(pair.right.model)
+        status, view = pair_api.answer(view["session"], pair.id, "left" if better else "right")
+        assert status == 200 and view["error"] is None
+        if lb.status().settled and settled_at is None:
+            settled_at = n
+        if view["rerun"]:
+            break
+    else:
+        pytest.fail("the board never settled")
+    # the pair prepared before the board settled may still be shown, then the page is drawn anew
+    assert settled_at is not None and n - settled_at <= 1 and view["pair"] is None
+    assert len(stored_votes(client, lb)) == n + 1  # the answer that asked for a rerun is stored
+    at.run()
+    assert not at.exception and pair_view(at) is None
+    assert "settled" in at.info[0].value and "Thank you" in at.info[0].value
+    assert "Keep rating anyway" in labels(at) and f"Your votes this session: {n + 1}" in progress(at)
+
+
+def test_an_answer_for_a_pair_not_on_screen_writes_nothing(client, board, monkeypatch):
+    at = start(open_app(monkeypatch, client.db_path, board.id))
+    view, rating = pair_view(at), session(at, board.id)
+    prepared = rating.upcoming  # served to this rater, but not shown yet
+    assert prepared is not None and prepared.id != view["pair"]["id"]
+    status, reply = pair_api.answer(view["session"], prepared.id, "left")
+    assert status == 200 and reply["error"] == pair_api.NOT_ON_SCREEN
+    assert reply["pair"] == view["pair"] and reply["serial"] == view["serial"]  # the pair stays
+    status, reply = pair_api.answer(view["session"], "no-such-matchup", "right")
+    assert status == 200 and reply["error"].startswith("Your vote was not saved")
+    assert pair_api.answer("no-such-session", view["pair"]["id"], "left")[0] == 404
+    assert pair_api.answer(view["session"], view["pair"]["id"], "both")[0] == 400
+    assert stored_votes(client, board) == [] and rating.session_votes == 0
+    answer(at, "right")  # the pair on screen still takes its answer, and the prepared one follows
+    assert [v["matchup_id"] for v in stored_votes(client, board)] == [view["pair"]["id"]]
+    assert pair_view(at)["pair"]["id"] == prepared.id
+    answer(at, "left")
+    assert [v["choice"] for v in stored_votes(client, board)] == ["right", "left"]
 
 
 def test_switching_name_or_board(client, board, monkeypatch):
@@ -254,17 +322,34 @@ def test_switching_name_or_board(client, board, monkeypatch):
     assert not media_urls(at)
 
 
-def test_a_session_remembers_only_the_answer_buttons_on_screen(client, png, monkeypatch):
-    """The answer buttons' keys carry the matchup id; Streamlit keeps a widget's metadata and
-    key after it is gone, so the server grew a few KB a vote until they are forgotten."""
-    lb = make_board(client, png, models=6, prompts=2, repeat_share=0.0)
+def test_a_session_s_memory_stays_bounded_over_many_answers(client, png, monkeypatch):
+    """Answers reach the session through ``pair_api.answer`` (no widget per pair any more): the
+    media it may serve stay at most ``FILES_KEPT``, and what Streamlit keeps for the browser
+    session (widget keys and metadata, session state) does not grow with the votes."""
+    lb = make_board(client, png, models=8, prompts=4, repeat_share=0.0)  # 32 files, 112 pairs
     at = start(open_app(monkeypatch, client.db_path, lb.id))
+    rating = session(at, lb.id)
     state = at._session_state._state  # what the server keeps for this browser session
-    for n in range(12):
-        click(at, ["A is better", "B is better", "Can't decide", "Skip"][n % 4])
-        shown = session(at, lb.id).current
-        answer_keys = sorted(k for k in state._key_id_mapper._key_id_mapping
-                             if k.startswith(("left-", "right-", "tie-", "skip-")))
-        assert answer_keys == sorted(f"{c}-{shown.id}" for c in ("left", "right", "tie", "skip"))
-    assert len(state._new_widget_state.widget_metadata) <= 8  # 4 answers + the sidebar's
-    assert len(stored_votes(client, lb)) == 9  # every third of four clicks was a vote
+
+    def kept() -> tuple[int, int, int]:
+        return (len(state._key_id_mapper._key_id_mapping),
+                len(state._new_widget_state.widget_metadata), len(list(state._keys())))
+
+    choices = ["left", "right", "tie", "skip"]
+    sizes, seen, view = [kept()], set(), pair_view(at)
+    for n in range(40):
+        status, reply = pair_api.answer(view["session"], view["pair"]["id"], choices[n % 4])
+        assert status == 200 and reply["error"] is None and reply["pair"] is not None, reply
+        assert len(rating.files) <= pair_api.FILES_KEPT
+        urls = [reply["pair"]["left"]["url"], reply["pair"]["right"]["url"], *reply["next"]]
+        seen |= {url.rsplit("/", 1)[-1] for url in urls}
+        assert {url.rsplit("/", 1)[-1] for url in urls} <= set(rating.files)  # still servable
+        if n % 5 == 4:  # now and then the page is drawn again (e.g. a rerun of the fragment)
+            at.run()
+            assert pair_view(at)["pair"] == reply["pair"]
+            sizes.append(kept())
+        view = reply
+    assert len(set(sizes)) == 1, sizes  # the same after 0 and after 40 answers
+    assert len(seen) > len(rating.files) == pair_api.FILES_KEPT  # full, the oldest forgotten
+    assert len(stored_votes(client, lb)) == 30 and rating.session_votes == 30  # 3 of 4 voted
+    assert session(at, lb.id) is rating

@@ -6,19 +6,27 @@ from __future__ import annotations
 
 import re
 
-from app_support import SECRET, blind_board, button, open_app, page_text, session
-from test_app_blind import MEDIA_URL, check_blind, sides
+from rater.app import pair_api
 
-from app_support import PROMPTS
+from app_support import PROMPTS, SECRET, blind_board, open_app, page_text, pair_view, session
+from test_app_blind import check_blind, masked
 
 
 def normalised(at) -> str:
-    """The page with media URLs, widget and matchup ids, prompt texts and the session's vote
-    count masked."""
-    text = re.sub(r"[0-9a-f]{32}", "ID", MEDIA_URL.sub("MEDIA", page_text(at)))
-    for prompt in PROMPTS:
-        text = text.replace(prompt, "PROMPT")
-    return re.sub(r"Your votes this session[^\n\"]*", "PROGRESS", text)
+    """The page with the pair component's view normalised: the session's token, the answer
+    count, the matchup id, media names, prompt texts and the progress strip masked; what the
+    component draws (the kinds of media, labels, prompt line or not, given or not) stays."""
+    view = pair_view(at)
+    pair = view["pair"]
+    shown = {"prompt": "PROMPT" if pair["prompt"] in PROMPTS else pair["prompt"],
+             "given": pair["given"] and masked(pair["given"]),
+             "left": masked(pair["left"]), "right": masked(pair["right"]),
+             "labels": view["labels"], "error": view["error"], "rerun": view["rerun"],
+             "progress": re.sub(r"Your votes this session: \d+", "PROGRESS", view["progress"])}
+    others = [el for el in at.main if getattr(el, "type", None) != "bidi_component"]
+    return "\n".join([*(str(el.proto) for el in others if hasattr(el, "proto")),
+                      *(str(el.proto) for el in at.sidebar if hasattr(el, "proto")),
+                      str(sorted(shown.items()))])
 
 
 def test_a_gold_pair_looks_like_any_pair(client, png, monkeypatch):
@@ -28,18 +36,21 @@ def test_a_gold_pair_looks_like_any_pair(client, png, monkeypatch):
     lb.set_quality_rules(qualification_pairs=1, qualification_required=1, gold_share=0.0)
     counted = lb.status().votes
     at = open_app(monkeypatch, client.db_path, lb.id, rater="zoe")
-    check_blind(at)  # names no model, no file, no "gold"; the A and B columns alike
-    assert "gold" not in page_text(at).lower()
+    check_blind(at, lb.id)  # names no model, no file; the A and B sides alike
+    assert "gold" not in page_text(at).lower()  # the view included
     gold = session(at, lb.id).current
     assert gold is not None and gold.is_gold and gold.prompt == lb.prompts[1]
-    assert len(sides(at)) == 2
+    view = pair_view(at)
+    assert view["pair"]["id"] == gold.id and view["pair"]["prompt"] == gold.prompt
     gold_page = normalised(at)
     better = lb.gold_pairs()[0].better_sha256
-    button(at, "A is better" if gold.left.sha256 == better else "B is better").click()
+    status, reply = pair_api.answer(view["session"], gold.id,
+                                    "left" if gold.left.sha256 == better else "right")
+    assert status == 200 and reply["error"] is None and "gold" not in str(reply).lower()
     at.run()
-    check_blind(at)
+    check_blind(at, lb.id)
     ordinary = session(at, lb.id).current
-    assert ordinary is not None and not ordinary.is_gold
+    assert ordinary is not None and not ordinary.is_gold and pair_view(at)["pair"] == reply["pair"]
     assert normalised(at) == gold_page  # the same page, element for element
     assert lb.gold_pairs()[0].votes == 1 and lb.status().votes == counted
     assert {s.name: s for s in lb.raters()}["zoe"].qualified is True

@@ -14,7 +14,18 @@ from rater.errors import ValidationError
 from rater.api.leaderboard import Leaderboard
 from rater.store import votes
 
-from app_support import click, markdown_sources, open_app, session, shown, start
+from rater.app import pair_api
+
+from app_support import (
+    click,
+    markdown_sources,
+    open_app,
+    pair_view,
+    progress,
+    session,
+    shown,
+    start,
+)
 
 TRICK = "**bold** _x_ [click](https://evil.example) :red[alert] <b>x</b>"
 NAME = f"Board {TRICK}"
@@ -50,6 +61,12 @@ def board(client, png) -> Leaderboard:
     return lb
 
 
+def plain(text: str) -> bool:
+    """Text as typed: no Markdown escapes or word joiners added (the pair component sets it as
+    ``textContent``, so it must reach the browser unescaped)."""
+    return "\u2060" not in text and shown(text) == text
+
+
 def test_the_rating_screen_shows_user_text_as_typed(client, board, monkeypatch):
     at = open_app(monkeypatch, client.db_path, board.id)
     assert not unsafe(at)
@@ -64,22 +81,26 @@ def test_the_rating_screen_shows_user_text_as_typed(client, board, monkeypatch):
         assert shown(header.value) == INSTRUCTION  # the heading is the instruction, as typed
         pair = session(at, board.id).current
         prompts_seen.add(pair.prompt)
-        [prompt] = [src for src in markdown_sources(at) if src.startswith("**Prompt:**")]
-        assert " ".join(shown(prompt).split()) == "**Prompt:** " + " ".join(pair.prompt.split())
+        view = pair_view(at)  # plain text in the component: the prompt exactly as typed
+        assert view["pair"]["prompt"] == pair.prompt
+        assert not [src for src in markdown_sources(at) if "Prompt" in src]  # not as Markdown
+        assert all(plain(label) for label in view["labels"].values()) and plain(view["progress"])
         assert f"Rating as **{RATER}**  \non **{NAME}**" in texts(at)  # the sidebar
         click(at, "A is better")
     assert prompts_seen == set(PROMPTS)
-    placing = [src for src in markdown_sources(at) if src.startswith("Your votes this session")]
-    assert not [m for m in MODELS if m.lower() in shown(placing[0]).lower()]  # never a model's name
+    placing = progress(at)
+    assert placing.startswith("Your votes this session: 4") and "Placing a new model" in placing
+    assert not [m for m in MODELS if m.lower() in placing.lower()]  # never a model's name
 
 
 def test_a_multi_line_prompt_keeps_its_lines_but_starts_no_block(client, board, monkeypatch):
     at = start(open_app(monkeypatch, client.db_path, board.id), "alice")
     while session(at, board.id).current.prompt != PROMPTS[1]:
         click(at, "Skip")
-    [prompt] = [src for src in markdown_sources(at) if src.startswith("**Prompt:**")]
-    assert prompt == ("**Prompt:** Two lines\n\n\\# Heading  \n\\=\\=\\=  \n"
-                      "\\- \\[click\\]\\(https\\:\u2060//evil\\.example\\) \\$5 or \\$10")
+    # set as textContent (white-space: pre-wrap): the lines kept, "# Heading" is just text
+    assert pair_view(at)["pair"]["prompt"] == (
+        "Two lines\n\n# Heading\n===\n- [click](https://evil.example) $5 or $10")
+    assert not [src for src in markdown_sources(at) if "Heading" in src]
 
 
 @pytest.mark.parametrize("page", [None, RATERS, STANDINGS])
@@ -128,14 +149,19 @@ def test_raters_page_and_its_toast(client, board, monkeypatch):
     assert f"{RATER} (excluded)" in picker.options
 
 
-def test_a_refused_vote_names_the_rater_escaped(client, board, monkeypatch):
+def test_a_refused_vote_names_the_rater_as_plain_text(client, board, monkeypatch):
     at = start(open_app(monkeypatch, client.db_path, board.id), "alice")
     session(at, board.id).rater = RATER  # the pair on screen was served to alice
-    click(at, "A is better")
-    assert not unsafe(at), unsafe(at)
-    [error] = at.error
-    assert shown(error.value).startswith("Your vote was not saved: matchup ")
-    assert f"not to {RATER!r}" in shown(error.value)
+    view = pair_view(at)
+    status, reply = pair_api.answer(view["session"], view["pair"]["id"], "left")
+    assert status == 200 and reply["pair"] == view["pair"]  # refused: the pair stays
+    # the component shows the error as textContent: the rater's name as typed, unescaped
+    assert reply["error"].startswith("Your vote was not saved: matchup ")
+    assert f"not to {RATER!r}" in reply["error"] and plain(reply["error"])
+    assert votes.get_vote(client.store.conn, view["pair"]["id"]) is None
+    at.run()  # (a new session: its rater is "alice" again) nothing of it as Markdown either
+    assert not at.exception and not unsafe(at), unsafe(at)
+    assert not [src for src in markdown_sources(at) if "not saved" in src]
 
 
 def test_errors_quoting_names_are_escaped(client, board, monkeypatch):

@@ -35,13 +35,15 @@ if TYPE_CHECKING:
 
     from .session import RatingSession
 
-__all__ = ["ANSWERS", "MEDIA_ROUTE", "UNREADABLE_TEXT", "answer", "media_path", "pair_view",
+__all__ = ["ANSWERS", "MEDIA_ROUTE", "NOT_ON_SCREEN", "UNREADABLE_TEXT", "answer", "media_path", "pair_view",
            "register", "registered"]
 
 #: The answers a request may give: the three votes and "skip".
 ANSWERS = (*CHOICES, "skip")
 #: Where the component fetches media: ``MEDIA_ROUTE/<token>/<name>``.
 MEDIA_ROUTE = "/_rater/media"
+NOT_ON_SCREEN = ("Your vote was not saved: that pair is not the one on screen. "
+                 "Please answer this one.")
 UNREADABLE_TEXT = "(This text cannot be read on the server: skip this pair.)"
 #: Media a session may fetch: the pairs on screen and prepared, and a few before them (an image
 #: still loading when the rater answered).
@@ -149,7 +151,8 @@ def answer(token: object, matchup_id: object, choice: object) -> tuple[int, dict
     - 400: a malformed request (unknown choice, no matchup id): nothing is written.
     - 200 with ``rerun``: the link that admitted the rater no longer does (revoked, expired,
       quota reached): the page is drawn anew and shows why, or the completion code.
-    - 200 with ``error``: the store refused the vote; the pair stays on screen.
+    - 200 with ``error``: the store refused the vote, or the matchup is not the one on screen
+      (nothing is written); the pair stays on screen.
     - 200: the vote is on disk (or the skip noted); the view shows the next pair. An answer to
       a matchup this session already answered (a double click) writes nothing.
     """
@@ -168,6 +171,10 @@ def answer(token: object, matchup_id: object, choice: object) -> tuple[int, dict
 def _answer(session: RatingSession, matchup_id: str, choice: str) -> tuple[int, dict[str, Any]]:
     if session.link_ended is not None and session.link_ended():
         return 200, {"rerun": True, "error": None, "serial": session.serial}
+    shown = session.current
+    if session.answered(matchup_id) is None and (shown is None or shown.id != matchup_id):
+        # not the pair on screen (e.g. the prepared one's id): the rater never judged it
+        return 200, pair_view(session, error=NOT_ON_SCREEN)
     try:
         if choice == "skip":
             session.skip(matchup_id)

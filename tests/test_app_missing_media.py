@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from app_support import button, make_board, open_app, session, shown, start
+from rater.app import pair_api
+
+from app_support import answer, labels, make_board, media_urls, open_app, pair_view, session, shown, start
 
 RATERS = "views/raters.py"
 
@@ -17,15 +19,18 @@ def test_pairs_with_a_missing_file_are_skipped_and_the_owner_is_told(client, png
     caplog.set_level(logging.WARNING, logger="rater.app")
     at = start(open_app(monkeypatch, client.db_path, lb.id), "alice")
     served = 0
-    while "A is better" in [b.label for b in at.button]:
+    while pair_view(at) is not None:
         assert not at.exception, at.exception
         pair = session(at, lb.id).current
+        assert pair_view(at)["pair"]["id"] == pair.id
         assert gone not in (pair.left.path, pair.right.path)
         assert pair.left.path.is_file() and pair.right.path.is_file()
+        for url in media_urls(at):  # each URL serves a file that is there
+            assert pair_api.media_path(*url.split("/")[-2:]).is_file()
         served += 1
-        button(at, "A is better").click()
-        at.run()
+        answer(at, "left")
     assert not at.exception, at.exception
+    assert "A is better" not in labels(at)
     assert served == 4  # 6 pairs, 2 of them with the missing file
     assert lb.summary()["votes"] == 4
     assert any(str(gone) in r.getMessage() and lb.id in r.getMessage() for r in caplog.records)
@@ -42,7 +47,28 @@ def test_when_every_pair_has_a_missing_file_the_rater_is_told(client, png, monke
         paths[0].unlink()
     at = start(open_app(monkeypatch, client.db_path, lb.id), "alice")
     assert not at.exception, at.exception
-    assert "A is better" not in [b.label for b in at.button]
+    assert "A is better" not in labels(at) and pair_view(at) is None
     [warning] = [shown(w.value) for w in at.warning]
     assert warning.startswith("Media files of this leaderboard are missing on the server")
     assert lb.summary()["votes"] == 0
+
+
+def test_a_prepared_pair_whose_file_went_missing_is_not_served(client, png, monkeypatch, caplog):
+    """The prepared pair's images were handed out to be loaded ahead; one is deleted before the
+    answer: the reply serves another pair, and the deleted file's URL serves nothing."""
+    lb = make_board(client, png, models=3, prompts=2, repeat_share=0.0)
+    at = start(open_app(monkeypatch, client.db_path, lb.id), "alice")
+    view, rating = pair_view(at), session(at, lb.id)
+    prepared = rating.upcoming
+    assert prepared is not None and len(view["next"]) == 2
+    token, name = view["next"][0].split("/")[-2:]
+    assert pair_api.media_path(token, name) == prepared.left.path
+    prepared.left.path.unlink()
+    caplog.set_level(logging.WARNING, logger="rater.app")
+    status, reply = pair_api.answer(view["session"], view["pair"]["id"], "right")
+    assert status == 200 and reply["error"] is None and reply["pair"] is not None
+    assert reply["pair"]["id"] != prepared.id and rating.missing_skipped >= 1
+    assert prepared.left.path not in (rating.current.left.path, rating.current.right.path)
+    assert pair_api.media_path(token, name) is None  # 404, not a missing file
+    assert lb.summary()["votes"] == 1
+    assert any(str(prepared.left.path) in r.getMessage() for r in caplog.records)

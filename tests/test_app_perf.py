@@ -12,12 +12,12 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from rater.app import media_files
+from rater.app import media_files, pair_api
 from rater.app.views import common
 from rater.intake.media import preview_path
 from rater.matchmaking.select import _held
 
-from app_support import make_board
+from app_support import make_board, open_app, pair_view, start
 from test_app_serve import free_port, start_server, stop_server, wait_healthy
 from test_serve_workers import ws_rater
 
@@ -51,6 +51,32 @@ def test_a_vote_runs_no_script(client, png) -> None:
     assert voted.matchup_id != opened.matchup_id and len(voted.images) == 2
     with client.store.conn as conn:
         assert conn.execute("SELECT count(*) FROM votes").fetchone()[0] == 1
+
+
+def test_an_answer_is_stored_and_the_next_pair_served_without_a_run(client, png, monkeypatch) -> None:
+    """An answer is ``POST /_rater/answer``: :func:`pair_api.answer` on a worker thread of the
+    server (no Streamlit script run, no script-run context), whose reply is the next pair."""
+    lb = make_board(client, png, models=3, prompts=2, repeat_share=0.0)
+    at = start(open_app(monkeypatch, client.db_path, lb.id), "fragment-rater")
+    opened = pair_view(at)
+    replies: list[tuple[int, dict]] = []
+    worker = threading.Thread(target=lambda: replies.append(  # as the route runs it
+        pair_api.answer(opened["session"], opened["pair"]["id"], "left")))
+    worker.start()
+    worker.join()
+    [(status, voted)] = replies
+    # stored, and the next pair served, before any script ran again
+    assert status == 200 and voted["error"] is None and voted["rerun"] is False
+    with client.store.conn as conn:
+        assert conn.execute("SELECT matchup_id, choice FROM votes").fetchall() == [
+            (opened["pair"]["id"], "left")]
+    assert voted["pair"]["id"] != opened["pair"]["id"] and voted["serial"] == opened["serial"] + 1
+    assert voted["progress"].startswith("Your votes this session: 1")
+    at.run()  # a later run of the page (e.g. a refresh of the fragment) shows the same pair
+    assert not at.exception
+    again = pair_view(at)
+    assert again["pair"] == voted["pair"] and again["serial"] == voted["serial"]
+    assert again["progress"] == voted["progress"]
 
 
 def test_shown_file_looks_at_a_medium_once(png, monkeypatch, tmp_path) -> None:

@@ -17,6 +17,8 @@ from click.testing import CliRunner
 from rater import DatabaseError, ValidationError
 from rater.cli import cli
 from rater.app.serve import (
+    APP_PATH,
+    ASGI_PATH,
     ServerConfig,
     app_url,
     check_access,
@@ -56,8 +58,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_streamlit_command_is_headless_without_telemetry() -> None:
     cmd = streamlit_command(9000, "0.0.0.0")
-    assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"] and Path(cmd[4]) == ROOT / "rater" / "app" / "streamlit_app.py"
-    assert Path(cmd[4]).is_file()
+    assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"]
+    assert Path(cmd[4]) == ASGI_PATH == ROOT / "rater" / "app" / "asgi.py" and ASGI_PATH.is_file()
+    from rater.app.asgi import app  # Streamlit's pages and the rating routes, on one port
+
+    assert app._script_path == APP_PATH == ROOT / "rater" / "app" / "streamlit_app.py"
+    assert sorted(r.path for r in app._user_routes) == ["/_rater/answer", "/_rater/media/{token}/{name}"]
     options = dict(zip(cmd[5::2], cmd[6::2]))
     assert options["--server.headless"] == "true"
     assert options["--browser.gatherUsageStats"] == "false"

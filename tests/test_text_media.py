@@ -26,7 +26,7 @@ from rater.intake.media import (
 )
 from rater.store.files import blob_file
 
-from app_support import button, open_app, session
+from app_support import answer, open_app, pair_view, session
 
 PROMPTS = ["What is 2+2?", "Name a prime."]
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -187,16 +187,10 @@ def all_text(at) -> str:
     return "\n".join(part for root in (at.main, at.sidebar) for part in walk(root))
 
 
-def text_boxes(at) -> list[tuple[str, object]]:
-    """(text, its box's block proto) of the A and B columns, in order."""
-    out = []
-    for column in at.main.columns:
-        letters = [h.value for h in column if getattr(h, "type", "") == "subheader"]
-        if letters in (["A"], ["B"]):
-            [box] = [node for node in column.children.values() if type(node).__name__ == "Block"]
-            [text] = [node for node in box.children.values() if type(node).__name__ == "Text"]
-            out.append((text.value, box.proto))
-    return out
+def text_sides(at) -> list[dict[str, str]]:
+    """The A and B sides of the pair component's view, in order (a text side: kind and text)."""
+    view = pair_view(at)
+    return [view["pair"]["left"], view["pair"]["right"]] if view and view["pair"] else []
 
 
 def test_the_app_shows_both_texts_as_plain_text_in_scroll_boxes(client, tmp_path, monkeypatch):
@@ -207,19 +201,19 @@ def test_the_app_shows_both_texts_as_plain_text_in_scroll_boxes(client, tmp_path
     shown: set[str] = set()
     for _ in range(3):
         pair = session(at, lb.id).current
-        boxes = text_boxes(at)
-        assert [text for text, _ in boxes] == [answers[pair.left.model][0], answers[pair.right.model][0]]
-        for _, box in boxes:  # a fixed-height bordered box: long texts scroll inside it
-            assert box.height_config.pixel_height == 480 and box.flex_container.border
-        assert str(boxes[0][1]) == str(boxes[1][1])  # the two boxes are alike
+        sides = text_sides(at)
+        # the component puts each text in a .rater-text box as textContent: exactly as written,
+        # no file URL, nothing else (the boxes' heights: the Chromium test below)
+        assert sides == [{"kind": "text", "text": answers[pair.left.model][0]},
+                         {"kind": "text", "text": answers[pair.right.model][0]}]
+        assert pair_view(at)["next"] == []  # a text is in the view itself, nothing to load
         # Never Markdown or HTML: no Markdown element carries the texts, nothing names a model.
         assert not [m for m in at.markdown if "script" in m.value or "bold" in m.value]
+        assert not at.text and not at.code
         everything = all_text(at)
         assert SECRET not in everything and pair.left.model not in everything
-        shown.update(text for text, _ in boxes)
-        button(at, "A is better").click()
-        at.run()
-        assert not at.exception, at.exception
+        shown.update(side["text"] for side in sides)
+        answer(at, "left")
         if session(at, lb.id).current is None:
             break
     assert LONG in shown  # the 20,000-character answer was shown whole
@@ -229,9 +223,7 @@ def test_a_vote_on_a_text_pair_is_stored(client, tmp_path, monkeypatch):
     lb = text_board(client, tmp_path, {"m1": ["Four."], "m2": ["It is 5."]})
     at = open_app(monkeypatch, client.db_path, lb.id, rater="alice")
     pair = session(at, lb.id).current
-    button(at, "B is better").click()
-    at.run()
-    assert not at.exception, at.exception
+    answer(at, "right")
     [row] = client.store.conn.execute(
         "SELECT v.choice, v.rater FROM votes v JOIN matchups m ON m.id = v.matchup_id "
         "WHERE m.id = ?", (pair.id,)).fetchall()
@@ -244,11 +236,13 @@ def test_a_text_prompt_asset_is_shown_as_text_too(client, tmp_path, monkeypatch)
     [asset] = write_texts(["Context: <i>the user's question</i>"], tmp_path / "asset")
     lb = client.mri.create_new_leaderboard("Answers", "Which answer is better?", PROMPTS[:1],
                                            prompt_assets=[asset], show_prompt_asset=True)
-    for k, answer in enumerate(["Four.", "It is 5."]):
-        lb.evaluate_model(f"m{k}", write_texts([answer], tmp_path / str(k)), PROMPTS[:1])
+    for k, answer_text in enumerate(["Four.", "It is 5."]):
+        lb.evaluate_model(f"m{k}", write_texts([answer_text], tmp_path / str(k)), PROMPTS[:1])
     at = open_app(monkeypatch, client.db_path, lb.id, rater="alice")
     assert not at.exception, at.exception
-    assert sorted(t.value for t in at.text) == ["Context: <i>the user's question</i>", "Four.", "It is 5."]
+    assert pair_view(at)["pair"]["given"] == {"kind": "text",
+                                               "text": "Context: <i>the user's question</i>"}
+    assert sorted(side["text"] for side in text_sides(at)) == ["Four.", "It is 5."]
 
 
 def test_a_text_removed_from_disk_is_skipped_not_shown(client, tmp_path, monkeypatch):
@@ -257,7 +251,7 @@ def test_a_text_removed_from_disk_is_skipped_not_shown(client, tmp_path, monkeyp
     gone.unlink()
     at = open_app(monkeypatch, client.db_path, lb.id, rater="alice")
     assert not at.exception, at.exception
-    assert "Quatre." not in [text for text, _ in text_boxes(at)]
+    assert sorted(side["text"] for side in text_sides(at)) == ["Four.", "It is 5."]
     assert {session(at, lb.id).current.left.model, session(at, lb.id).current.right.model} == {"m1", "m2"}
 
 
@@ -359,7 +353,7 @@ def test_text_pages_pass_the_nu_html_checker(text_site):
 def test_in_chromium_texts_scroll_in_equal_boxes_and_run_nothing(client, tmp_path):
     """``rater serve`` in real Chromium: the hostile text is shown as its characters (no dialog
     opens, no element comes of it), the 20,000-character answer scrolls inside a box as tall as
-    its neighbour's, and a click stores the vote."""
+    its neighbour's (the pair component's ``.rater-text`` boxes), and a click stores the vote."""
     sync_api = pytest.importorskip("playwright.sync_api")
     from test_app_serve import free_port, start_server, stop_server, wait_healthy
     from test_serve_browser import CHROMIUM, CHROMIUM_ARGS
@@ -377,21 +371,25 @@ def test_in_chromium_texts_scroll_in_equal_boxes_and_run_nothing(client, tmp_pat
             dialogs: list[str] = []
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(f"http://127.0.0.1:{port}/?leaderboard={lb.id}&rater=alice")
-            texts = page.locator('[data-testid="stMain"] .rater-text pre')
-            texts.nth(1).wait_for(timeout=30_000)
+            boxes = page.locator(".rater-pair .rater-side .rater-text")
+            boxes.nth(1).wait_for(timeout=30_000)
             page.wait_for_timeout(500)  # the onerror image, were it an element, would fire by now
-            shown = sorted(texts.all_inner_texts(), key=len)
-            assert shown[0].startswith(HOSTILE) and "**bold**" in shown[0] and len(shown[1]) == len(LONG)
-            assert page.locator('.rater-text script, .rater-text img').count() == 0
-            boxes = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] .rater-text pre')]
-                .map(t => { let s = t.parentElement;
-                            while (s && getComputedStyle(s).overflowY === 'visible') s = s.parentElement;
-                            return [s.clientHeight, s.scrollHeight]; })""")
-            (h1, s1), (h2, s2) = boxes
+            assert boxes.count() == 2
+            found = page.evaluate("""() => [...document.querySelectorAll('.rater-side .rater-text')]
+                .map(box => ({text: box.textContent, elements: box.querySelectorAll('*').length,
+                              overflow: getComputedStyle(box).overflowY,
+                              height: box.clientHeight, scroll: box.scrollHeight}))""")
+            assert sorted(b["text"] for b in found) == sorted([HOSTILE + "\n" + MARKDOWN, LONG])
+            assert [b["elements"] for b in found] == [1, 1]  # its <pre> only: no <script>, <img>, <b>
+            assert {b["overflow"] for b in found} == {"auto"}
+            (h1, s1), (h2, s2) = ((b["height"], b["scroll"]) for b in found)
             assert h1 == h2 and 400 < h1 <= 480  # the same fixed height for both
             assert max(s1, s2) > 5 * h1  # the long answer scrolls inside its box
-            page.get_by_role("button", name="A is better").click()
-            page.get_by_text("Your votes this session: 1").wait_for(timeout=20_000)
+            page.locator('.rater-pair button.rater-button[data-choice="left"]').click()
+            # the board's only pair: the reply asks for a rerun, and the page says nothing is left
+            page.get_by_text("Nothing left to show you").wait_for(timeout=20_000)
+            page.get_by_text("Your votes this session: 1").wait_for(timeout=5_000)
+            assert page.locator(".rater-text").count() == 0
             assert dialogs == []
             browser.close()
     finally:

@@ -4,6 +4,8 @@
 - ``POST /_rater/answer`` with ``{"session": TOKEN, "matchup": ID, "choice": "left"|"right"|
   "tie"|"skip"}``: :func:`rater.app.pair_api.answer`; the answer is the new view, as JSON.
 - ``GET /_rater/media/TOKEN/NAME``: a medium the session was shown; 404 for anything else.
+- Any other request under ``/_rater/``: 404 (405 for the answer route's other methods), not
+  Streamlit's page, which its catch-all route would serve with a 200.
 
 Both run on Starlette's worker threads (plain ``def`` endpoints), not on the event loop, so a
 vote's fsync never holds up the websocket of another rater.
@@ -25,15 +27,34 @@ __all__ = ["ANSWER_ROUTE", "routes"]
 ANSWER_ROUTE = "/_rater/answer"
 MAX_BODY = 4096  # bytes: an answer is a token, an id and a word
 _PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+#: Every method a route here answers itself: a method a route does not take would otherwise
+#: fall through to Streamlit's catch-all page.
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def _json(status: int, body: dict) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=_PRIVATE)
+def _json(status: int, body: dict, **headers: str) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={**_PRIVATE, **headers})
+
+
+async def _body(request: Request) -> bytes | None:
+    """The request's body, or None as soon as it is longer than :data:`MAX_BODY` (a large body
+    is never read whole: it is not ours)."""
+    length = request.headers.get("content-length", "0")
+    if not length.isdigit() or int(length) > MAX_BODY:
+        return None
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            return None
+    return raw
 
 
 async def _answer(request: Request) -> Response:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
+    if request.method != "POST":
+        return _json(405, {"error": "an answer is a POST"}, Allow="POST")
+    raw = await _body(request)
+    if raw is None:
         return _json(413, {"error": "request too large"})
     try:
         given = json.loads(raw)
@@ -51,15 +72,20 @@ async def _answer(request: Request) -> Response:
 def _media(request: Request) -> Response:
     path = media_path(request.path_params["token"], request.path_params["name"])
     if path is None:
-        return Response("not found", status_code=404, media_type="text/plain", headers=_PRIVATE)
+        return _not_found(request)
     # private: a medium is this session's; a day: the prepared pair's images are loaded ahead
     return FileResponse(path, media_type=media_format(path), headers={
         "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"})
 
 
+def _not_found(request: Request) -> Response:
+    return Response("not found", status_code=404, media_type="text/plain", headers=_PRIVATE)
+
+
 def routes() -> list[Route]:
     """The routes to serve beside Streamlit's."""
     return [
-        Route(ANSWER_ROUTE, _answer, methods=["POST"]),
+        Route(ANSWER_ROUTE, _answer, methods=_METHODS),
         Route(MEDIA_ROUTE + "/{token}/{name}", _media, methods=["GET", "HEAD"]),
+        Route("/_rater/{rest:path}", _not_found, methods=_METHODS),
     ]

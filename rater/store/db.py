@@ -174,10 +174,14 @@ def _refuse_foreign(conn: sqlite3.Connection, path: Path | str) -> None:
         )
 
 
-def connect(path: Path | str, *, create: bool = False) -> sqlite3.Connection:
+def connect(path: Path | str, *, create: bool = False, checked: bool = False) -> sqlite3.Connection:
     """Open the database at ``path``, migrated to the current schema.
 
     :param create: make the file (and its folder) when it does not exist.
+    :param checked: this process has the file open already (its header was checked): do not
+        read it again. Closing any other handle on the file drops every lock SQLite holds on it
+        in this process (POSIX locks), and another process closing its last connection would
+        then delete the write-ahead log under ours: commits lost, "disk I/O error".
     :raises DatabaseNotFound: there is no file at ``path`` and ``create`` is false.
     :raises DatabaseError: the file is not SQLite, is corrupt, read-only where a write was
         needed, or has a newer schema version.
@@ -187,7 +191,8 @@ def connect(path: Path | str, *, create: bool = False) -> sqlite3.Connection:
         raise DatabaseError(f"{path} is a directory, not a database file")
     read_only = False
     if path.exists():
-        check_header(path)
+        if not checked:
+            check_header(path)
         read_only = is_read_only(path)
     elif not create:
         raise missing_database(path)

@@ -141,7 +141,7 @@ class Store:
     def _open(self, create: bool) -> sqlite3.Connection:
         with self._opening:
             self._refuse_other(file_identity(self.path))
-            conn = connect(self.path, create=create)
+            conn = connect(self.path, create=create, checked=bool(self._all))
             try:
                 found = file_identity(self.path)
                 self._refuse_other(found)  # replaced while we were opening it

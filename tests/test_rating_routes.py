@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,22 +19,24 @@ from urllib.parse import quote
 
 import pytest
 from app_support import PROMPTS, SECRET, SECRET_MODELS, add_secret_model, make_board
+from browser_support import BROWSER_MARKS, NO_PASSCODES, browser, served  # noqa: F401  (browser: the fixture)
 from conftest import make_png
 from media_support import make_video
-from test_app_serve import free_port, wait_healthy
-from test_serve_browser import CHROMIUM, browser  # noqa: F401  (a fixture)
 
 from rater import Client
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = BROWSER_MARKS
 
-NO_PASSCODES = {"RATER_PASSCODE": "", "RATER_ADMIN_PASSCODE": ""}
-#: Where the component has drawn its view (pair.js keeps it on the root element).
-VIEW_JS = "(() => { const r = document.querySelector('.rater-pair'); return r && r.__rater && r.__rater.view; })()"
+#: What the pair component shows, read from the page: the session's token (in its media URLs),
+#: the matchup id and the two sides; null until a pair is shown.
+VIEW_JS = """(() => {
+    const root = document.querySelector('[data-testid="stMain"] .rater-pair');
+    const media = root ? [...root.querySelectorAll('.rater-sides .rater-media, .rater-sides .rater-audio')] : [];
+    if (!root || !root.dataset.matchup || media.length !== 2) return null;
+    const [left, right] = media.map(m => ({kind: m.tagName === 'IMG' ? 'image' : m.tagName.toLowerCase(),
+                                           url: new URL(m.src).pathname}));
+    return {session: left.url.split('/')[3], pair: {id: root.dataset.matchup, left, right}};
+})()"""
 
 
 class Server:
@@ -65,9 +65,6 @@ class Server:
         assert headers["cache-control"] == "no-store" and headers["x-content-type-options"] == "nosniff"
         return status, json.loads(body)
 
-    def log(self) -> str:
-        return self.db.with_suffix(".serve.log").read_text(errors="replace")[-8000:]
-
     def votes(self) -> list[tuple[str, str, str]]:
         """Every stored vote: (matchup id, rater, choice)."""
         with sqlite3.connect(self.db) as conn:
@@ -75,23 +72,15 @@ class Server:
 
 
 @contextmanager
-def _serve(db: Path, env: dict[str, str]):
-    """``rater --db DB serve`` on a free port, its output in ``DB.serve.log`` (for failures)."""
-    port = free_port()
-    log = db.with_suffix(".serve.log")
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "rater", "--db", str(db), "serve", "--port", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **env})
-        try:
-            wait_healthy(f"http://127.0.0.1:{port}/", proc)
-            yield port
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+def _serve(db: Path, env: dict[str, str]) -> Iterator[int]:
+    """``rater serve`` on a free port until the block ends (its output is printed then: pytest
+    shows it when a test failed)."""
+    proc = None
+    try:
+        with served(db, env=env) as (proc, url):
+            yield int(url.rstrip("/").rsplit(":", 1)[1])
+    finally:
+        print(getattr(proc, "output", ""))
 
 
 @pytest.fixture(scope="module")
@@ -118,15 +107,16 @@ def server(tmp_path_factory):
 @pytest.fixture
 def rate(server, browser):
     """Factory: ``rate(board_role, rater)`` opens the Rate page in a new browser page and returns
-    the view its pair component was drawn with (the page stays open: it keeps the session)."""
+    what its pair component shows (:data:`VIEW_JS`) and the page's HTML (the page stays open:
+    it keeps the session)."""
     pages = []
 
     def factory(role: str, rater: str) -> dict[str, Any]:
         page = browser.new_page()
         pages.append(page)
         page.goto(f"{server.url}?leaderboard={server.boards[role].id}&rater={rater}")
-        page.wait_for_function(f"(() => {{ const v = {VIEW_JS}; return v && v.pair; }})()", timeout=30_000)
-        return page.evaluate(VIEW_JS)
+        page.wait_for_function(VIEW_JS, timeout=30_000)
+        return {**page.evaluate(VIEW_JS), "html": page.content()}
 
     yield factory
     for page in pages:
@@ -279,7 +269,7 @@ def test_concurrent_answers_are_all_stored_once(server, rate) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert not problems, (problems, server.log())
+    assert not problems, problems
     assert len(acknowledged) == 4 * len(raters)
     stored = [v for v in server.votes() if v[1] in raters]
     assert sorted(stored) == sorted(acknowledged)
@@ -306,7 +296,7 @@ def test_with_a_passcode_nothing_is_reachable_before_it(tmp_path, browser) -> No
             assert server.request("GET", f"/_rater/media/{token or 'x'}/x.png")[0] == 404
         page.get_by_label("Passcode").fill("let-me-in")
         page.get_by_role("button", name="Enter").click()
-        page.wait_for_function(f"(() => {{ const v = {VIEW_JS}; return v && v.pair; }})()", timeout=30_000)
+        page.wait_for_function(VIEW_JS, timeout=30_000)
         view = page.evaluate(VIEW_JS)
         assert server.answer({"session": view["session"], "matchup": view["pair"]["id"], "choice": "left"})[0] == 200
         assert server.votes() == [(view["pair"]["id"], "pia", "left")]

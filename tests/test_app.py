@@ -353,3 +353,19 @@ def test_a_session_s_memory_stays_bounded_over_many_answers(client, png, monkeyp
     assert len(seen) > len(rating.files) == pair_api.FILES_KEPT  # full, the oldest forgotten
     assert len(stored_votes(client, lb)) == 30 and rating.session_votes == 30  # 3 of 4 voted
     assert session(at, lb.id) is rating
+
+
+def test_an_answer_from_a_page_whose_session_is_gone_writes_nothing(client, board, monkeypatch):
+    """The rater changed their name: the old session (and its token) is forgotten, so an answer
+    still carrying it is refused with 404 and ``rerun`` (the page is drawn anew)."""
+    at = start(open_app(monkeypatch, client.db_path, board.id), "alice")
+    old = pair_view(at)
+    click(at, "Change name or leaderboard")
+    start(at, "bob")  # (no garbage collection needed: the server turns the one after runs off)
+    assert pair_api.registered(old["session"]) is None
+    status, reply = pair_api.answer(old["session"], old["pair"]["id"], "left")
+    assert status == 404 and reply["rerun"] is True and "pair" not in reply
+    name = old["pair"]["left"]["url"].rsplit("/", 1)[-1]
+    assert pair_api.media_path(old["session"], name) is None  # its media are not served either
+    assert stored_votes(client, board) == []
+    assert session(at, board.id).rater == "bob" and pair_view(at)["session"] != old["session"]

@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_support import APP, SECRET, click, labels, make_board, open_app, page_text, start
+from app_support import APP, SECRET, click, labels, make_board, open_app, page_text, pair_view, start
 from rater import Client, Leaderboard
+from rater.app import pair_api
 from rater.app.session import escape_markdown
 
 ANSWERS = ("A is better", "B is better")
@@ -165,3 +166,37 @@ def test_nothing_left_to_rate_also_ends_with_a_completion_code(client, png, monk
     [code] = [c.value for c in at.code]
     assert client.store.conn.execute("SELECT completion_code FROM audience_raters WHERE rater = ?",
                                      (invite.rater,)).fetchone() == (code,)
+
+
+def test_the_answer_that_reaches_the_quota_asks_for_the_completion_screen(client, board, monkeypatch) -> None:
+    """Through ``POST /_rater/answer`` (``pair_api.answer``): the quota's last vote is stored and
+    its reply says ``rerun`` (no next pair); the page drawn again shows the completion code."""
+    [invite] = _audience(client).invite(board, count=1, quota=2)
+    at = _linked(monkeypatch, client.db_path, _query(invite.url))
+    view = pair_view(at)
+    status, first = pair_api.answer(view["session"], view["pair"]["id"], "left")
+    assert status == 200 and not first["rerun"] and first["pair"] is not None  # 1 of 2
+    status, last = pair_api.answer(first["session"], first["pair"]["id"], "right")
+    assert status == 200 and last["rerun"] is True and "pair" not in last and last["error"] is None
+    assert client.store.conn.execute("SELECT choice FROM votes ORDER BY id").fetchall() == [
+        ("left",), ("right",)]
+    again = pair_api.answer(first["session"], first["pair"]["id"], "tie")  # a late click
+    assert again[1]["rerun"] is True
+    at.run()
+    assert not at.exception and not _rating(at) and pair_view(at) is None
+    [code] = [c.value for c in at.code]
+    assert client.store.conn.execute("SELECT completion_code FROM audience_raters WHERE rater = ?",
+                                     (invite.rater,)).fetchone() == (code,)
+    assert client.store.conn.execute("SELECT count(*) FROM votes").fetchone()[0] == 2
+
+
+def test_an_answer_after_the_link_is_revoked_writes_nothing(client, board, monkeypatch) -> None:
+    [invite] = _audience(client).invite(board, count=1)
+    at = _linked(monkeypatch, client.db_path, _query(invite.url))
+    view = pair_view(at)
+    client.audience.revoke(_query(invite.url)["invite"])
+    status, reply = pair_api.answer(view["session"], view["pair"]["id"], "left")
+    assert (status, reply["rerun"], reply["error"]) == (200, True, None) and "pair" not in reply
+    assert client.store.conn.execute("SELECT count(*) FROM votes").fetchone()[0] == 0
+    at.run()  # drawn again: the refusal, and nothing else
+    assert "revoked" in at.error[0].value and not _rating(at) and pair_view(at) is None

@@ -72,3 +72,22 @@ def test_a_prepared_pair_whose_file_went_missing_is_not_served(client, png, monk
     assert pair_api.media_path(token, name) is None  # 404, not a missing file
     assert lb.summary()["votes"] == 1
     assert any(str(prepared.left.path) in r.getMessage() for r in caplog.records)
+
+
+def test_an_answer_after_the_other_pairs_lost_their_files_draws_the_page_again(client, png, monkeypatch):
+    """The rest of the board's files are deleted while a pair is on screen: its answer is stored,
+    the reply asks for a rerun (no pair to serve), and the page says media files are missing."""
+    lb = make_board(client, png, models=2, prompts=2, repeat_share=0.0)  # one pair per prompt
+    at = start(open_app(monkeypatch, client.db_path, lb.id), "alice")
+    view, on_screen = pair_view(at), session(at, lb.id).current
+    for paths in lb.model_media("model-1").values():
+        if paths[0] not in (on_screen.left.path, on_screen.right.path):
+            paths[0].unlink()
+    status, reply = pair_api.answer(view["session"], view["pair"]["id"], "left")
+    assert status == 200 and reply["rerun"] is True and reply["pair"] is None
+    assert lb.summary()["votes"] == 1
+    at.run()
+    assert not at.exception, at.exception
+    assert pair_view(at) is None
+    [warning] = [shown(w.value) for w in at.warning]
+    assert warning.startswith("Media files of this leaderboard are missing on the server")

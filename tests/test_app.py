@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rater.app import pair_api
+from rater.app import session as session_module
 from rater.store import votes
 
 from app_support import (
@@ -324,8 +325,10 @@ def test_switching_name_or_board(client, board, monkeypatch):
 
 def test_a_session_s_memory_stays_bounded_over_many_answers(client, png, monkeypatch):
     """Answers reach the session through ``pair_api.answer`` (no widget per pair any more): the
-    media it may serve stay at most ``FILES_KEPT``, and what Streamlit keeps for the browser
-    session (widget keys and metadata, session state) does not grow with the votes."""
+    media it may serve stay at most ``FILES_KEPT``, the answers it remembers ``ANSWERS_KEPT``
+    (10 here), and what Streamlit keeps for the browser session (widget keys and metadata,
+    session state) does not grow with the votes."""
+    monkeypatch.setattr(session_module, "ANSWERS_KEPT", 10)
     lb = make_board(client, png, models=8, prompts=4, repeat_share=0.0)  # 32 files, 112 pairs
     at = start(open_app(monkeypatch, client.db_path, lb.id))
     rating = session(at, lb.id)
@@ -337,7 +340,9 @@ def test_a_session_s_memory_stays_bounded_over_many_answers(client, png, monkeyp
 
     choices = ["left", "right", "tie", "skip"]
     sizes, seen, view = [kept()], set(), pair_view(at)
+    answered = []
     for n in range(40):
+        answered.append(view["pair"]["id"])
         status, reply = pair_api.answer(view["session"], view["pair"]["id"], choices[n % 4])
         assert status == 200 and reply["error"] is None and reply["pair"] is not None, reply
         assert len(rating.files) <= pair_api.FILES_KEPT
@@ -353,6 +358,13 @@ def test_a_session_s_memory_stays_bounded_over_many_answers(client, png, monkeyp
     assert len(seen) > len(rating.files) == pair_api.FILES_KEPT  # full, the oldest forgotten
     assert len(stored_votes(client, lb)) == 30 and rating.session_votes == 30  # 3 of 4 voted
     assert session(at, lb.id) is rating
+    assert [rating.answered(m) for m in answered[-11:]] == [None] + [
+        choices[n % 4] for n in range(30, 40)]  # the last 10 answers only
+    before = stored_votes(client, lb)
+    for matchup in (answered[0], answered[-1]):  # a replay, long after or at once: nothing new
+        status, reply = pair_api.answer(view["session"], matchup, "left")
+        assert status == 200 and reply["pair"]["id"] == view["pair"]["id"]
+    assert stored_votes(client, lb) == before
 
 
 def test_an_answer_from_a_page_whose_session_is_gone_writes_nothing(client, board, monkeypatch):

@@ -58,6 +58,8 @@ __all__ = [
 
 CHOICES = ("left", "right", "tie")
 MAX_RATER_NAME = 60
+#: Answers a session remembers (:meth:`RatingSession.answered`), the newest.
+ANSWERS_KEPT = 100
 #: Pairs with a missing media file skipped in a row before the rater is told to come back later.
 MISSING_MEDIA_TRIES = 20
 
@@ -295,7 +297,8 @@ class RatingSession:
             self.upcoming = upcoming
 
     def answered(self, matchup_id: str) -> str | None:
-        """``"left"``, ``"right"``, ``"tie"`` or ``"skip"`` if this session answered the matchup."""
+        """``"left"``, ``"right"``, ``"tie"`` or ``"skip"`` if this session answered the matchup
+        (among its last :data:`ANSWERS_KEPT` answers)."""
         return self._answered.get(matchup_id)
 
     def vote(self, matchup_id: str, choice: str) -> VoteReceipt | None:
@@ -311,7 +314,7 @@ class RatingSession:
             if matchup_id in self._answered:
                 return None
             receipt = self.board.record_vote(matchup_id, choice, self.rater)
-            self._answered[matchup_id] = choice
+            self._remember(matchup_id, choice)
             if receipt.counted:
                 self.session_votes += 1
             self._move_on(matchup_id)
@@ -322,7 +325,7 @@ class RatingSession:
         with self.lock:
             if matchup_id in self._answered:
                 return
-            self._answered[matchup_id] = "skip"
+            self._remember(matchup_id, "skip")
             self._move_on(matchup_id)
 
     def keep_rating(self) -> None:
@@ -334,6 +337,13 @@ class RatingSession:
     def status(self) -> BoardStatus:
         """The board's state (settled or not, models being placed)."""
         return self.board.status()
+
+    def _remember(self, matchup_id: str, answer: str) -> None:
+        """Note the answer; only the last :data:`ANSWERS_KEPT` are kept (a double click or a
+        replayed request comes within a few answers), so a long session does not grow."""
+        self._answered[matchup_id] = answer
+        while len(self._answered) > ANSWERS_KEPT:
+            self._answered.pop(next(iter(self._answered)))
 
     def _move_on(self, matchup_id: str) -> None:
         if self.current is not None and self.current.id == matchup_id:

@@ -70,7 +70,14 @@ _PAIR_READY = """([previous]) => {
 def pair_ready(page, previous: str | None, timeout: float = 30_000) -> tuple[str, list[str | None]]:
     """Wait for a pair other than ``previous`` (a matchup id): its two media loaded and its
     answers usable. Return its matchup id and its media's URLs (None for a text)."""
-    ready = page.wait_for_function(_PAIR_READY, arg=[previous], timeout=timeout).json_value()
+    from playwright.sync_api import TimeoutError as Timeout
+
+    try:
+        ready = page.wait_for_function(_PAIR_READY, arg=[previous], timeout=timeout).json_value()
+    except Timeout:
+        shown = page.evaluate("""() => [...document.querySelectorAll('.rater-pair')].map(r => r.outerHTML)
+            .join('\\n') || document.querySelector('[data-testid="stMain"]')?.innerText""")
+        raise AssertionError(f"no new pair (previous {previous}) in {timeout / 1000:g} s: {shown[:3000]}") from None
     return ready["matchup"], ready["srcs"]
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from app_support import BLIND_STATES, INSTRUCTION, PROMPTS, SECRET, SECRET_MODELS, add_secret_model, blind_board, blind_rater
-from browser_support import BROWSER_MARKS, answer_button, browser, pair_kinds, pair_ready, served  # noqa: F401
+from browser_support import ARTIFACTS, BROWSER_MARKS, answer_button, browser, pair_kinds, pair_ready, served  # noqa: F401
 from media_support import make_video
 
 pytestmark = BROWSER_MARKS
@@ -128,17 +128,22 @@ def test_nothing_the_browser_receives_names_a_model(blind_server, browser, clien
         key, _ = pair_ready(page, None, timeout=60_000)
         page.get_by_text("Your votes this session: 0").wait_for(timeout=30_000)
         assert pair_kinds(page) == ELEMENTS.get(state, ["img", "img"]), state
+        players = {"audio": "audio[controls]", "video": "video[controls][loop]", "text": ".rater-text pre"}
+        if state in players:
+            assert page.locator(f".rater-sides {players[state]}").count() == 2
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"rater-pair-{state}.png"))
         check_blind(page, recorder)
         repeats = int(is_repeat(client.db_path, key))
         votes = {"repeat": 16, "ordinary": 10}.get(state, 3)
         for vote in range(1, votes + 1):
-            if repeats and state == "repeat":
-                break
             answer_button(page, "A is better").click()
             key, _ = pair_ready(page, key, timeout=60_000)
             page.get_by_text(f"Your votes this session: {vote}").wait_for(timeout=30_000)
             check_blind(page, recorder)
             repeats += is_repeat(client.db_path, key)
+            if repeats and state == "repeat":
+                break  # a repeat has been on screen (and answered, if it came first)
         if state == "newcomer":
             assert "Placing a new model" in page.inner_text("body")
         if state == "repeat":

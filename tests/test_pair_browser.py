@@ -1,0 +1,197 @@
+"""The Rate page's pair component (``rater/app/pair.js``) in real Chromium against ``rater serve``:
+keys, double clicks, images loaded ahead, no script run per vote, a server gone mid-session, a
+phone's width. Screenshots of the page (desktop, phone, the error) go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+from urllib.parse import urlparse
+
+import pytest
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from app_support import make_board
+from browser_support import (  # noqa: F401  (browser: the fixture)
+    ARTIFACTS,
+    BROWSER_MARKS,
+    answer_button,
+    browser,
+    pair_ready,
+    served,
+    votes_in,
+)
+
+pytestmark = BROWSER_MARKS
+
+
+@pytest.fixture
+def board(client, png):
+    """3 models x 3 prompts of 64 px PNGs: nine pairs for one rater."""
+    return make_board(client, png, models=3, prompts=3, show_prompt=True, repeat_share=0.0)
+
+
+def open_rating(browser, url: str, lb, width: int = 1280, height: int = 860):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{url}?leaderboard={lb.id}&rater=keys")
+    return page
+
+
+def stored_choices(db_path) -> list[tuple[str, str]]:
+    """(matchup id, choice) of every vote, in the order they were stored."""
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("SELECT matchup_id, choice FROM votes ORDER BY rowid").fetchall()
+    finally:
+        conn.close()
+
+
+def answers_posted(page) -> list:
+    posted: list = []
+    page.on("request", lambda r: posted.append(r) if urlparse(r.url).path == "/_rater/answer" else None)
+    return posted
+
+
+def test_each_key_answers_once(client, board, browser) -> None:
+    """← votes A, → B, ↓ can't decide, S skips: one request and at most one vote per press,
+    also after the page was left and drawn again (one key listener, not one per drawing)."""
+    with served(client.db_path) as (_, url):
+        page = open_rating(browser, url, board)
+        posted = answers_posted(page)
+        matchup, _ = pair_ready(page, None)
+        shown = [matchup]
+        for k, key in enumerate(["ArrowLeft", "ArrowRight"], start=1):
+            page.keyboard.press(key)
+            matchup, _ = pair_ready(page, matchup)
+            shown.append(matchup)
+            page.get_by_text(f"Your votes this session: {k}").wait_for()
+        page.get_by_role("link", name="Raters", exact=True).click()
+        page.get_by_role("heading", name="Raters").wait_for()
+        page.get_by_role("link", name="Rate", exact=True).click()
+        again, _ = pair_ready(page, None)
+        assert again == matchup  # the pair on screen is still the one to answer
+        for key in ["ArrowDown", "s"]:
+            page.keyboard.press(key)
+            matchup, _ = pair_ready(page, matchup)
+            shown.append(matchup)
+        page.get_by_text("Your votes this session: 3").wait_for()
+        page.wait_for_timeout(500)  # a second answer, were one sent, would be stored by now
+        assert len(posted) == 4
+        assert stored_choices(client.db_path) == [(shown[0], "left"), (shown[1], "right"), (shown[2], "tie")]
+        assert len(set(shown)) == 5  # the skipped pair went too
+
+
+def test_a_double_click_stores_one_vote(client, board, browser) -> None:
+    """Two clicks in quick succession: the first answers; the second, landing on the next pair
+    after the reply came back, answers nothing. Playwright's own double click too."""
+    with served(client.db_path) as (_, url):
+        page = open_rating(browser, url, board)
+        posted = answers_posted(page)
+        first, _ = pair_ready(page, None)
+        box = answer_button(page, "A is better").bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.click(x, y)
+        page.wait_for_timeout(150)  # time enough for the reply: the next pair is on screen
+        page.mouse.click(x, y, click_count=2)  # the double click's second click
+        second, _ = pair_ready(page, first)
+        answer_button(page, "B is better").dblclick()
+        third, _ = pair_ready(page, second)
+        page.wait_for_timeout(800)
+        assert stored_choices(client.db_path) == [(first, "left"), (second, "right")]
+        assert len(posted) == 2 and third not in (first, second)
+
+
+def test_the_next_pair_is_loaded_before_the_vote(client, board, browser) -> None:
+    """The prepared pair's images are requested while the pair before it is on screen, and
+    shown after the vote without being downloaded again: every image is fetched once."""
+    with served(client.db_path) as (_, url):
+        page = open_rating(browser, url, board)
+        fetched: list[str] = []
+        page.on("request", lambda r: fetched.append(r.url) if "/_rater/media/" in r.url else None)
+        matchup, shown = pair_ready(page, None)
+        for _ in range(4):
+            page.wait_for_load_state("networkidle")
+            before = list(fetched)
+            assert set(shown) <= set(before)
+            answer_button(page, "A is better").click()
+            matchup, shown = pair_ready(page, matchup)
+            assert set(shown) <= set(before), "the next pair was not loaded ahead"
+        page.wait_for_load_state("networkidle")
+        assert len(fetched) == len(set(fetched)), [u for u in fetched if fetched.count(u) > 1]
+
+
+def test_a_vote_runs_no_streamlit_script(client, board, browser) -> None:
+    """After the page is drawn, votes go by HTTP only: the browser asks for no script run and
+    the server finishes none (the WebSocket's BackMsg / ForwardMsg), the sidebar is not drawn
+    again."""
+    with served(client.db_path) as (_, url):
+        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        reruns: list[str] = []
+        finished: list[str] = []
+
+        def sent(payload) -> None:
+            if isinstance(payload, bytes) and BackMsg.FromString(payload).WhichOneof("type") == "rerun_script":
+                reruns.append("rerun")
+
+        def received(payload) -> None:
+            if isinstance(payload, bytes) and ForwardMsg.FromString(payload).WhichOneof("type") == "script_finished":
+                finished.append("finished")
+
+        page.on("websocket", lambda ws: (ws.on("framesent", sent), ws.on("framereceived", received)))
+        page.goto(f"{url}?leaderboard={board.id}&rater=quiet")
+        matchup, _ = pair_ready(page, None)
+        page.wait_for_timeout(1000)  # the first drawing's messages
+        counts = (len(reruns), len(finished))
+        assert counts[1] >= 1  # the page was drawn by a script run, seen here
+        page.evaluate("window.__sidebar = document.querySelector('[data-testid=\"stSidebar\"]')")
+        for k in range(1, 4):
+            answer_button(page, "A is better").click()
+            matchup, _ = pair_ready(page, matchup)
+            page.get_by_text(f"Your votes this session: {k}").wait_for()
+        page.wait_for_timeout(1000)
+        assert (len(reruns), len(finished)) == counts
+        assert page.evaluate("window.__sidebar === document.querySelector('[data-testid=\"stSidebar\"]')")
+        assert votes_in(client.db_path) == 3
+
+
+def test_a_vote_while_the_server_is_down_is_not_saved(client, board, browser) -> None:
+    """The server stops mid-session: a click says the vote was not saved, the pair stays, and
+    nothing was stored."""
+    with served(client.db_path) as (proc, url):
+        page = open_rating(browser, url, board)
+        matchup, _ = pair_ready(page, None)
+        answer_button(page, "A is better").click()
+        matchup, _ = pair_ready(page, matchup)
+        assert votes_in(client.db_path) == 1
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+        answer_button(page, "B is better").click()
+        error = page.locator(".rater-pair .rater-error")
+        error.wait_for(timeout=10_000)
+        assert error.inner_text().startswith("Your vote was not saved")
+        assert page.locator(".rater-pair").get_attribute("data-matchup") == matchup
+        assert answer_button(page, "B is better").get_attribute("aria-disabled") == "false"  # try again
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "rater-pair-not-saved.png"))
+    assert votes_in(client.db_path) == 1
+
+
+@pytest.mark.parametrize("width, height, stacked", [(1280, 860, False), (390, 844, True)])
+def test_the_sides_share_the_width_or_stack_on_a_phone(client, board, browser, width, height, stacked) -> None:
+    with served(client.db_path) as (_, url):
+        page = open_rating(browser, url, board, width, height)
+        pair_ready(page, None)
+        page.wait_for_timeout(300)
+        a, b = (page.locator(".rater-sides .rater-media").nth(k).bounding_box() for k in (0, 1))
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"rater-pair-{width}.png"))
+        for box in (a, b):
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["width"] > 0.3 * min(width, 700)
+        if stacked:
+            assert b["y"] >= a["y"] + a["height"]  # B under A
+        else:
+            assert a["y"] == b["y"] and b["x"] >= a["x"] + a["width"]  # B beside A
+        buttons = [answer_button(page, label).bounding_box() for label in ("A is better", "B is better")]
+        assert all(button["x"] + button["width"] <= width for button in buttons)

@@ -280,3 +280,17 @@ def test_a_dropped_session_is_unreachable(client, board, monkeypatch) -> None:
     del session
     gc.collect()
     assert pair_api.registered(token) is None
+
+
+def test_a_vote_on_a_pair_whose_model_was_disabled_meanwhile(client, board) -> None:
+    """The rater judged what was served: the vote is kept, like the model's other votes (out
+    of the standings while it is disabled), and the next pair leaves the model out."""
+    session, view = rating(board)
+    disabled = session.current.left.model
+    board.benchmark.participant(disabled).disable()
+    status, reply = pair_api.answer(session.token, view["pair"]["id"], "left")
+    assert status == 200 and reply["error"] is None
+    assert stored(client) == [(view["pair"]["id"], "alice", "left")]
+    assert reply["pair"]["id"] != view["pair"]["id"]
+    assert disabled not in (session.current.left.model, session.current.right.model)
+    assert disabled not in set(board.get_standings(n_bootstrap=0)["name"])

@@ -175,6 +175,11 @@ def test_malformed_requests_write_nothing(server, rate) -> None:
     conn.send(json.dumps(good).encode())
     assert conn.getresponse().status == 413
     conn.close()
+    chunks = iter([json.dumps(good).encode()[:-1], b', "pad": "' + b"x" * 3000, b"y" * 3000 + b'"}'])
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)  # no length given
+    conn.request("POST", "/_rater/answer", body=chunks, headers=json_type, encode_chunked=True)
+    assert conn.getresponse().status == 413
+    conn.close()
     for method in ("GET", "PUT", "DELETE"):
         status, headers, _ = server.request(method, "/_rater/answer")
         assert status == 405 and headers["allow"] == "POST", method

@@ -121,11 +121,16 @@ def test_another_raters_matchup_is_refused_and_the_screen_stays(client, board, p
                               (bob_view["pair"]["id"], "bob", "right")]
 
 
-def test_an_answer_to_a_pair_not_on_screen_does_not_move_the_screen(client, board) -> None:
+def test_an_answer_to_a_pair_not_on_screen_writes_nothing(client, board) -> None:
+    """A pair served to the same rater but not shown by this session (another tab, or the
+    prepared one): the rater never judged it here."""
     session, view = rating(board)
-    elsewhere = board.next_matchup("alice")  # served to alice, but not in this session
-    status, reply = pair_api.answer(session.token, elsewhere.id, "skip")
-    assert status == 200 and reply["pair"]["id"] == view["pair"]["id"] == session.current.id
+    elsewhere = board.next_matchup("alice")
+    for matchup, choice in ((elsewhere.id, "left"), (session.upcoming.id, "right"), (elsewhere.id, "skip")):
+        status, reply = pair_api.answer(session.token, matchup, choice)
+        assert status == 200 and reply["error"].startswith("Your vote was not saved"), reply
+        assert reply["pair"]["id"] == view["pair"]["id"] == session.current.id
+    assert stored(client) == [] and session.serial == 0
     status, reply = pair_api.answer(session.token, view["pair"]["id"], "left")
     assert status == 200 and reply["pair"]["id"] != view["pair"]["id"]
     assert stored(client) == [(view["pair"]["id"], "alice", "left")]

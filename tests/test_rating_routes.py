@@ -306,3 +306,24 @@ def test_with_a_passcode_nothing_is_reachable_before_it(tmp_path, browser) -> No
         assert server.answer({"session": view["session"], "matchup": view["pair"]["id"], "choice": "left"})[0] == 200
         assert server.votes() == [(view["pair"]["id"], "pia", "left")]
         page.close()
+
+
+def test_the_same_answer_sent_twice_at_once_stores_one_vote(server, rate) -> None:
+    view = rate("secret", "dora")
+    answer = {"session": view["session"], "matchup": view["pair"]["id"], "choice": "left"}
+    replies: list[tuple[int, dict[str, Any]]] = []
+    start = threading.Barrier(4)
+
+    def send() -> None:
+        start.wait()
+        replies.append(server.answer(answer))
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [status for status, _ in replies] == [200] * 4 and not [r for _, r in replies if r["error"]]
+    assert len({r["pair"]["id"] for _, r in replies}) == 1  # all moved on to the same next pair
+    assert sorted(r["serial"] for _, r in replies) == [1, 2, 3, 4]
+    assert [v for v in server.votes() if v[1] == "dora"] == [(answer["matchup"], "dora", "left")]

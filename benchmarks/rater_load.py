@@ -21,6 +21,7 @@ Targets: 300 raters with p99 <= 1 s and <= 10 ms server CPU per vote, on one cor
     python benchmarks/rater_load.py --raters 300 --workers 1,2     # votes/s for 1 and 2 processes
     python benchmarks/rater_load.py --raters 100 --duration 1800    # the RSS soak
     python benchmarks/rater_load.py --raters 100 --baseline 100     # beside the Streamlit-button page
+    python benchmarks/rater_load.py --raters 300 --profile /tmp/prof  # py-spy samples of the app
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -249,7 +251,7 @@ def measure(db: Path, board_id: str, k: int, workers: int, args: argparse.Namesp
         if args.profile:  # the measured window's samples (after the ramp and one think time)
             wait = min(0.05 * k, 15.0) + args.think
             profiler = subprocess.Popen(
-                ["sh", "-c", f'sleep {wait} && exec py-spy record --format raw --rate 100 --duration '
+                ["sh", "-c", f'sleep {wait} && exec py-spy record --nonblocking --format raw --rate 100 --duration '
                              f'{int(args.duration)} --output "$0" --pid "$1"',
                  f"{args.profile}-{'buttons' if baseline else 'component'}-{k}.txt", str(pids[-1])],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -283,6 +285,8 @@ def main() -> None:
     worker_counts = [int(w) for w in args.workers.split(",")]
     if not (0 < args.duration <= 7200 and all(0 < k <= 1000 for k in [*ks, args.baseline or 1])):
         raise SystemExit("--duration must be in (0, 7200] s and each K in 1..1000")
+    if args.profile and shutil.which("py-spy") is None:
+        raise SystemExit("--profile needs py-spy on the PATH (pip install py-spy)")
     with tempfile.TemporaryDirectory() as tmp:
         db, board_id = make_board(Path(tmp))
         startup = startup_times(db)

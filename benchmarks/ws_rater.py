@@ -166,10 +166,6 @@ class WsRater:
         self.pages: dict[str, str] = {}  # page name -> script hash, from the navigation message
         self.ws: websockets.ClientConnection | None = None
 
-    @property
-    def cookies(self) -> dict[str, str]:
-        return self.http.cookies
-
     def _headers(self) -> dict[str, str]:
         return self.http.headers()
 

@@ -195,3 +195,44 @@ def test_the_sides_share_the_width_or_stack_on_a_phone(client, board, browser, w
             assert a["y"] == b["y"] and b["x"] >= a["x"] + a["width"]  # B beside A
         buttons = [answer_button(page, label).bounding_box() for label in ("A is better", "B is better")]
         assert all(button["x"] + button["width"] <= width for button in buttons)
+
+
+def test_enter_on_a_focused_answer_votes_and_keeps_the_focus(client, board, browser) -> None:
+    """A keyboard user tabs to an answer and presses Enter: the vote is stored and the focus
+    moves to the same answer of the next pair, so Enter again votes on that one."""
+    with served(client.db_path) as (_, url):
+        page = open_rating(browser, url, board)
+        first, _ = pair_ready(page, None)
+        answer_button(page, "B is better").focus()
+        page.keyboard.press("Enter")
+        second, _ = pair_ready(page, first)
+        assert page.evaluate("document.activeElement.dataset.choice") == "right"
+        page.keyboard.press("Enter")
+        third, _ = pair_ready(page, second)
+        assert stored_choices(client.db_path) == [(first, "right"), (second, "right")]
+
+
+def test_arrow_keys_in_a_text_scroll_it_and_answer_nothing(client, browser, tmp_path) -> None:
+    from rater.intake.media import write_texts
+
+    prompts = ["Say a lot", "Say more"]
+    lb = client.mri.create_new_leaderboard("Texts", "Which answer is better?", prompts)
+    for k, model in enumerate(["m1", "m2"]):
+        texts = ["\n".join(f"{model} {p} line {n}" for n in range(300)) for p in range(2)]
+        lb.evaluate_model(model, write_texts(texts, tmp_path / "texts" / str(k)), prompts)
+    with served(client.db_path) as (_, url):
+        page = open_rating(browser, url, lb)
+        posted = answers_posted(page)
+        matchup, _ = pair_ready(page, None)
+        box = page.locator(".rater-sides .rater-text").first
+        box.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowDown")
+        page.wait_for_timeout(500)
+        assert box.evaluate("b => b.scrollTop") > 0  # the text scrolled
+        assert posted == [] and votes_in(client.db_path) == 0
+        assert page.locator(".rater-pair").get_attribute("data-matchup") == matchup
+        box.evaluate("b => b.blur()")  # focus leaves the text: the key answers again
+        page.keyboard.press("ArrowDown")
+        pair_ready(page, matchup)
+        assert stored_choices(client.db_path) == [(matchup, "tie")]

@@ -205,8 +205,8 @@ export default function (component) {
     if (event.altKey || event.ctrlKey || event.metaKey || event.repeat) return;
     const target = event.target;
     if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)
-                   || (target.closest && target.closest("audio, video")))) {
-      return;  // typing, or a player's own keys (arrows seek)
+                   || (target.closest && target.closest(".rater-text, audio, video")))) {
+      return;  // typing, or keys of their own: arrows scroll a text, seek in a player
     }
     const choice = KEYS[event.key];
     if (!choice || !root.isConnected || !state.view || !state.view.pair) return;

@@ -7,7 +7,8 @@ the websocket open, fetches each medium once, the prepared pair's ahead, and ans
 ``POST /_rater/answer``), each voting after a think time of about 4 s. It prints, per K:
 votes/s, click-to-next-pair p50/p99 (the request sent to the reply parsed and the next pair's
 images loaded), server CPU ms per vote (from /proc/<pid>/stat of the app processes), the
-server's RSS, and how many replies asked for the page to be drawn anew over the websocket.
+server's RSS, how many replies asked for the page to be drawn anew over the websocket, and the
+generator's own CPU (near 100% of its core, it and not the server would be the limit).
 ``--baseline K`` also runs K raters on the Rate page drawn with Streamlit's buttons
 (``benchmarks/rater_button_page.py``: each vote a script rerun, the same rating work) and prints
 the ratios. Beside it: the browser figure for K = 1 (``benchmarks/rater_latency.py``) and
@@ -191,8 +192,10 @@ async def drive(url: str, board_id: str, raters: int, duration: float, think: fl
     tasks = [asyncio.create_task(one(k)) for k in range(raters)]
     await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
     cpu0, rss0, t0 = cpu_seconds(pids), rss_mb(pids), time.monotonic()
+    gen0 = sum(os.times()[:2])  # this generator's own CPU: a saturated generator would cap the figures
     await asyncio.sleep(max(0.0, end - time.monotonic()))
     cpu1, rss1, t1 = cpu_seconds(pids), rss_mb(pids), time.monotonic()
+    gen1 = sum(os.times()[:2])
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)
     window = [ms for clicked, ms in results if t0 <= clicked < t1]
     if not window:
@@ -201,6 +204,7 @@ async def drive(url: str, board_id: str, raters: int, duration: float, think: fl
     return {"raters": raters, "votes_s": len(window) / (t1 - t0), "p50": statistics.median(window),
             "p99": cuts[98], "cpu_ms": 1000 * (cpu1 - cpu0) / len(window), "rss": rss1,
             "rss_growth": rss1 - rss0, "errors": len(errors), "votes": len(results),
+            "gen_cpu": 100 * (gen1 - gen0) / (t1 - t0),
             "reruns": sum(reruns), "first_errors": errors[:3]}
 
 
@@ -299,14 +303,14 @@ def main() -> None:
           f"shared with other work), think time {args.think:g} s +-50%, {args.duration:g} s measured per K, "
           "128 px PNGs")
     print(f"{'procs':>7} {'K':>4} {'votes/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/vote':>11} "
-          f"{'RSS MB':>7} {'RSS +MB':>7} {'errors':>6} {'lost':>4} {'reruns':>6}  cores")
+          f"{'RSS MB':>7} {'RSS +MB':>7} {'errors':>6} {'lost':>4} {'reruns':>6} {'gen CPU':>7}  cores")
     for workers, pinned, r in rows:
         where = "server core 0, generator core 1" if pinned else "not pinned (shared)"
         if workers == "buttons":
             where += "; baseline: the Rate page drawn with Streamlit's buttons (rater_button_page.py)"
         print(f"{workers:>7} {r['raters']:>4} {r['votes_s']:>8.1f} {r['p50']:>7.0f} {r['p99']:>7.0f} "
               f"{r['cpu_ms']:>11.1f} {r['rss']:>7.0f} {r['rss_growth']:>7.1f} {r['errors']:>6} "
-              f"{r['lost']:>4} {r['reruns']:>6}  {where}")
+              f"{r['lost']:>4} {r['reruns']:>6} {r['gen_cpu']:>6.0f}%  {where}")
     for _, _, base in (row for row in rows if row[0] == "buttons"):
         for _, _, r in (row for row in rows if row[0] == 1 and row[2]["raters"] == base["raters"]):
             print(f"component page / button page, K={r['raters']}: CPU a vote {r['cpu_ms']:.1f} / "

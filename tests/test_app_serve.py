@@ -61,11 +61,13 @@ def test_streamlit_command_is_headless_without_telemetry() -> None:
     assert cmd[:4] == [sys.executable, "-m", "streamlit", "run"]
     assert Path(cmd[4]) == ASGI_PATH == ROOT / "rater" / "app" / "asgi.py" and ASGI_PATH.is_file()
     from rater.app.asgi import app  # Streamlit's pages and the rating routes, on one port
+    from rater.app.routes import PREFIX, RatingRoutes
 
     assert app._script_path == APP_PATH == ROOT / "rater" / "app" / "streamlit_app.py"
-    paths = [r.path for r in app._user_routes]
+    [rating] = [m for m in app._user_middleware if m.cls is RatingRoutes]  # before Streamlit's own
+    paths = [r.path for r in RatingRoutes(app=None).router.routes]
     assert {"/_rater/answer", "/_rater/media/{token}/{name}"} <= set(paths)
-    assert all(path.startswith("/_rater/") for path in paths)  # none over Streamlit's own
+    assert all(path.startswith(PREFIX) for path in paths)  # none over Streamlit's own
     options = dict(zip(cmd[5::2], cmd[6::2]))
     assert options["--server.headless"] == "true"
     assert options["--browser.gatherUsageStats"] == "false"

@@ -6,7 +6,8 @@ rating routes (:mod:`rater.app.routes`) on one port. ``rater serve`` runs
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 
-from rater.app.routes import routes
+from rater.app.routes import RatingRoutes
 
-app = st.App(Path(__file__).with_name("streamlit_app.py"), routes=routes())
+app = st.App(Path(__file__).with_name("streamlit_app.py"), middleware=[Middleware(RatingRoutes)])

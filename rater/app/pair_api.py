@@ -194,8 +194,9 @@ def media_path(token: object, name: object) -> Path | None:
     session = registered(token)
     if session is None or not isinstance(name, str):
         return None
-    with session.lock:
-        path = session.files.get(name)
+    # Without the session's lock: the route asks on the event loop, and an answer holds the lock
+    # through its commit. One dictionary lookup is atomic; the file is checked after it.
+    path = session.files.get(name)
     return path if path is not None and path.is_file() else None
 
 

@@ -1,5 +1,5 @@
-"""The rating app's own HTTP routes, served beside Streamlit's (``st.App(routes=...)``, see
-:mod:`rater.app.asgi`): the answers of the pair component and the media it shows.
+"""The rating app's own HTTP routes, served beside Streamlit's (see :mod:`rater.app.asgi`): the
+answers of the pair component and the media it shows.
 
 - ``POST /_rater/answer`` with ``{"session": TOKEN, "matchup": ID, "choice": "left"|"right"|
   "tie"|"skip"}``: :func:`rater.app.pair_api.answer`; the answer is the new view, as JSON.
@@ -7,24 +7,31 @@
 - Any other request under ``/_rater/``: 404 (405 for the answer route's other methods), not
   Streamlit's page, which its catch-all route would serve with a 200.
 
-Both run on Starlette's worker threads (plain ``def`` endpoints), not on the event loop, so a
-vote's fsync never holds up the websocket of another rater.
+:class:`RatingRoutes` sends every request under ``/_rater/`` straight to these routes, past
+Streamlit's own middleware (its sessions, compression, proxy headers and path checks, which these
+routes do not use: the session token in the request is their only credential); that middleware
+was a fifth of the server's time per vote. An answer runs on a worker thread, not on the event
+loop, so a vote's fsync never holds up the websocket of another rater.
 """
 
 from __future__ import annotations
 
 import json
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .media_files import media_format
 from .pair_api import MEDIA_ROUTE, answer, media_path
 
-__all__ = ["ANSWER_ROUTE", "routes"]
+__all__ = ["ANSWER_ROUTE", "PREFIX", "RatingRoutes", "routes"]
 
-ANSWER_ROUTE = "/_rater/answer"
+#: Every path of the rating routes starts so.
+PREFIX = "/_rater/"
+ANSWER_ROUTE = PREFIX + "answer"
 MAX_BODY = 4096  # bytes: an answer is a token, an id and a word
 _PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 #: Every method a route here answers itself: a method a route does not take would otherwise
@@ -62,14 +69,12 @@ async def _answer(request: Request) -> Response:
         given = None
     if not isinstance(given, dict):
         return _json(400, {"error": "the request must be a JSON object"})
-    from starlette.concurrency import run_in_threadpool
-
     status, view = await run_in_threadpool(
         answer, given.get("session"), given.get("matchup"), given.get("choice"))
     return _json(status, view)
 
 
-def _media(request: Request) -> Response:
+async def _media(request: Request) -> Response:  # a dictionary lookup and a stat: no thread
     path = media_path(request.path_params["token"], request.path_params["name"])
     if path is None:
         return _not_found(request)
@@ -87,5 +92,20 @@ def routes() -> list[Route]:
     return [
         Route(ANSWER_ROUTE, _answer, methods=_METHODS),
         Route(MEDIA_ROUTE + "/{token}/{name}", _media, methods=["GET", "HEAD"]),
-        Route("/_rater/{rest:path}", _not_found, methods=_METHODS),
+        Route(PREFIX + "{rest:path}", _not_found, methods=_METHODS),
     ]
+
+
+class RatingRoutes:
+    """ASGI middleware: requests under :data:`PREFIX` go to :func:`routes`, everything else to
+    the app it wraps (Streamlit's, with its own middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.router = Router(routes())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
+            await self.router(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

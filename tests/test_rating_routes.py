@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
 import pytest
+from PIL import Image
 from app_support import PROMPTS, SECRET, SECRET_MODELS, add_secret_model, make_board
 from browser_support import BROWSER_MARKS, NO_PASSCODES, browser, served  # noqa: F401  (browser: the fixture)
 from conftest import make_png
 from media_support import make_video
 
 from rater import Client
+from rater.app.routes import SMALL_FILE
 
 pytestmark = BROWSER_MARKS
 
@@ -98,7 +101,12 @@ def server(tmp_path_factory):
         for k in range(2):
             clip = make_video(tmp / "media" / f"clip-{k}.mp4", "mp4", "libx264", frames=10 + 5 * k)
             video.evaluate_model(f"{SECRET}-video-{k}", [clip], ["A clip"])
-        boards = {"secret": secret, "other": other, "video": video}
+        big = client.mri.create_new_leaderboard("Big", "Which image is better?", ["A big one"])
+        for k in range(2):  # noise: a PNG above routes.SMALL_FILE, below the preview size
+            noise = np.random.default_rng(k).integers(0, 256, (700, 700, 3), dtype=np.uint8)
+            Image.fromarray(noise).save(tmp / "media" / f"big-{k}.png")
+            big.evaluate_model(f"{SECRET}-big-{k}", [tmp / "media" / f"big-{k}.png"], ["A big one"])
+        boards = {"secret": secret, "other": other, "video": video, "big": big}
         db = client.db_path
     with _serve(db, NO_PASSCODES) as port:
         yield Server(db, port, boards)
@@ -233,6 +241,18 @@ def test_media_are_served_only_to_their_session(server, rate) -> None:
         status, headers, got = server.request("GET", "/_rater/media" + attack)
         assert status in (400, 404), (attack, status)  # 400: Streamlit's own check of ".." and "//"
         assert got != body and b"root:" not in got and b"PNG" not in got
+
+
+def test_small_and_large_images_arrive_whole(server, rate) -> None:
+    """A small image is sent in one piece from the event loop, a large one through
+    FileResponse: the same bytes and headers either way."""
+    for role, small in (("secret", True), ("big", False)):
+        url = rate(role, "ines")["pair"]["right"]["url"]
+        body = stored_file(server.boards[role], url, server)
+        assert (len(body) <= SMALL_FILE) == small, len(body)
+        status, headers, got = server.request("GET", url)
+        assert (status, got, headers["content-length"]) == (200, body, str(len(body)))
+        assert headers["content-type"] == "image/png" and headers["cache-control"].startswith("private")
 
 
 def test_video_is_served_in_ranges(server, rate) -> None:

@@ -33,6 +33,9 @@ __all__ = ["ANSWER_ROUTE", "PREFIX", "RatingRoutes", "routes"]
 PREFIX = "/_rater/"
 ANSWER_ROUTE = PREFIX + "answer"
 MAX_BODY = 4096  # bytes: an answer is a token, an id and a word
+#: Bytes: an image up to this size is read and sent in one piece; a larger file, a video or an
+#: audio file goes through FileResponse (chunks read on worker threads, ranges for seeking).
+SMALL_FILE = 512 * 1024
 _PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 #: Every method a route here answers itself: a method a route does not take would otherwise
 #: fall through to Streamlit's catch-all page.
@@ -79,8 +82,17 @@ async def _media(request: Request) -> Response:  # a dictionary lookup and a sta
     if path is None:
         return _not_found(request)
     # private: a medium is this session's; a day: the prepared pair's images are loaded ahead
-    return FileResponse(path, media_type=media_format(path), headers={
-        "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"})
+    headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+    kind = media_format(path)
+    if kind.startswith("image/") and request.method == "GET":
+        try:
+            with open(path, "rb") as handle:  # small: read at once, not on a worker thread
+                body = handle.read(SMALL_FILE + 1)
+        except OSError:
+            return _not_found(request)
+        if len(body) <= SMALL_FILE:
+            return Response(body, media_type=kind, headers=headers)
+    return FileResponse(path, media_type=kind, headers=headers)  # ranges, large files, HEAD
 
 
 def _not_found(request: Request) -> Response:

@@ -54,6 +54,17 @@ def answers_posted(page) -> list:
     return posted
 
 
+def settled(page, seen: list, quiet_ms: int = 800, timeout_ms: int = 20_000) -> int:
+    """Wait until ``seen`` (a list that page events append to) has not grown for ``quiet_ms``;
+    return its length."""
+    count, waited = -1, 0
+    while count != len(seen) and waited < timeout_ms:
+        count = len(seen)
+        page.wait_for_timeout(quiet_ms)
+        waited += quiet_ms
+    return len(seen)
+
+
 def test_each_key_answers_once(client, board, browser) -> None:
     """← votes A, → B, ↓ can't decide, S skips: one request and at most one vote per press,
     also after the page was left and drawn again (one key listener, not one per drawing)."""
@@ -93,7 +104,8 @@ def test_a_double_click_stores_one_vote(client, board, browser) -> None:
         box = answer_button(page, "A is better").bounding_box()
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         page.mouse.click(x, y)
-        page.wait_for_timeout(150)  # time enough for the reply: the next pair is on screen
+        page.wait_for_function("m => document.querySelector('.rater-pair').dataset.matchup !== m",
+                               arg=first)  # the reply came: the next pair is under the mouse
         page.mouse.click(x, y, click_count=2)  # the double click's second click
         second, _ = pair_ready(page, first)
         answer_button(page, "B is better").dblclick()
@@ -112,13 +124,13 @@ def test_the_next_pair_is_loaded_before_the_vote(client, board, browser) -> None
         page.on("request", lambda r: fetched.append(r.url) if "/_rater/media/" in r.url else None)
         matchup, shown = pair_ready(page, None)
         for _ in range(4):
-            page.wait_for_load_state("networkidle")
+            settled(page, fetched)
             before = list(fetched)
             assert set(shown) <= set(before)
             answer_button(page, "A is better").click()
             matchup, shown = pair_ready(page, matchup)
             assert set(shown) <= set(before), "the next pair was not loaded ahead"
-        page.wait_for_load_state("networkidle")
+        settled(page, fetched)
         assert len(fetched) == len(set(fetched)), [u for u in fetched if fetched.count(u) > 1]
 
 
@@ -142,7 +154,7 @@ def test_a_vote_runs_no_streamlit_script(client, board, browser) -> None:
         page.on("websocket", lambda ws: (ws.on("framesent", sent), ws.on("framereceived", received)))
         page.goto(f"{url}?leaderboard={board.id}&rater=quiet")
         matchup, _ = pair_ready(page, None)
-        page.wait_for_timeout(1000)  # the first drawing's messages
+        settled(page, finished, 1500)  # the first drawing's messages
         counts = (len(reruns), len(finished))
         assert counts[1] >= 1  # the page was drawn by a script run, seen here
         page.evaluate("window.__sidebar = document.querySelector('[data-testid=\"stSidebar\"]')")
@@ -236,3 +248,61 @@ def test_arrow_keys_in_a_text_scroll_it_and_answer_nothing(client, browser, tmp_
         page.keyboard.press("ArrowDown")
         pair_ready(page, matchup)
         assert stored_choices(client.db_path) == [(matchup, "tie")]
+
+
+def test_after_the_last_pair_the_page_says_nothing_is_left(client, png, browser) -> None:
+    """The reply to the last answer asks for the page to be drawn anew (``rerun``): Streamlit
+    draws the closing screen with the session's votes; keys do nothing more."""
+    lb = make_board(client, png, models=2, prompts=2, repeat_share=0.0)
+    with served(client.db_path) as (_, url):
+        page = open_rating(browser, url, lb)
+        posted = answers_posted(page)
+        replies: list = []
+        page.on("response", lambda r: replies.append(r) if r.url.endswith("/_rater/answer") else None)
+        first, _ = pair_ready(page, None)
+        answer_button(page, "A is better").click()
+        second, _ = pair_ready(page, first)
+        page.keyboard.press("ArrowRight")
+        page.get_by_text("Nothing left to show you").wait_for(timeout=20_000)
+        page.get_by_text("Your votes this session: 2").wait_for()
+        assert page.locator(".rater-pair").count() == 0
+        assert replies[-1].json()["rerun"] is True
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_timeout(500)
+        assert len(posted) == 2
+        assert stored_choices(client.db_path) == [(first, "left"), (second, "right")]
+
+
+def test_the_page_drawn_again_keeps_the_pair_as_it_is(client, board, browser) -> None:
+    """Streamlit runs the page again (its R key: a rerun) after votes: the component is given
+    the same pair again and leaves it as it is (a video playing stays playing), and the keys
+    still answer once."""
+    with served(client.db_path) as (_, url):
+        page = open_rating(browser, url, board)
+        finished: list[str] = []
+
+        def received(payload) -> None:
+            if isinstance(payload, bytes) and ForwardMsg.FromString(payload).WhichOneof("type") == "script_finished":
+                finished.append("finished")
+
+        page.on("websocket", lambda ws: ws.on("framereceived", received))
+        posted = answers_posted(page)
+        matchup, _ = pair_ready(page, None)
+        for _ in range(2):
+            page.keyboard.press("ArrowLeft")
+            matchup, _ = pair_ready(page, matchup)
+        page.evaluate("window.__shown = document.querySelector('.rater-sides .rater-media')")
+        runs = settled(page, finished)
+        page.keyboard.press("r")  # Streamlit's own shortcut: run the page again
+        for _ in range(100):
+            if len(finished) > runs:
+                break
+            page.wait_for_timeout(100)
+        assert len(finished) > runs, "the page was not run again"
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__shown === document.querySelector('.rater-sides .rater-media')")
+        assert page.locator(".rater-pair").get_attribute("data-matchup") == matchup
+        page.keyboard.press("ArrowRight")
+        pair_ready(page, matchup)
+        page.wait_for_timeout(500)
+        assert len(posted) == 3 and [c for _, c in stored_choices(client.db_path)] == ["left", "left", "right"]

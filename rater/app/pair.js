@@ -18,6 +18,9 @@ const ANSWER_URL = "/_rater/answer";
 const SETTLE_MS = 350;
 // A "rerun" asked of Streamlit that brings no new view by then leaves the answers usable again.
 const RERUN_WAIT_MS = 8000;
+// An answer not answered by then is given up (the rater may try again: a second answer to the
+// same pair writes nothing).
+const ANSWER_TIMEOUT_MS = 20000;
 const NOT_SAVED = "Your vote was not saved";
 const KEYS = { ArrowLeft: "left", ArrowRight: "right", ArrowDown: "tie", s: "skip", S: "skip" };
 
@@ -67,6 +70,10 @@ function warm(state, urls) {
   });
 }
 
+function screen(view) {  // what a view shows
+  return JSON.stringify([view.session, view.pair, view.error, view.labels, view.progress]);
+}
+
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const root = parentElement.querySelector(".rater-pair") || parentElement;
@@ -76,6 +83,7 @@ export default function (component) {
   });
   // The newest view wins: a page drawn again with an older view (a rerun that started before
   // an answer came back) does not take the rater back to a pair already answered.
+  const before = state.view;
   if (!state.view || state.view.session !== data.session || data.serial >= state.view.serial) {
     state.view = data;
     clearTimeout(state.rerunTimer);
@@ -159,8 +167,11 @@ export default function (component) {
     update();
     let reply = null;
     let problem = null;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), ANSWER_TIMEOUT_MS);
     try {
       const response = await fetch(ANSWER_URL, {
+        signal: abort.signal,
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ session: view.session, matchup: view.pair.id, choice }),
@@ -173,8 +184,11 @@ export default function (component) {
         problem = `${NOT_SAVED}: the server answered HTTP ${response.status}. Please try again.`;
       }
     } catch (err) {
-      problem = `${NOT_SAVED}: the server cannot be reached. Please try again.`;
+      problem = abort.signal.aborted
+        ? "The server did not answer in time: your vote may not have been saved. Please try again."
+        : `${NOT_SAVED}: the server cannot be reached. Please try again.`;
     }
+    clearTimeout(timer);
     state.sending = false;
     if (problem || !reply || typeof reply !== "object") {
       render(state.view, problem || `${NOT_SAVED}. Please try again.`);
@@ -214,7 +228,8 @@ export default function (component) {
     send(choice);
   }
 
-  render(state.view);
+  // Drawn again only if what it shows changed: a video playing, a text scrolled stay as they are.
+  if (!root.firstChild || !before || screen(before) !== screen(state.view)) render(state.view);
   warm(state, state.view.next);
   // One listener whatever the number of calls: each call's own closure would answer again.
   if (state.onKey) document.removeEventListener("keydown", state.onKey);

@@ -33,8 +33,11 @@ def board(client, png):
     return make_board(client, png, models=3, prompts=3, show_prompt=True, repeat_share=0.0)
 
 
-def open_rating(browser, url: str, lb, width: int = 1280, height: int = 860):
+def open_rating(browser, url: str, lb, width: int = 1280, height: int = 860, listen=None):
+    """A new page rating ``lb``; ``listen(page)`` is called before it opens (to see every request)."""
     page = browser.new_page(viewport={"width": width, "height": height})
+    if listen is not None:
+        listen(page)
     page.goto(f"{url}?leaderboard={lb.id}&rater=keys")
     return page
 
@@ -119,9 +122,9 @@ def test_the_next_pair_is_loaded_before_the_vote(client, board, browser) -> None
     """The prepared pair's images are requested while the pair before it is on screen, and
     shown after the vote without being downloaded again: every image is fetched once."""
     with served(client.db_path) as (_, url):
-        page = open_rating(browser, url, board)
         fetched: list[str] = []
-        page.on("request", lambda r: fetched.append(r.url) if "/_rater/media/" in r.url else None)
+        page = open_rating(browser, url, board, listen=lambda page: page.on(
+            "request", lambda r: fetched.append(r.url) if "/_rater/media/" in r.url else None))
         matchup, shown = pair_ready(page, None)
         for _ in range(4):
             settled(page, fetched)
@@ -278,7 +281,7 @@ def test_the_page_drawn_again_keeps_the_pair_as_it_is(client, board, browser) ->
     the same pair again and leaves it as it is (a video playing stays playing), and the keys
     still answer once."""
     with served(client.db_path) as (_, url):
-        page = open_rating(browser, url, board)
+        page = browser.new_page(viewport={"width": 1280, "height": 860})
         finished: list[str] = []
 
         def received(payload) -> None:
@@ -287,6 +290,7 @@ def test_the_page_drawn_again_keeps_the_pair_as_it_is(client, board, browser) ->
 
         page.on("websocket", lambda ws: ws.on("framereceived", received))
         posted = answers_posted(page)
+        page.goto(f"{url}?leaderboard={board.id}&rater=again")
         matchup, _ = pair_ready(page, None)
         for _ in range(2):
             page.keyboard.press("ArrowLeft")
@@ -306,3 +310,32 @@ def test_the_page_drawn_again_keeps_the_pair_as_it_is(client, board, browser) ->
         pair_ready(page, matchup)
         page.wait_for_timeout(500)
         assert len(posted) == 3 and [c for _, c in stored_choices(client.db_path)] == ["left", "left", "right"]
+
+
+def test_the_prompt_asset_is_shown_above_the_pair(client, png, browser) -> None:
+    """An edit board: the given image (the prompt's asset) above A and B, captioned "Given"."""
+    lb = client.mri.create_new_leaderboard("Edits", "Which edit is better?", ["Make it blue"],
+                                           prompt_assets=[png(900)], show_prompt_asset=True)
+    for k, model in enumerate(["m1", "m2"]):
+        lb.evaluate_model(model, [png(901 + k)], ["Make it blue"])
+    with served(client.db_path) as (_, url):
+        page = open_rating(browser, url, lb)
+        pair_ready(page, None)
+        given = page.locator(".rater-pair .rater-given")
+        assert given.locator(".rater-caption").inner_text() == "Given"
+        image = given.locator("img.rater-media")
+        image.wait_for()
+        page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=image.element_handle())
+        assert page.request.get(image.evaluate("i => i.src")).body() == png(900).read_bytes()
+        sides = page.locator(".rater-sides").bounding_box()
+        box = image.bounding_box()
+        assert box["y"] + box["height"] <= sides["y"]  # above the pair
+        answers = answer_button(page, "A is better").bounding_box()
+        assert answers["y"] + answers["height"] <= 860  # the answers on screen too
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "rater-pair-given.png"))
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        answers = answer_button(page, "A is better").bounding_box()
+        assert answers["y"] + answers["height"] <= 844  # on a phone too
+        page.screenshot(path=str(ARTIFACTS / "rater-pair-given-390.png"))

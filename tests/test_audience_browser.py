@@ -10,7 +10,6 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 
 from app_support import make_board
 from browser_support import BROWSER_MARKS, browser, pair_ready  # noqa: F401  (the fixture)

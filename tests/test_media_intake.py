@@ -12,15 +12,15 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from app_support import open_app, pair_urls, start
+from app_support import open_app, pair_urls, pair_view, start
 from click.testing import CliRunner
 from conftest import make_png
 from db_dump import dump_database
 from media_support import make_long_wav
 from PIL import Image
-from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 
 from rater import Client, DatabaseError, ValidationError
+from rater.app import pair_api
 from rater.cli import cli
 from rater.intake.manifest import read_manifest
 from rater.intake.media import PREVIEW_SIDE, display_file, preview_path
@@ -116,14 +116,12 @@ def test_the_rater_app_shows_the_preview_not_the_original(tmp_path, monkeypatch)
         lb = client.mri.create_new_leaderboard("Big", "Which is better?", PROMPTS[:1], False)
         for i, size in enumerate([(4000, 3000), (3000, 4000)]):
             lb.evaluate_model(f"m{i}", [big_image(tmp_path / f"{i}.png", size)], PROMPTS[:1])
-        previews = {
-            _calculate_file_id(preview_path(path).read_bytes(), "image/png"): path
-            for name in ("m0", "m1") for path in lb.model_media(name)[PROMPTS[0]]
-        }
+        previews = {preview_path(path) for name in ("m0", "m1") for path in lb.model_media(name)[PROMPTS[0]]}
         board_id = lb.id
     at = start(open_app(monkeypatch, db, board_id))
-    shown = {Path(url).stem for url in pair_urls(at)}
-    assert shown == set(previews), "each side is the stored preview, byte for byte"
+    view = pair_view(at)
+    shown = {pair_api.media_path(view["session"], url.rsplit("/", 1)[1]) for url in pair_urls(at)}
+    assert shown == previews and all(p.is_file() for p in shown), "each side is the stored preview"
 
 
 # -- memory and the write transaction ------------------------------------------------------------------

@@ -18,6 +18,7 @@ Plain functions, no Streamlit: the route and the tests call the same code.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import weakref
@@ -133,12 +134,10 @@ def pair_view(session: RatingSession, error: str | None = None) -> dict[str, Any
         except LeaderboardError:
             pass  # served on demand after the vote instead
         upcoming = session.upcoming
-        if upcoming is not None:
-            sides = [_side(session, upcoming.left.path), _side(session, upcoming.right.path)]
-            view["next"] = [s["url"] for s in sides if s["kind"] == "image"]
-        labels = button_labels(session.board)
-        view["labels"] = {"left": labels.left, "right": labels.right, "tie": labels.tie,
-                          "skip": labels.skip}
+        if upcoming is not None:  # only images are loaded ahead (a text is in the next view)
+            ahead = (upcoming.left.path, upcoming.right.path)
+            view["next"] = [_side(session, p)["url"] for p in ahead if media_kind(p) == "image"]
+        view["labels"] = dataclasses.asdict(button_labels(session.board))
         view["progress"] = " · ".join(progress_lines(session.status(), session.session_votes))
         return view
 
